@@ -1,0 +1,16 @@
+//! The database schema of moments, as sea-orm-migration migrations. Every database the server or
+//! the tests use is built by running these, on SQLite and on PostgreSQL alike.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_tables;
+
+/// Applies the migrations of this crate in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_create_tables::Migration)]
+    }
+}

@@ -1,0 +1,34 @@
+//! The server's services, built once at start and shared by every request: the database, the keys
+//! derived from the server secret, the clock and the pinning policy.
+
+use std::sync::Arc;
+
+use crate::{auth::Keys, clock::Clock, config::Config, db::Db, domain::pinning::PinPolicy, error::Result};
+
+/// Everything resolvers need besides the request.
+#[derive(Clone, Debug)]
+pub struct Services {
+    /// The database.
+    pub db: Db,
+    /// Token and cursor keys.
+    pub keys: Keys,
+    /// Where `now` comes from.
+    pub clock: Clock,
+    /// Rollout and limit of pinning.
+    pub pin_policy: Arc<PinPolicy>,
+}
+
+impl Services {
+    /// Connects to the configured database, migrates it and loads the secret.
+    pub async fn start(config: &Config, clock: Clock) -> Result<Self> {
+        let db = Db::connect(&config.database_url, config.db_pool_size).await?;
+        db.migrate().await?;
+        Self::with_db(config, db, clock).await
+    }
+
+    /// Services over an already migrated database (tests use this to watch the connections).
+    pub async fn with_db(config: &Config, db: Db, clock: Clock) -> Result<Self> {
+        let keys = Keys::load(config.jwt_secret.as_deref(), &db.write).await?;
+        Ok(Self { db, keys, clock, pin_policy: Arc::new(config.pin_policy()) })
+    }
+}

@@ -1,0 +1,196 @@
+//! Who is asking: argon2id password hashes, HS256 tokens (`sub` = the user's global id, `exp`
+//! required, the algorithm pinned), the secret they are signed with, and the per-request [`Viewer`].
+
+use argon2::{
+    Argon2,
+    password_hash::{PasswordHasher as _, PasswordVerifier as _},
+};
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use rand::RngCore as _;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::{
+    clock::to_micros,
+    domain::UserId,
+    entity::server_secrets,
+    error::{Error, Result},
+    ids::{self, NodeKind},
+};
+
+/// How long a token from `signIn`, `signUp` or `moments token` stays valid.
+pub const TOKEN_LIFETIME_DAYS: i64 = 30;
+/// The shortest `MOMENTS_JWT_SECRET` accepted.
+pub const MIN_SECRET_LEN: usize = 32;
+const SECRET_NAME: &str = "jwt_hs256";
+
+/// The viewer of one request, decided once by the HTTP layer from the `Authorization` header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Viewer {
+    /// No token was sent.
+    Anonymous,
+    /// A token was sent and refused; the text says why.
+    Refused(&'static str),
+    /// A signed-in user.
+    User(UserId),
+}
+
+impl Viewer {
+    /// The signed-in user, or `UNAUTHENTICATED` (rule V2).
+    pub fn require(&self) -> Result<UserId> {
+        match self {
+            Self::User(id) => Ok(*id),
+            Self::Anonymous => Err(Error::Unauthenticated(
+                "sign in first: this operation needs an `Authorization: Bearer <token>` header".into(),
+            )),
+            Self::Refused(why) => Err(Error::Unauthenticated((*why).into())),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// The keys derived from the server secret: token signing and cursor authentication.
+#[derive(Clone)]
+pub struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    cursor_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(..)")
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn derive(secret: &[u8], purpose: &str) -> Vec<u8> {
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+impl Keys {
+    /// Keys for a secret; tokens and cursors each get a key of their own derived from it.
+    pub fn from_secret(secret: &[u8]) -> Self {
+        let token_key = derive(secret, "moments/token");
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 0;
+        Self {
+            encoding: EncodingKey::from_secret(&token_key),
+            decoding: DecodingKey::from_secret(&token_key),
+            validation,
+            cursor_key: derive(secret, "moments/cursor"),
+        }
+    }
+
+    /// The secret from `MOMENTS_JWT_SECRET`, or else the one kept in the database, made on first
+    /// use; every server on one database and the `token` command agree on it with no set-up.
+    pub async fn load(configured: Option<&str>, db: &impl ConnectionTrait) -> Result<Self> {
+        if let Some(secret) = configured {
+            if secret.len() < MIN_SECRET_LEN {
+                return Err(anyhow::anyhow!(
+                    "MOMENTS_JWT_SECRET must be at least {MIN_SECRET_LEN} characters long"
+                )
+                .into());
+            }
+            return Ok(Self::from_secret(secret.as_bytes()));
+        }
+        let mut fresh = [0u8; 48];
+        rand::rng().fill_bytes(&mut fresh);
+        // Two servers starting at once may both try: the first insert wins, both read it back.
+        server_secrets::Entity::insert(server_secrets::ActiveModel {
+            name: Set(SECRET_NAME.to_owned()),
+            value: Set(URL_SAFE_NO_PAD.encode(fresh)),
+            created_at: Set(to_micros(Utc::now())),
+        })
+        .on_conflict(OnConflict::column(server_secrets::Column::Name).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+        let stored = server_secrets::Entity::find_by_id(SECRET_NAME.to_owned())
+            .one(db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the server secret was not stored"))?;
+        Ok(Self::from_secret(stored.value.as_bytes()))
+    }
+
+    /// A token for `user`, valid for [`TOKEN_LIFETIME_DAYS`] from `now`.
+    pub fn issue(&self, user: UserId, now: DateTime<Utc>) -> Result<String> {
+        let claims = Claims {
+            sub: ids::encode(NodeKind::User, user),
+            iat: now.timestamp(),
+            exp: (now + Duration::days(TOKEN_LIFETIME_DAYS)).timestamp(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| anyhow::anyhow!("signing a token: {e}").into())
+    }
+
+    /// The viewer an `Authorization` header names.
+    pub fn viewer(&self, authorization: Option<&str>) -> Viewer {
+        let Some(header) = authorization else {
+            return Viewer::Anonymous;
+        };
+        let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
+            return Viewer::Refused("the Authorization header must be `Bearer <token>`");
+        };
+        match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
+            Ok(data) => match ids::decode(&data.claims.sub) {
+                Some((NodeKind::User, id)) => Viewer::User(id),
+                _ => Viewer::Refused("the token does not name a user"),
+            },
+            Err(e) => Viewer::Refused(match e.kind() {
+                ErrorKind::ExpiredSignature => "the token has expired: sign in again",
+                _ => "the token is not valid",
+            }),
+        }
+    }
+
+    /// A short authenticator for a cursor's payload, so clients cannot forge positions.
+    pub fn cursor_tag(&self, payload: &[u8]) -> [u8; 12] {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.cursor_key).expect("any key length");
+        mac.update(payload);
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0u8; 12];
+        tag.copy_from_slice(&full[..12]);
+        tag
+    }
+}
+
+/// Hashes a new password with argon2id (default parameters, a fresh salt), off the async threads.
+pub async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|hash| hash.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("the hashing task failed: {e}"))?
+    .map_err(Error::from)
+}
+
+/// Checks a password against a stored hash. Without a stored hash a dummy one is checked, so a
+/// missing user takes as long to refuse as a wrong password.
+pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let dummy = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zu9Uq8GTTJW6Tb3t0ZQpnjVQdCm3aUUYx5A2ZMPS5Kw";
+        let hash = stored.as_deref().unwrap_or(dummy);
+        let ok = Argon2::default().verify_password(password.as_bytes(), hash).is_ok();
+        ok && stored.is_some()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("the verifying task failed: {e}").into())
+}

@@ -1,0 +1,133 @@
+//! The command line and configuration: one typed struct, read once at start. Every flag can also be
+//! given as an environment variable (SPEC §6).
+
+use std::{collections::HashSet, net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::pinning::PinPolicy;
+
+/// moments: a GraphQL server for a social profile with pinned posts.
+#[derive(Debug, Parser)]
+#[command(name = "moments", version, about, long_about = None)]
+pub struct Cli {
+    /// Settings every command shares.
+    #[command(flatten)]
+    pub config: Config,
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands of SPEC §6.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve GraphQL (the default command).
+    Serve(ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Load a JSON Lines file in one transaction: a bad line keeps nothing of the file.
+    Import {
+        /// The file to load (`-` for standard input).
+        file: PathBuf,
+    },
+    /// Print a token for a user, valid for a server with the same configuration.
+    Token {
+        /// The user's handle.
+        handle: String,
+    },
+    /// Print the GraphQL schema (what `schema.graphql` holds).
+    Schema,
+}
+
+/// Settings shared by every command.
+#[derive(Clone, Debug, Args)]
+pub struct Config {
+    /// Database to use: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://moments.db?mode=rwc", global = true)]
+    pub database_url: String,
+
+    /// Secret for signing tokens (at least 32 characters). Unset: a random one kept in the database.
+    #[arg(long, env = "MOMENTS_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Share of users (by a stable bucket of their id) who may pin, 0–100.
+    #[arg(long, env = "MOMENTS_PIN_ROLLOUT_PERCENT", default_value_t = 100,
+          value_parser = clap::value_parser!(u8).range(0..=100), global = true)]
+    pub pin_rollout_percent: u8,
+
+    /// Handles that may pin whatever the rollout percentage (comma-separated).
+    #[arg(long, env = "MOMENTS_PIN_ALLOWLIST", value_delimiter = ',', global = true)]
+    pub pin_allowlist: Vec<String>,
+
+    /// The most moments one user may have pinned; unset means no limit.
+    #[arg(long, env = "MOMENTS_PIN_LIMIT", global = true)]
+    pub pin_limit: Option<u32>,
+
+    /// Database connections in the pool (for SQLite: the readers; there is always one writer).
+    #[arg(long, env = "MOMENTS_DB_POOL_SIZE", default_value_t = default_pool_size(), global = true)]
+    pub db_pool_size: u32,
+}
+
+fn default_pool_size() -> u32 {
+    std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 4).clamp(4, 32)
+}
+
+impl Config {
+    /// The pinning policy the flags describe (P4, P5).
+    pub fn pin_policy(&self) -> PinPolicy {
+        PinPolicy {
+            rollout_percent: self.pin_rollout_percent,
+            allowlist: self
+                .pin_allowlist
+                .iter()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect::<HashSet<_>>(),
+            limit: self.pin_limit,
+        }
+    }
+
+    /// A configuration for tests and tools: the defaults, with this database.
+    pub fn for_database(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_owned(),
+            jwt_secret: None,
+            pin_rollout_percent: 100,
+            pin_allowlist: Vec::new(),
+            pin_limit: None,
+            db_pool_size: 4,
+        }
+    }
+}
+
+/// Settings of `serve`.
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MOMENTS_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+
+    /// Load a small demo world into an empty database and print a ready Authorization header.
+    #[arg(long, env = "MOMENTS_DEMO")]
+    pub demo: bool,
+
+    /// Origins allowed to call the API from a browser (comma-separated), e.g. `http://localhost:5173`.
+    #[arg(long, env = "MOMENTS_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+}
+
+impl ServeArgs {
+    /// The serve settings when `moments` runs without a command: flags are then not accepted, so
+    /// these come from the environment and the defaults.
+    pub fn from_env() -> Result<Self, clap::Error> {
+        use clap::{CommandFactory as _, FromArgMatches as _};
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let matches = Only::command().try_get_matches_from(["moments"])?;
+        Ok(Only::from_arg_matches(&matches)?.serve)
+    }
+}

@@ -1,0 +1,314 @@
+//! Validated input: newtypes that can only be made from acceptable values, so bad input stops at the
+//! edge with a message that says what was wrong (SPEC §7, Safety).
+
+use std::fmt;
+
+use super::model::MomentKind;
+
+/// Why a value was refused; the message is what the client reads.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidInput(pub String);
+
+fn invalid<T>(message: impl Into<String>) -> Result<T, InvalidInput> {
+    Err(InvalidInput(message.into()))
+}
+
+/// The most characters a moment's text may have.
+pub const MAX_TEXT_CHARS: usize = 2_000;
+/// The most pictures a moment may have.
+pub const MAX_IMAGES: usize = 9;
+/// The longest URL accepted.
+pub const MAX_URL_CHARS: usize = 2_048;
+/// The longest article title accepted.
+pub const MAX_TITLE_CHARS: usize = 300;
+
+/// A user's handle: 3 to 32 of `a-z`, `0-9`, `_`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Handle(String);
+
+impl Handle {
+    /// Checks the handle's form.
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let len = raw.chars().count();
+        if !(3..=32).contains(&len) {
+            return invalid(format!("handle: must be 3 to 32 characters long, got {len}"));
+        }
+        if let Some(bad) = raw.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')) {
+            return invalid(format!(
+                "handle: only lower-case letters a-z, digits and '_' are allowed, found {bad:?}"
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The handle as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn short_text(field: &str, raw: &str, max: usize) -> Result<String, InvalidInput> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return invalid(format!("{field}: must not be empty"));
+    }
+    let len = trimmed.chars().count();
+    if len > max {
+        return invalid(format!("{field}: at most {max} characters, got {len}"));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return invalid(format!("{field}: must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A display name: 1 to 64 characters after trimming, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// Checks and trims the name.
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        short_text("displayName", raw, 64).map(Self)
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: 8 to 128 characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    /// Checks the length.
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let len = raw.chars().count();
+        if !(8..=128).contains(&len) {
+            return invalid(format!("password: must be 8 to 128 characters long, got {len}"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The password, for hashing only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(..)")
+    }
+}
+
+/// A tag's name: 1 to 64 characters after trimming.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagName(String);
+
+impl TagName {
+    /// Checks and trims the name.
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        short_text("name", raw, 64).map(Self)
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An absolute `http` or `https` URL with a host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpUrl(String);
+
+impl HttpUrl {
+    /// Checks the URL; `field` names it in the message.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, InvalidInput> {
+        if raw.chars().count() > MAX_URL_CHARS {
+            return invalid(format!("{field}: a URL may have at most {MAX_URL_CHARS} characters"));
+        }
+        let parsed = match url::Url::parse(raw) {
+            Ok(url) => url,
+            Err(e) => return invalid(format!("{field}: {raw:?} is not a URL ({e})")),
+        };
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return invalid(format!(
+                "{field}: only http and https URLs are allowed, got a {}: URL",
+                parsed.scheme()
+            ));
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return invalid(format!("{field}: the URL has no host"));
+        }
+        Ok(Self(parsed.into()))
+    }
+
+    /// The URL as text (normalised by parsing).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A picture or a video: its URL and optional pixel size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaItem {
+    /// Where the file is.
+    pub url: HttpUrl,
+    /// Width in pixels.
+    pub width: Option<i32>,
+    /// Height in pixels.
+    pub height: Option<i32>,
+}
+
+impl MediaItem {
+    /// Checks one picture or video; `field` names it in messages (`images[2]`, `video`).
+    pub fn parse(field: &str, url: &str, width: Option<i32>, height: Option<i32>) -> Result<Self, InvalidInput> {
+        for (name, value) in [("width", width), ("height", height)] {
+            if let Some(v) = value
+                && !(1..=100_000).contains(&v)
+            {
+                return invalid(format!("{field}.{name}: must be between 1 and 100000 pixels, got {v}"));
+            }
+        }
+        Ok(Self { url: HttpUrl::parse(&format!("{field}.url"), url)?, width, height })
+    }
+}
+
+/// A shared article: its link and title.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArticleLink {
+    /// Where the article is.
+    pub url: HttpUrl,
+    /// Its title.
+    pub title: String,
+}
+
+impl ArticleLink {
+    /// Checks the link and title.
+    pub fn parse(url: &str, title: &str) -> Result<Self, InvalidInput> {
+        Ok(Self {
+            url: HttpUrl::parse("article.url", url)?,
+            title: short_text("article.title", title, MAX_TITLE_CHARS)?,
+        })
+    }
+}
+
+/// The content of a moment, whose kind follows from it (SPEC §2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MomentContent {
+    /// The kind the content makes.
+    pub kind: MomentKind,
+    /// The text, if any (empty or blank text counts as none).
+    pub text: Option<String>,
+    /// Pictures in order, or the one video.
+    pub media: Vec<MediaItem>,
+    /// The shared article.
+    pub article: Option<ArticleLink>,
+}
+
+impl MomentContent {
+    /// Derives the kind from what is there and checks the combination: pictures, a video or an
+    /// article (at most one of them), text optional beside them, required alone.
+    pub fn new(
+        text: Option<&str>,
+        images: Option<Vec<MediaItem>>,
+        video: Option<MediaItem>,
+        article: Option<ArticleLink>,
+    ) -> Result<Self, InvalidInput> {
+        let text = match text.map(str::trim_end) {
+            Some(t) if !t.trim().is_empty() => {
+                let len = t.chars().count();
+                if len > MAX_TEXT_CHARS {
+                    return invalid(format!("text: at most {MAX_TEXT_CHARS} characters, got {len}"));
+                }
+                Some(t.to_owned())
+            }
+            _ => None,
+        };
+        if let Some(images) = &images
+            && !(1..=MAX_IMAGES).contains(&images.len())
+        {
+            return invalid(format!("images: a moment holds 1 to {MAX_IMAGES} pictures, got {}", images.len()));
+        }
+        let attachments = usize::from(images.is_some()) + usize::from(video.is_some()) + usize::from(article.is_some());
+        if attachments > 1 {
+            return invalid("a moment holds pictures, a video or an article: not more than one of them");
+        }
+        let (kind, media) = match (images, video, &article) {
+            (Some(images), _, _) => (MomentKind::Images, images),
+            (_, Some(video), _) => (MomentKind::Video, vec![video]),
+            (_, _, Some(_)) => (MomentKind::Article, Vec::new()),
+            _ if text.is_some() => (MomentKind::Text, Vec::new()),
+            _ => return invalid("a moment needs text, pictures, a video or an article"),
+        };
+        Ok(Self { kind, text, media, article })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn picture(n: usize) -> MediaItem {
+        MediaItem::parse("images", &format!("https://img.example/{n}.jpg"), Some(800), Some(600)).unwrap()
+    }
+
+    #[test]
+    fn handles_are_lower_case_letters_digits_and_underscores() {
+        assert!(Handle::parse("alice_01").is_ok());
+        assert_eq!(
+            Handle::parse("Alice").unwrap_err().0,
+            "handle: only lower-case letters a-z, digits and '_' are allowed, found 'A'"
+        );
+        assert!(Handle::parse("ab").is_err());
+        assert!(Handle::parse(&"a".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn only_http_and_https_urls_with_a_host_pass() {
+        assert!(HttpUrl::parse("u", "https://img.example/a.jpg").is_ok());
+        assert_eq!(
+            HttpUrl::parse("images[0].url", "javascript:alert(1)").unwrap_err().0,
+            "images[0].url: only http and https URLs are allowed, got a javascript: URL"
+        );
+        assert!(HttpUrl::parse("u", "ftp://x.example/a").is_err());
+        assert!(HttpUrl::parse("u", "not a url").is_err());
+    }
+
+    #[test]
+    fn the_kind_follows_from_the_content() {
+        let kind = |text, images, video, article| MomentContent::new(text, images, video, article).map(|c| c.kind);
+        assert_eq!(kind(Some("hi"), None, None, None), Ok(MomentKind::Text));
+        assert_eq!(kind(None, Some(vec![picture(1)]), None, None), Ok(MomentKind::Images));
+        assert_eq!(kind(Some("clip"), None, Some(picture(1)), None), Ok(MomentKind::Video));
+        let article = ArticleLink::parse("https://news.example/x", "X").unwrap();
+        assert_eq!(kind(None, None, None, Some(article)), Ok(MomentKind::Article));
+    }
+
+    #[test]
+    fn content_limits_are_enforced_with_a_message() {
+        let ten = (0..10).map(picture).collect();
+        assert_eq!(
+            MomentContent::new(None, Some(ten), None, None).unwrap_err().0,
+            "images: a moment holds 1 to 9 pictures, got 10"
+        );
+        assert!(MomentContent::new(None, Some(vec![]), None, None).is_err());
+        assert!(MomentContent::new(Some("  "), None, None, None).is_err());
+        assert!(MomentContent::new(Some(&"x".repeat(2_000)), None, None, None).is_ok());
+        assert_eq!(
+            MomentContent::new(Some(&"x".repeat(2_001)), None, None, None).unwrap_err().0,
+            "text: at most 2000 characters, got 2001"
+        );
+        assert!(MomentContent::new(None, Some(vec![picture(1)]), Some(picture(2)), None).is_err());
+    }
+}

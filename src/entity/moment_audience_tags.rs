@@ -1,0 +1,17 @@
+//! `moment_audience_tags`: the author's tags named in an `INCLUDE` or `EXCLUDE` audience.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "moment_audience_tags")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub moment_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tag_id: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

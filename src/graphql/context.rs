@@ -1,0 +1,120 @@
+//! What every resolver reads: the server's services (from the schema) and the request's viewer, its
+//! clock reading and loaders (from the request, made once by the HTTP layer).
+
+use std::time::Duration;
+
+use async_graphql::{
+    Context,
+    dataloader::{DataLoader, HashMapCache},
+};
+use chrono::{DateTime, Utc};
+use tokio::sync::OnceCell;
+
+use super::loaders::{AudienceLoader, FriendLoader, LoadError, TagLoader, TagMembersLoader, UserLoader};
+use crate::{
+    app::Services,
+    auth::Viewer,
+    domain::UserId,
+    error::{Error, Result},
+    store::pins,
+};
+
+/// How long a loader waits for more keys of the same round before it queries. Sibling fields
+/// register their keys in the same poll, so a short wait loses no batching.
+const LOADER_DELAY: Duration = Duration::from_micros(200);
+
+/// What the viewer of this request may do about pinning (P4, P5), worked out once per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PinCapability {
+    /// Pinning is rolled out to the viewer.
+    pub enabled: bool,
+    /// The viewer has reached the operator's pin limit.
+    pub limit_reached: bool,
+}
+
+/// Per-request data.
+pub struct RequestContext {
+    /// Who is asking.
+    pub viewer: Viewer,
+    /// The time the whole request is answered at.
+    pub now: DateTime<Utc>,
+    /// Users by id (cached for the request).
+    pub users: DataLoader<UserLoader, HashMapCache>,
+    /// Friendship with the viewer.
+    pub friends: Option<DataLoader<FriendLoader>>,
+    /// Audience lists by moment.
+    pub audiences: DataLoader<AudienceLoader>,
+    /// Tags by id.
+    pub tags: DataLoader<TagLoader>,
+    /// Tag members by tag.
+    pub tag_members: DataLoader<TagMembersLoader>,
+    pin_capability: OnceCell<PinCapability>,
+}
+
+impl RequestContext {
+    /// The context of one request.
+    pub fn new(services: &Services, viewer: Viewer) -> Self {
+        let read = &services.db.read;
+        let friends = match &viewer {
+            Viewer::User(id) => Some(
+                DataLoader::new(FriendLoader { db: read.clone(), viewer: *id }, tokio::spawn).delay(LOADER_DELAY),
+            ),
+            _ => None,
+        };
+        Self {
+            now: services.clock.now(),
+            users: DataLoader::with_cache(UserLoader(read.clone()), tokio::spawn, HashMapCache::default())
+                .delay(LOADER_DELAY),
+            friends,
+            audiences: DataLoader::new(AudienceLoader(read.clone()), tokio::spawn).delay(LOADER_DELAY),
+            tags: DataLoader::new(TagLoader(read.clone()), tokio::spawn).delay(LOADER_DELAY),
+            tag_members: DataLoader::new(TagMembersLoader(read.clone()), tokio::spawn).delay(LOADER_DELAY),
+            pin_capability: OnceCell::new(),
+            viewer,
+        }
+    }
+}
+
+/// The server's services.
+pub fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services> {
+    ctx.data::<Services>().map_err(|_| anyhow::anyhow!("the schema was built without services").into())
+}
+
+/// This request's context.
+pub fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
+    ctx.data::<RequestContext>().map_err(|_| anyhow::anyhow!("the request carries no context").into())
+}
+
+/// The signed-in viewer, or `UNAUTHENTICATED` (V2).
+pub fn viewer_id(ctx: &Context<'_>) -> Result<UserId> {
+    request(ctx)?.viewer.require()
+}
+
+/// Turns a loader's shared error back into one for this field.
+pub fn loaded<T>(result: Result<T, LoadError>) -> Result<T> {
+    result.map_err(|e| match Error::clone_for_client(&e) {
+        Some(e) => e,
+        None => anyhow::anyhow!("loading failed: {e}").into(),
+    })
+}
+
+/// The viewer's pinning capability, computed on first use and shared by every moment of the request.
+pub async fn pin_capability(ctx: &Context<'_>) -> Result<PinCapability> {
+    let request = request(ctx)?;
+    let services = services(ctx)?;
+    let viewer = request.viewer.require()?;
+    request
+        .pin_capability
+        .get_or_try_init(|| async {
+            let me = loaded(request.users.load_one(viewer).await)?
+                .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))?;
+            let policy = &services.pin_policy;
+            let limit_reached = match policy.limit {
+                Some(_) => policy.limit_reached(pins::count(&services.db.read, viewer).await?),
+                None => false,
+            };
+            Ok(PinCapability { enabled: policy.enabled_for(viewer, &me.handle), limit_reached })
+        })
+        .await
+        .copied()
+}

@@ -1,0 +1,384 @@
+//! `Mutation`: signing up and in, posting and deleting, pinning, friends, tags, settings. Inputs
+//! are checked into domain types first; each change runs in one transaction in the store.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+
+use super::{
+    context::{loaded, request, services, viewer_id},
+    types::{AudienceMode, FriendshipStatus, Moment, MomentsSettings, Tag, User, VisibleWindow},
+};
+use crate::{
+    auth,
+    domain::{
+        self,
+        input::{ArticleLink, DisplayName, Handle, MediaItem, MomentContent, NewPassword, TagName},
+    },
+    error::{ApiResult, Error, Result},
+    ids::{self, NodeKind},
+    store::{self, moments::NewMoment, social::FriendState},
+};
+
+/// Changing things.
+pub struct Mutation;
+
+/// A new account.
+#[derive(InputObject)]
+pub struct SignUpInput {
+    /// The handle to take, `[a-z0-9_]{3,32}`.
+    pub handle: String,
+    /// The name to show, 1 to 64 characters.
+    pub display_name: String,
+    /// 8 to 128 characters.
+    pub password: String,
+}
+
+/// Credentials.
+#[derive(InputObject)]
+pub struct SignInInput {
+    /// The account's handle.
+    pub handle: String,
+    /// Its password.
+    pub password: String,
+}
+
+/// A token and the user it names.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// The signed-in user.
+    pub user: User,
+}
+
+/// A picture or a video to attach.
+#[derive(InputObject)]
+pub struct MediaInput {
+    /// An http(s) URL.
+    pub url: String,
+    /// Width in pixels.
+    pub width: Option<i32>,
+    /// Height in pixels.
+    pub height: Option<i32>,
+}
+
+/// An article to share.
+#[derive(InputObject)]
+pub struct ArticleInput {
+    /// An http(s) URL.
+    pub url: String,
+    /// Its title.
+    pub title: String,
+}
+
+/// Who may see a new moment.
+#[derive(InputObject)]
+pub struct AudienceInput {
+    /// The mode.
+    pub mode: AudienceMode,
+    /// Friends to name (`INCLUDE`/`EXCLUDE` only).
+    #[graphql(default)]
+    pub user_ids: Vec<ID>,
+    /// Own tags to name (`INCLUDE`/`EXCLUDE` only).
+    #[graphql(default)]
+    pub tag_ids: Vec<ID>,
+}
+
+/// A new moment. Give text, 1 to 9 images, a video or an article (at most one of the last three);
+/// the kind follows from what is given.
+#[derive(InputObject)]
+pub struct PostMomentInput {
+    /// Up to 2,000 characters.
+    pub text: Option<String>,
+    /// 1 to 9 pictures, in order.
+    pub images: Option<Vec<MediaInput>>,
+    /// One video.
+    pub video: Option<MediaInput>,
+    /// A shared article.
+    pub article: Option<ArticleInput>,
+    /// Who may see it; `PUBLIC` when left out.
+    pub audience: Option<AudienceInput>,
+}
+
+/// The posted moment.
+#[derive(SimpleObject)]
+pub struct PostMomentPayload {
+    /// The new moment.
+    pub moment: Moment,
+}
+
+/// What was deleted.
+#[derive(SimpleObject)]
+pub struct DeleteMomentPayload {
+    /// The id of the deleted moment.
+    pub deleted_moment_id: ID,
+}
+
+/// The pinned moment.
+#[derive(SimpleObject)]
+pub struct PinPayload {
+    /// The moment, now pinned.
+    pub moment: Moment,
+}
+
+/// The unpinned moment.
+#[derive(SimpleObject)]
+pub struct UnpinPayload {
+    /// The moment, no longer pinned.
+    pub moment: Moment,
+}
+
+/// Settings to change; left-out fields stay as they are.
+#[derive(InputObject)]
+pub struct MomentsSettingsInput {
+    /// How far back others may look.
+    pub visible_window: Option<VisibleWindow>,
+    /// Whether strangers may see the ten newest public moments.
+    pub strangers_can_view: Option<bool>,
+}
+
+/// A user and where the viewer now stands with them.
+#[derive(SimpleObject)]
+pub struct FriendshipPayload {
+    /// The other user.
+    pub user: User,
+    /// Where the viewer stands with them now.
+    pub status: FriendshipStatus,
+}
+
+/// A new tag.
+#[derive(InputObject)]
+pub struct CreateTagInput {
+    /// 1 to 64 characters, unique among the viewer's tags.
+    pub name: String,
+    /// Friends to put in it.
+    #[graphql(default)]
+    pub member_ids: Vec<ID>,
+}
+
+/// New members for a tag.
+#[derive(InputObject)]
+pub struct SetTagMembersInput {
+    /// The viewer's tag.
+    pub tag_id: ID,
+    /// Its members from now on (friends of the viewer).
+    pub member_ids: Vec<ID>,
+}
+
+/// A tag.
+#[derive(SimpleObject)]
+pub struct TagPayload {
+    /// The tag.
+    pub tag: Tag,
+}
+
+/// What was deleted.
+#[derive(SimpleObject)]
+pub struct DeleteTagPayload {
+    /// The id of the deleted tag.
+    pub deleted_tag_id: ID,
+}
+
+fn user_ids(ids_in: &[ID], field: &str) -> Result<Vec<i64>> {
+    ids_in.iter().map(|id| ids::decode_as(NodeKind::User, id, field)).collect()
+}
+
+async fn other_user(ctx: &Context<'_>, id: &ID) -> Result<User> {
+    let raw = ids::decode_as(NodeKind::User, id, "userId")?;
+    loaded(request(ctx)?.users.load_one(raw).await)?
+        .map(User)
+        .ok_or_else(|| Error::NotFound("userId: no user with this id".into()))
+}
+
+fn media(field: &str, m: &MediaInput) -> Result<MediaItem> {
+    Ok(MediaItem::parse(field, &m.url, m.width, m.height)?)
+}
+
+fn friendship_payload(user: User, state: FriendState) -> FriendshipPayload {
+    FriendshipPayload { user, status: state.into() }
+}
+
+#[Object]
+impl Mutation {
+    /// Creates an account and signs it in.
+    async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> ApiResult<AuthPayload> {
+        let handle = Handle::parse(&input.handle)?;
+        let display_name = DisplayName::parse(&input.display_name)?;
+        let password = NewPassword::parse(&input.password)?;
+        let services = services(ctx)?;
+        if store::users::by_handle(&services.db.read, handle.as_str()).await?.is_some() {
+            return Err(Error::bad_input(format!("handle: {:?} is already taken", handle.as_str())).into());
+        }
+        let hash = auth::hash_password(password.expose().to_owned()).await?;
+        let now = request(ctx)?.now;
+        let user =
+            store::users::create(&services.db.write, handle.as_str(), display_name.as_str(), Some(hash), now).await?;
+        let token = services.keys.issue(user.id, now)?;
+        Ok(AuthPayload { token, user: User(user) })
+    }
+
+    /// Signs in with a handle and password.
+    async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> ApiResult<AuthPayload> {
+        let services = services(ctx)?;
+        let found = store::users::credentials(&services.db.read, &input.handle).await?;
+        let (user, hash) = match found {
+            Some((user, hash)) => (Some(user), hash),
+            None => (None, None),
+        };
+        let ok = auth::verify_password(input.password, hash).await?;
+        match user {
+            Some(user) if ok => {
+                let token = services.keys.issue(user.id, request(ctx)?.now)?;
+                Ok(AuthPayload { token, user: User(user) })
+            }
+            _ => Err(Error::Unauthenticated("wrong handle or password".into()).into()),
+        }
+    }
+
+    /// Posts a moment now.
+    async fn post_moment(&self, ctx: &Context<'_>, input: PostMomentInput) -> ApiResult<PostMomentPayload> {
+        let viewer = viewer_id(ctx)?;
+        let images = input
+            .images
+            .as_ref()
+            .map(|list| {
+                list.iter().enumerate().map(|(i, m)| media(&format!("images[{i}]"), m)).collect::<Result<Vec<_>>>()
+            })
+            .transpose()?;
+        let video = input.video.as_ref().map(|m| media("video", m)).transpose()?;
+        let article = input.article.as_ref().map(|a| ArticleLink::parse(&a.url, &a.title)).transpose()?;
+        let content = MomentContent::new(input.text.as_deref(), images, video, article)?;
+        let (audience, audience_users, audience_tags) = match &input.audience {
+            None => (domain::AudienceMode::Public, Vec::new(), Vec::new()),
+            Some(a) => (
+                a.mode.into(),
+                user_ids(&a.user_ids, "audience.userIds")?,
+                a.tag_ids
+                    .iter()
+                    .map(|id| ids::decode_as(NodeKind::Tag, id, "audience.tagIds"))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+        };
+        let moment = NewMoment { content, audience, audience_users, audience_tags };
+        let record = store::moments::post(&services(ctx)?.db.write, viewer, &moment, request(ctx)?.now).await?;
+        Ok(PostMomentPayload { moment: Moment(Arc::new(record)) })
+    }
+
+    /// Deletes one of the viewer's moments, with its pin.
+    async fn delete_moment(&self, ctx: &Context<'_>, #[graphql(desc = "The moment.")] id: ID) -> ApiResult<DeleteMomentPayload> {
+        let viewer = viewer_id(ctx)?;
+        let raw = ids::decode_as(NodeKind::Moment, &id, "id")?;
+        store::moments::delete(&services(ctx)?.db.write, viewer, raw, request(ctx)?.now).await?;
+        Ok(DeleteMomentPayload { deleted_moment_id: id })
+    }
+
+    /// Pins one of the viewer's moments to the top of their profile. Pinning a pinned moment
+    /// succeeds and keeps when it was first pinned.
+    async fn pin(&self, ctx: &Context<'_>, #[graphql(desc = "The moment.")] moment_id: ID) -> ApiResult<PinPayload> {
+        let viewer = viewer_id(ctx)?;
+        let raw = ids::decode_as(NodeKind::Moment, &moment_id, "momentId")?;
+        let request = request(ctx)?;
+        let me = loaded(request.users.load_one(viewer).await)?
+            .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))?;
+        let services = services(ctx)?;
+        let record =
+            store::pins::pin(&services.db.write, viewer, &me.handle, &services.pin_policy, raw, request.now).await?;
+        Ok(PinPayload { moment: Moment(Arc::new(record)) })
+    }
+
+    /// Unpins one of the viewer's moments; always allowed to the author, and fine when not pinned.
+    async fn unpin(&self, ctx: &Context<'_>, #[graphql(desc = "The moment.")] moment_id: ID) -> ApiResult<UnpinPayload> {
+        let viewer = viewer_id(ctx)?;
+        let raw = ids::decode_as(NodeKind::Moment, &moment_id, "momentId")?;
+        let record = store::pins::unpin(&services(ctx)?.db.write, viewer, raw, request(ctx)?.now).await?;
+        Ok(UnpinPayload { moment: Moment(Arc::new(record)) })
+    }
+
+    /// Changes the viewer's moments settings.
+    async fn update_moments_settings(&self, ctx: &Context<'_>, input: MomentsSettingsInput) -> ApiResult<MomentsSettings> {
+        let viewer = viewer_id(ctx)?;
+        let record = store::users::update_settings(
+            &services(ctx)?.db.write,
+            viewer,
+            input.visible_window.map(Into::into),
+            input.strangers_can_view,
+        )
+        .await?;
+        Ok(MomentsSettings { user: viewer, record })
+    }
+
+    /// Hides all the viewer's moments, pinned ones included, from a user.
+    async fn hide_moments_from(&self, ctx: &Context<'_>, #[graphql(desc = "The user.")] user_id: ID) -> ApiResult<MomentsSettings> {
+        Ok(self.set_hidden(ctx, &user_id, true).await?)
+    }
+
+    /// Shows the viewer's moments again to a user they were hidden from.
+    async fn unhide_moments_from(&self, ctx: &Context<'_>, #[graphql(desc = "The user.")] user_id: ID) -> ApiResult<MomentsSettings> {
+        Ok(self.set_hidden(ctx, &user_id, false).await?)
+    }
+
+    /// Asks a user to be friends; if they had asked the viewer already, the two become friends.
+    async fn send_friend_request(&self, ctx: &Context<'_>, #[graphql(desc = "The user.")] user_id: ID) -> ApiResult<FriendshipPayload> {
+        let viewer = viewer_id(ctx)?;
+        let other = other_user(ctx, &user_id).await?;
+        let state = store::social::request_friend(&services(ctx)?.db.write, viewer, other.0.id, request(ctx)?.now).await?;
+        Ok(friendship_payload(other, state))
+    }
+
+    /// Accepts a user's friend request.
+    async fn accept_friend_request(&self, ctx: &Context<'_>, #[graphql(desc = "Who asked.")] user_id: ID) -> ApiResult<FriendshipPayload> {
+        let viewer = viewer_id(ctx)?;
+        let other = other_user(ctx, &user_id).await?;
+        store::social::accept_friend(&services(ctx)?.db.write, viewer, other.0.id, request(ctx)?.now).await?;
+        Ok(friendship_payload(other, FriendState::Friends))
+    }
+
+    /// Ends a friendship, declines a request or withdraws one. The other user becomes a stranger
+    /// at once.
+    async fn remove_friend(&self, ctx: &Context<'_>, #[graphql(desc = "The user.")] user_id: ID) -> ApiResult<FriendshipPayload> {
+        let viewer = viewer_id(ctx)?;
+        let other = other_user(ctx, &user_id).await?;
+        store::social::remove_friend(&services(ctx)?.db.write, viewer, other.0.id).await?;
+        Ok(friendship_payload(other, FriendState::None))
+    }
+
+    /// Creates a tag of the viewer's friends.
+    async fn create_tag(&self, ctx: &Context<'_>, input: CreateTagInput) -> ApiResult<TagPayload> {
+        let viewer = viewer_id(ctx)?;
+        let name = TagName::parse(&input.name)?;
+        let members = user_ids(&input.member_ids, "memberIds")?;
+        let tag =
+            store::social::create_tag(&services(ctx)?.db.write, viewer, &name, &members, request(ctx)?.now).await?;
+        Ok(TagPayload { tag: Tag(tag) })
+    }
+
+    /// Replaces the members of one of the viewer's tags.
+    async fn set_tag_members(&self, ctx: &Context<'_>, input: SetTagMembersInput) -> ApiResult<TagPayload> {
+        let viewer = viewer_id(ctx)?;
+        let tag = ids::decode_as(NodeKind::Tag, &input.tag_id, "tagId")?;
+        let members = user_ids(&input.member_ids, "memberIds")?;
+        let tag = store::social::update_tag(&services(ctx)?.db.write, viewer, tag, None, Some(&members)).await?;
+        Ok(TagPayload { tag: Tag(tag) })
+    }
+
+    /// Deletes one of the viewer's tags. Moments that named it keep the audience they had: its
+    /// members are written into them by name.
+    async fn delete_tag(&self, ctx: &Context<'_>, #[graphql(desc = "The tag.")] id: ID) -> ApiResult<DeleteTagPayload> {
+        let viewer = viewer_id(ctx)?;
+        let tag = ids::decode_as(NodeKind::Tag, &id, "id")?;
+        store::social::delete_tag(&services(ctx)?.db.write, viewer, tag).await?;
+        Ok(DeleteTagPayload { deleted_tag_id: id })
+    }
+}
+
+impl Mutation {
+    async fn set_hidden(&self, ctx: &Context<'_>, user_id: &ID, hidden: bool) -> Result<MomentsSettings> {
+        let viewer = viewer_id(ctx)?;
+        let other = other_user(ctx, user_id).await?;
+        let db = &services(ctx)?.db.write;
+        store::social::set_hidden(db, viewer, other.0.id, hidden).await?;
+        let record = store::users::settings(db, viewer).await?;
+        Ok(MomentsSettings { user: viewer, record })
+    }
+}

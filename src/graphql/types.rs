@@ -1,0 +1,541 @@
+//! The object types of the schema (SPEC §5) and the enums they share with inputs. Storage records
+//! come in from the store; nothing here queries the database except through the store or a loader.
+
+use std::sync::Arc;
+
+use async_graphql::{ComplexObject, Context, Enum, ID, Interface, Object, SimpleObject};
+
+use super::{
+    LIST_FIELD_COST, MAX_PAGE,
+    context::{loaded, pin_capability, request, services, viewer_id},
+    cursor::{self, Scope},
+    guards::OwnerOnly,
+    scalars::DateTime,
+};
+use crate::{
+    domain::{self, UserId, pinning::PinFacts},
+    error::{ApiResult, Error, Result},
+    ids::{self, NodeKind},
+    store::{
+        self,
+        moments::{ListQuery, MomentRecord, Pins},
+        social::TagRecord,
+        users::{SettingsRecord, UserRecord},
+        visibility::{self, Access},
+    },
+};
+
+/// What a moment holds; it follows from the content.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "MomentKind", remote = "crate::domain::MomentKind")]
+pub enum MomentKind {
+    /// Text only.
+    Text,
+    /// One to nine pictures, text optional.
+    Images,
+    /// One video, text optional.
+    Video,
+    /// A shared link with a title, text optional.
+    Article,
+}
+
+/// Who among the author's friends may see a moment.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "AudienceMode", remote = "crate::domain::AudienceMode")]
+pub enum AudienceMode {
+    /// All the author's friends.
+    Public,
+    /// Only the author.
+    Private,
+    /// Only the listed friends and the members of the listed tags.
+    Include,
+    /// All friends except the listed ones and the members of the listed tags.
+    Exclude,
+}
+
+/// How far back others may look at a user's moments.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "VisibleWindow", remote = "crate::domain::VisibleWindow")]
+pub enum VisibleWindow {
+    /// Everything.
+    All,
+    /// The last six calendar months.
+    SixMonths,
+    /// The last calendar month.
+    OneMonth,
+    /// The last 72 hours.
+    ThreeDays,
+}
+
+/// A reason the viewer cannot pin a moment.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "PinBlocker", remote = "crate::domain::pinning::PinBlocker")]
+pub enum PinBlocker {
+    /// Only the author can pin a moment.
+    NotAuthor,
+    /// Text and articles cannot be pinned; pictures and videos can.
+    UnsupportedKind,
+    /// Posted more than six calendar months ago.
+    TooOld,
+    /// Already pinned.
+    AlreadyPinned,
+    /// The pin limit of this server is reached.
+    LimitReached,
+    /// Pinning is not available to the viewer yet.
+    PinningNotEnabled,
+}
+
+/// Where the viewer stands with another user as friends.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::store::social::FriendState")]
+pub enum FriendshipStatus {
+    /// Mutual friends.
+    Friends,
+    /// The viewer asked; no answer yet.
+    RequestSent,
+    /// The other user asked; the viewer can accept.
+    RequestReceived,
+    /// Neither.
+    None,
+}
+
+/// Something with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "An opaque global id."))]
+pub enum Node {
+    /// A user.
+    User(User),
+    /// A moment.
+    Moment(Moment),
+    /// A tag.
+    Tag(Tag),
+}
+
+/// A person with a profile.
+#[derive(Clone, Debug)]
+pub struct User(pub UserRecord);
+
+#[Object]
+impl User {
+    /// An opaque global id.
+    async fn id(&self) -> ID {
+        ID(ids::encode(NodeKind::User, self.0.id))
+    }
+
+    /// The unique handle, `[a-z0-9_]{3,32}`.
+    async fn handle(&self) -> &str {
+        &self.0.handle
+    }
+
+    /// The name shown.
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+
+    /// The user's moments page as the viewer may see it.
+    async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Profile> {
+        let viewer = viewer_id(ctx)?;
+        let access = store::moments::access(&services(ctx)?.db.read, viewer, self.0.id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("user {} has no settings", self.0.id))?;
+        Ok(Profile { user: self.0.clone(), access })
+    }
+
+    /// Whether this is the viewer.
+    async fn is_viewer(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(viewer_id(ctx)? == self.0.id)
+    }
+
+    /// Whether this user and the viewer are friends.
+    async fn is_friend(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let request = request(ctx)?;
+        let viewer = request.viewer.require()?;
+        if viewer == self.0.id {
+            return Ok(false);
+        }
+        let loader = request.friends.as_ref().ok_or_else(|| anyhow::anyhow!("no friend loader"))?;
+        Ok(loaded(loader.load_one(self.0.id).await)?.unwrap_or(false))
+    }
+
+    /// Whether pinning is rolled out to this user.
+    async fn pinning_enabled(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(services(ctx)?.pin_policy.enabled_for(self.0.id, &self.0.handle))
+    }
+
+    /// The user's friends, by handle. Only the user reads this; `null` for anyone else.
+    #[graphql(guard = "OwnerOnly(self.0.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    async fn friends(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
+        let list = store::social::friends_of(&services(ctx)?.db.read, self.0.id).await?;
+        Ok(Some(list.into_iter().map(User).collect()))
+    }
+
+    /// Users waiting for this user to accept their friend request. Only the user reads this.
+    #[graphql(guard = "OwnerOnly(self.0.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    async fn incoming_friend_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
+        let list = store::social::pending_requests(&services(ctx)?.db.read, self.0.id, true).await?;
+        Ok(Some(list.into_iter().map(User).collect()))
+    }
+
+    /// Users this user asked to be friends, still waiting. Only the user reads this.
+    #[graphql(guard = "OwnerOnly(self.0.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    async fn outgoing_friend_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
+        let list = store::social::pending_requests(&services(ctx)?.db.read, self.0.id, false).await?;
+        Ok(Some(list.into_iter().map(User).collect()))
+    }
+
+    /// The user's tags, by name. Only the user reads this.
+    #[graphql(guard = "OwnerOnly(self.0.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Tag>>> {
+        let list = store::social::tags_of(&services(ctx)?.db.read, self.0.id).await?;
+        Ok(Some(list.into_iter().map(Tag).collect()))
+    }
+}
+
+/// A user's moments page: the pinned block and the timeline, as the viewer may see them.
+pub struct Profile {
+    /// Whose page.
+    pub user: UserRecord,
+    /// What the viewer may see of them.
+    pub access: Access,
+}
+
+/// Whether the selection under one of `paths` asks for `media`.
+pub fn wants_media(ctx: &Context<'_>, paths: &[&[&str]]) -> bool {
+    paths.iter().any(|path| {
+        let mut look = ctx.look_ahead();
+        for field in *path {
+            look = look.field(field);
+        }
+        look.field("media").exists()
+    })
+}
+
+/// Checks `first` (0–100).
+pub fn check_first(first: i32) -> Result<u64> {
+    if (0..=MAX_PAGE).contains(&first) {
+        Ok(first as u64)
+    } else {
+        Err(Error::bad_input(format!("first: must be between 0 and {MAX_PAGE}, got {first}")))
+    }
+}
+
+/// A page of moments as a connection; `records` holds up to one more than `first`, which tells
+/// whether there is a next page without a second query.
+pub fn connection(ctx: &Context<'_>, mut records: Vec<MomentRecord>, first: u64, scope: Scope) -> Result<MomentConnection> {
+    let keys = &services(ctx)?.keys;
+    let has_next_page = records.len() as u64 > first;
+    records.truncate(first as usize);
+    let edges: Vec<MomentEdge> = records
+        .into_iter()
+        .map(|m| MomentEdge {
+            cursor: cursor::encode(keys, scope, (m.posted_at, m.id)),
+            node: Moment(Arc::new(m)),
+        })
+        .collect();
+    Ok(MomentConnection {
+        page_info: PageInfo {
+            has_next_page,
+            has_previous_page: false,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        },
+        nodes: edges.iter().map(|e| e.node.clone()).collect(),
+        edges,
+    })
+}
+
+#[Object]
+impl Profile {
+    /// Whose page this is.
+    async fn user(&self) -> User {
+        User(self.user.clone())
+    }
+
+    /// The pinned moments the viewer may see, whatever their age, newest posted first (never by
+    /// when they were pinned).
+    #[graphql(complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    async fn pinned(&self, ctx: &Context<'_>) -> ApiResult<Vec<Moment>> {
+        let Some(filter) = visibility::pinned_condition(&self.access) else {
+            return Ok(Vec::new());
+        };
+        let request = request(ctx)?;
+        request.users.feed_one(self.user.id, self.user.clone()).await;
+        let q = ListQuery { filter, pins: Pins::Only, after: None, limit: None, with_media: wants_media(ctx, &[&[]]) };
+        let list = store::moments::list(&services(ctx)?.db.read, &q).await?;
+        Ok(list.into_iter().map(|m| Moment(Arc::new(m))).collect())
+    }
+
+    /// The moments the viewer may see, newest first, pinned ones in their place (marked
+    /// `isPinned`) unless `excludePinned`.
+    #[graphql(complexity = "LIST_FIELD_COST + (first.clamp(0, 100) as usize) * child_complexity")]
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many moments, 0 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Leave pinned moments out, for clients that show `pinned` above.", default = false)]
+        exclude_pinned: bool,
+    ) -> ApiResult<MomentConnection> {
+        let first = check_first(first)?;
+        let services = services(ctx)?;
+        let scope = Scope::Timeline(self.user.id);
+        let after = after.map(|c| cursor::decode(&services.keys, scope, &c)).transpose()?;
+        let request = request(ctx)?;
+        let Some(filter) = visibility::timeline_condition(&self.access, request.now) else {
+            return Ok(connection(ctx, Vec::new(), first, scope)?);
+        };
+        request.users.feed_one(self.user.id, self.user.clone()).await;
+        let q = ListQuery {
+            filter,
+            pins: if exclude_pinned { Pins::Exclude } else { Pins::Any },
+            after,
+            limit: Some(first + 1),
+            with_media: wants_media(ctx, &[&["nodes"], &["edges", "node"]]),
+        };
+        let list = store::moments::list(&services.db.read, &q).await?;
+        Ok(connection(ctx, list, first, scope)?)
+    }
+
+    /// The most moments one user may pin on this server; `null` when there is no limit.
+    async fn pin_limit(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
+        Ok(services(ctx)?.pin_policy.limit.map(|l| i32::try_from(l).unwrap_or(i32::MAX)))
+    }
+
+    /// The owner's moments settings; `null` for anyone else.
+    #[graphql(guard = "OwnerOnly(self.user.id)")]
+    async fn settings(&self, ctx: &Context<'_>) -> ApiResult<Option<MomentsSettings>> {
+        let record = store::users::settings(&services(ctx)?.db.read, self.user.id).await?;
+        Ok(Some(MomentsSettings { user: self.user.id, record }))
+    }
+}
+
+/// A post: text, pictures, a video or a shared article.
+#[derive(Clone, Debug)]
+pub struct Moment(pub Arc<MomentRecord>);
+
+#[Object]
+impl Moment {
+    /// An opaque global id.
+    async fn id(&self) -> ID {
+        ID(ids::encode(NodeKind::Moment, self.0.id))
+    }
+
+    /// Who posted it.
+    async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        let user = loaded(request(ctx)?.users.load_one(self.0.author_id).await)?
+            .ok_or_else(|| anyhow::anyhow!("moment {} has no author", self.0.id))?;
+        Ok(User(user))
+    }
+
+    /// What it holds.
+    async fn kind(&self) -> MomentKind {
+        self.0.kind.into()
+    }
+
+    /// Its text, if any.
+    async fn text(&self) -> Option<&str> {
+        self.0.text.as_deref()
+    }
+
+    /// Its pictures in order, or its one video; empty for text and articles.
+    async fn media(&self) -> Vec<Media> {
+        self.0
+            .media
+            .iter()
+            .map(|m| Media { url: m.url.clone(), width: m.width, height: m.height })
+            .collect()
+    }
+
+    /// The shared article, for `ARTICLE` moments.
+    async fn article(&self) -> Option<Article> {
+        self.0.article.as_ref().map(|(url, title)| Article { url: url.clone(), title: title.clone() })
+    }
+
+    /// When it was posted.
+    async fn posted_at(&self) -> DateTime {
+        self.0.posted_at.into()
+    }
+
+    /// Whether its author pinned it to their profile.
+    async fn is_pinned(&self) -> bool {
+        self.0.pinned_at.is_some()
+    }
+
+    /// When it was pinned. Only the author reads this; `null` for anyone else.
+    #[graphql(guard = "OwnerOnly(self.0.author_id)")]
+    async fn pinned_at(&self) -> Option<DateTime> {
+        self.0.pinned_at.map(Into::into)
+    }
+
+    /// Who may see it. Only the author reads this; `null` for anyone else.
+    #[graphql(guard = "OwnerOnly(self.0.author_id)")]
+    async fn audience(&self, ctx: &Context<'_>) -> ApiResult<Option<Audience>> {
+        let (users, tags) = loaded(request(ctx)?.audiences.load_one(self.0.id).await)?.unwrap_or_default();
+        Ok(Some(Audience { mode: self.0.audience.into(), user_ids: users, tag_ids: tags }))
+    }
+
+    /// Whether the viewer can pin it now.
+    async fn viewer_can_pin(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(self.blockers(ctx).await?.is_empty())
+    }
+
+    /// Every reason the viewer cannot pin it now; empty when they can.
+    async fn viewer_cannot_pin_reasons(&self, ctx: &Context<'_>) -> ApiResult<Vec<PinBlocker>> {
+        Ok(self.blockers(ctx).await?.into_iter().map(Into::into).collect())
+    }
+}
+
+impl Moment {
+    async fn blockers(&self, ctx: &Context<'_>) -> Result<Vec<domain::pinning::PinBlocker>> {
+        let viewer = viewer_id(ctx)?;
+        let capability = pin_capability(ctx).await?;
+        let facts = PinFacts {
+            is_author: viewer == self.0.author_id,
+            kind: self.0.kind,
+            posted_at: self.0.posted_at,
+            is_pinned: self.0.pinned_at.is_some(),
+            limit_reached: capability.limit_reached,
+            enabled: capability.enabled,
+        };
+        Ok(domain::pinning::pin_blockers(&facts, request(ctx)?.now))
+    }
+}
+
+/// A picture or a video.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Media {
+    /// Where the file is.
+    pub url: String,
+    /// Width in pixels, if known.
+    pub width: Option<i32>,
+    /// Height in pixels, if known.
+    pub height: Option<i32>,
+}
+
+/// A shared link.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Article {
+    /// Where the article is.
+    pub url: String,
+    /// Its title.
+    pub title: String,
+}
+
+/// Who may see a moment.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct Audience {
+    /// The mode.
+    pub mode: AudienceMode,
+    #[graphql(skip)]
+    pub user_ids: Vec<UserId>,
+    #[graphql(skip)]
+    pub tag_ids: Vec<i64>,
+}
+
+#[ComplexObject]
+impl Audience {
+    /// Friends named in an `INCLUDE` or `EXCLUDE` audience, by handle.
+    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+        Ok(load_users(ctx, &self.user_ids).await?)
+    }
+
+    /// Tags named in an `INCLUDE` or `EXCLUDE` audience, by name.
+    async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Vec<Tag>> {
+        let found = loaded(request(ctx)?.tags.load_many(self.tag_ids.iter().copied()).await)?;
+        let mut tags: Vec<TagRecord> = found.into_values().collect();
+        tags.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(tags.into_iter().map(Tag).collect())
+    }
+}
+
+/// Users by id through the request's loader, by handle.
+pub async fn load_users(ctx: &Context<'_>, ids: &[UserId]) -> Result<Vec<User>> {
+    let found = loaded(request(ctx)?.users.load_many(ids.iter().copied()).await)?;
+    let mut users: Vec<UserRecord> = found.into_values().collect();
+    users.sort_by(|a, b| a.handle.cmp(&b.handle));
+    Ok(users.into_iter().map(User).collect())
+}
+
+/// A named group of the owner's friends, used in audiences. Only its owner sees it.
+#[derive(Clone, Debug)]
+pub struct Tag(pub TagRecord);
+
+#[Object]
+impl Tag {
+    /// An opaque global id.
+    async fn id(&self) -> ID {
+        ID(ids::encode(NodeKind::Tag, self.0.id))
+    }
+
+    /// Its name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Its members, by handle.
+    async fn members(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+        let ids = loaded(request(ctx)?.tag_members.load_one(self.0.id).await)?.unwrap_or_default();
+        Ok(load_users(ctx, &ids).await?)
+    }
+}
+
+/// A user's moments settings.
+pub struct MomentsSettings {
+    /// Whose.
+    pub user: UserId,
+    /// The values.
+    pub record: SettingsRecord,
+}
+
+#[Object]
+impl MomentsSettings {
+    /// How far back others may look.
+    async fn visible_window(&self) -> VisibleWindow {
+        self.record.visible_window.into()
+    }
+
+    /// Whether strangers may see the ten newest public moments.
+    async fn strangers_can_view(&self) -> bool {
+        self.record.strangers_can_view
+    }
+
+    /// Users from whom all the owner's moments are hidden, pinned ones included.
+    async fn hidden_from(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+        let list = store::social::hidden_from(&services(ctx)?.db.read, self.user).await?;
+        Ok(list.into_iter().map(User).collect())
+    }
+}
+
+/// A page of moments.
+#[derive(SimpleObject)]
+pub struct MomentConnection {
+    /// The moments with their cursors.
+    pub edges: Vec<MomentEdge>,
+    /// The moments.
+    pub nodes: Vec<Moment>,
+    /// Where the page is.
+    pub page_info: PageInfo,
+}
+
+/// A moment and its cursor.
+#[derive(SimpleObject)]
+pub struct MomentEdge {
+    /// Pass as `after` to continue after this moment.
+    pub cursor: String,
+    /// The moment.
+    pub node: Moment,
+}
+
+/// Where a page is in its list.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// Whether more moments follow.
+    pub has_next_page: bool,
+    /// Always `false`: lists are read forward only.
+    pub has_previous_page: bool,
+    /// The cursor of the first edge.
+    pub start_cursor: Option<String>,
+    /// The cursor of the last edge; pass it as `after` for the next page.
+    pub end_cursor: Option<String>,
+}

@@ -1,0 +1,22 @@
+//! The `moments` binary: parses the command line and hands over to the library.
+
+use clap::Parser as _;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("moments=info,tower_http=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = moments::config::Cli::parse();
+    match moments::cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,558 @@
+//! Moments: posting, deleting, and every list of them. Lists take their visibility condition from
+//! [`super::visibility`] and apply it inside the one query that pages them, joined with pins and
+//! media, so a page costs the same few statements for 1 or 100 moments.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _, FromQueryResult, QueryFilter as _,
+    QueryResult, TransactionSession as _, TransactionTrait,
+    sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait as _, JoinType, Order, Query, SelectStatement},
+};
+
+use super::{
+    dedup,
+    social::{friends_among, require_friends},
+    visibility::{self, Access},
+};
+use crate::{
+    domain::{
+        AudienceMode, MomentKind, UserId, VisibleWindow,
+        input::MomentContent,
+        model::{MomentId, TagId},
+        visibility::Relation,
+    },
+    entity::{
+        friendships, hidden_from, moment_audience_tags, moment_audience_users, moment_media, moments,
+        moments_settings, pins, tags, users,
+    },
+    error::{Error, Result},
+    store::users::{UserRecord, parse_window},
+};
+
+/// A picture or video of a moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaRecord {
+    /// Where it is.
+    pub url: String,
+    /// Width in pixels.
+    pub width: Option<i32>,
+    /// Height in pixels.
+    pub height: Option<i32>,
+}
+
+/// A moment with its pin state and media, as lists return it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MomentRecord {
+    /// Database id.
+    pub id: MomentId,
+    /// The author's id.
+    pub author_id: UserId,
+    /// Its kind.
+    pub kind: MomentKind,
+    /// Its text.
+    pub text: Option<String>,
+    /// The shared article's URL and title.
+    pub article: Option<(String, String)>,
+    /// Its audience mode.
+    pub audience: AudienceMode,
+    /// When it was posted.
+    pub posted_at: DateTime<Utc>,
+    /// When it was pinned, if it is.
+    pub pinned_at: Option<DateTime<Utc>>,
+    /// Pictures in order, or the one video (empty when the list was asked without media).
+    pub media: Vec<MediaRecord>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct MomentRow {
+    id: i64,
+    author_id: i64,
+    kind: String,
+    text: Option<String>,
+    article_url: Option<String>,
+    article_title: Option<String>,
+    audience_mode: String,
+    posted_at: DateTime<Utc>,
+    pinned_at: Option<DateTime<Utc>>,
+}
+
+impl MomentRow {
+    fn into_record(self) -> Result<MomentRecord> {
+        let kind = MomentKind::parse(&self.kind)
+            .ok_or_else(|| anyhow::anyhow!("unknown moment kind {:?} in the database", self.kind))?;
+        let audience = AudienceMode::parse(&self.audience_mode)
+            .ok_or_else(|| anyhow::anyhow!("unknown audience {:?} in the database", self.audience_mode))?;
+        Ok(MomentRecord {
+            id: self.id,
+            author_id: self.author_id,
+            kind,
+            text: self.text,
+            article: self.article_url.zip(self.article_title),
+            audience,
+            posted_at: self.posted_at,
+            pinned_at: self.pinned_at,
+            media: Vec::new(),
+        })
+    }
+}
+
+/// Which moments a list holds besides its visibility condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pins {
+    /// Pinned or not.
+    Any,
+    /// Only pinned moments.
+    Only,
+    /// Only moments that are not pinned.
+    Exclude,
+}
+
+/// A keyset position: the list continues with moments strictly older than this (postedAt, id).
+pub type Position = (DateTime<Utc>, MomentId);
+
+/// One list query: visibility condition, pin filter, where to start and how many.
+#[derive(Clone, Debug)]
+pub struct ListQuery {
+    /// The visibility condition (and anything else that narrows the list).
+    pub filter: Condition,
+    /// Pin filter.
+    pub pins: Pins,
+    /// Start after this position.
+    pub after: Option<Position>,
+    /// At most this many.
+    pub limit: Option<u64>,
+    /// Whether to join the media.
+    pub with_media: bool,
+}
+
+const INNER: &str = "m";
+
+fn moments_page(q: &ListQuery) -> SelectStatement {
+    let mut select = Query::select();
+    select
+        .columns([
+            (moments::Entity, moments::Column::Id),
+            (moments::Entity, moments::Column::AuthorId),
+            (moments::Entity, moments::Column::Kind),
+            (moments::Entity, moments::Column::Text),
+            (moments::Entity, moments::Column::ArticleUrl),
+            (moments::Entity, moments::Column::ArticleTitle),
+            (moments::Entity, moments::Column::AudienceMode),
+            (moments::Entity, moments::Column::PostedAt),
+        ])
+        .column((pins::Entity, pins::Column::PinnedAt))
+        .from(moments::Entity)
+        .join(
+            if q.pins == Pins::Only { JoinType::InnerJoin } else { JoinType::LeftJoin },
+            pins::Entity,
+            Expr::col((pins::Entity, pins::Column::MomentId)).equals((moments::Entity, moments::Column::Id)),
+        )
+        .cond_where(q.filter.clone())
+        .order_by((moments::Entity, moments::Column::PostedAt), Order::Desc)
+        .order_by((moments::Entity, moments::Column::Id), Order::Desc);
+    if q.pins == Pins::Exclude {
+        select.and_where(Expr::col((pins::Entity, pins::Column::MomentId)).is_null());
+    }
+    if let Some((posted_at, id)) = q.after {
+        select.and_where(
+            Expr::tuple([
+                Expr::col((moments::Entity, moments::Column::PostedAt)),
+                Expr::col((moments::Entity, moments::Column::Id)),
+            ])
+            .lt(Expr::tuple([Expr::val(posted_at), Expr::val(id)])),
+        );
+    }
+    if let Some(limit) = q.limit {
+        select.limit(limit);
+    }
+    select
+}
+
+/// Runs one list query: a single statement, media included when asked for.
+pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> Result<Vec<MomentRecord>> {
+    let page = moments_page(q);
+    if !q.with_media {
+        let rows = db.query_all(&page).await?;
+        return rows.iter().map(|r| MomentRow::from_query_result(r, "")?.into_record()).collect();
+    }
+    let inner = Alias::new(INNER);
+    let media_col = |c: moment_media::Column, name: &str| {
+        (Expr::col((moment_media::Entity, c)), Alias::new(format!("media_{name}")))
+    };
+    let mut outer = Query::select();
+    outer.expr(Expr::col((inner.clone(), Asterisk)));
+    for (expr, alias) in [
+        media_col(moment_media::Column::Position, "position"),
+        media_col(moment_media::Column::Url, "url"),
+        media_col(moment_media::Column::Width, "width"),
+        media_col(moment_media::Column::Height, "height"),
+    ] {
+        outer.expr_as(expr, alias);
+    }
+    outer
+        .from_subquery(page, inner.clone())
+        .join(
+            JoinType::LeftJoin,
+            moment_media::Entity,
+            Expr::col((moment_media::Entity, moment_media::Column::MomentId))
+                .equals((inner.clone(), moments::Column::Id)),
+        )
+        .order_by((inner.clone(), moments::Column::PostedAt), Order::Desc)
+        .order_by((inner.clone(), moments::Column::Id), Order::Desc)
+        .order_by((moment_media::Entity, moment_media::Column::Position), Order::Asc);
+    let rows = db.query_all(&outer).await?;
+    fold_media(&rows)
+}
+
+fn fold_media(rows: &[QueryResult]) -> Result<Vec<MomentRecord>> {
+    let mut out: Vec<MomentRecord> = Vec::new();
+    for row in rows {
+        let id: i64 = row.try_get("", "id")?;
+        if out.last().is_none_or(|m| m.id != id) {
+            out.push(MomentRow::from_query_result(row, "")?.into_record()?);
+        }
+        let url: Option<String> = row.try_get("", "media_url")?;
+        if let (Some(url), Some(last)) = (url, out.last_mut()) {
+            last.media.push(MediaRecord {
+                url,
+                width: row.try_get("", "media_width")?,
+                height: row.try_get("", "media_height")?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The facts the rules need about `viewer` and each author, selected from `moments_settings`.
+fn access_select(viewer: UserId) -> SelectStatement {
+    let settings_user = (moments_settings::Entity, moments_settings::Column::UserId);
+    let friend = Query::select()
+        .expr(Expr::val(1))
+        .from(friendships::Entity)
+        .and_where(Expr::col((friendships::Entity, friendships::Column::UserId)).equals(settings_user))
+        .and_where(Expr::col((friendships::Entity, friendships::Column::FriendId)).eq(viewer))
+        .to_owned();
+    let hidden = Query::select()
+        .expr(Expr::val(1))
+        .from(hidden_from::Entity)
+        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::OwnerId)).equals(settings_user))
+        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::HiddenUserId)).eq(viewer))
+        .to_owned();
+    Query::select()
+        .expr_as(Expr::col(settings_user), Alias::new("author_id"))
+        .column((moments_settings::Entity, moments_settings::Column::VisibleWindow))
+        .column((moments_settings::Entity, moments_settings::Column::StrangersCanView))
+        .expr_as(Expr::exists(friend), Alias::new("is_friend"))
+        .expr_as(Expr::exists(hidden), Alias::new("is_hidden"))
+        .from(moments_settings::Entity)
+        .to_owned()
+}
+
+#[derive(Debug, FromQueryResult)]
+struct AccessRow {
+    author_id: i64,
+    visible_window: String,
+    strangers_can_view: bool,
+    is_friend: bool,
+    is_hidden: bool,
+}
+
+impl AccessRow {
+    fn into_access(self, viewer: UserId) -> Result<Access> {
+        let window: VisibleWindow = parse_window(&self.visible_window)?;
+        Ok(Access {
+            viewer,
+            author: self.author_id,
+            relation: Relation::of(viewer == self.author_id, self.is_hidden, self.is_friend),
+            window,
+            strangers_can_view: self.strangers_can_view,
+        })
+    }
+}
+
+/// What `viewer` may see of `author`; `None` when there is no such user.
+pub async fn access(db: &impl ConnectionTrait, viewer: UserId, author: UserId) -> Result<Option<Access>> {
+    let mut select = access_select(viewer);
+    select.and_where(Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).eq(author));
+    match db.query_one(&select).await? {
+        Some(row) => Ok(Some(AccessRow::from_query_result(&row, "")?.into_access(viewer)?)),
+        None => Ok(None),
+    }
+}
+
+/// A user found by handle together with what `viewer` may see of them, in one statement.
+pub async fn profile_by_handle(
+    db: &impl ConnectionTrait,
+    viewer: UserId,
+    handle: &str,
+) -> Result<Option<(UserRecord, Access)>> {
+    let mut select = access_select(viewer);
+    select
+        .column((users::Entity, users::Column::Handle))
+        .column((users::Entity, users::Column::DisplayName))
+        .inner_join(
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id))
+                .equals((moments_settings::Entity, moments_settings::Column::UserId)),
+        )
+        .and_where(Expr::col((users::Entity, users::Column::Handle)).eq(handle));
+    let Some(row) = db.query_one(&select).await? else {
+        return Ok(None);
+    };
+    let access = AccessRow::from_query_result(&row, "")?.into_access(viewer)?;
+    let user = UserRecord {
+        id: access.author,
+        handle: row.try_get("", "handle")?,
+        display_name: row.try_get("", "display_name")?,
+    };
+    Ok(Some((user, access)))
+}
+
+/// What `viewer` may see of the author of moment `id`; `None` when there is no such moment.
+pub async fn access_for_moment(db: &impl ConnectionTrait, viewer: UserId, id: MomentId) -> Result<Option<Access>> {
+    let mut select = access_select(viewer);
+    select
+        .inner_join(
+            moments::Entity,
+            Expr::col((moments::Entity, moments::Column::AuthorId))
+                .equals((moments_settings::Entity, moments_settings::Column::UserId)),
+        )
+        .and_where(Expr::col((moments::Entity, moments::Column::Id)).eq(id));
+    match db.query_one(&select).await? {
+        Some(row) => Ok(Some(AccessRow::from_query_result(&row, "")?.into_access(viewer)?)),
+        None => Ok(None),
+    }
+}
+
+/// The condition for "in the author's timeline or pinned set as the viewer sees them": what
+/// `moment(id)` resolves (SPEC §3). `None` when the viewer can see nothing of the author.
+pub fn visible_condition(access: &Access, now: DateTime<Utc>) -> Option<Condition> {
+    let timeline = visibility::timeline_condition(access, now);
+    let pinned = visibility::pinned_condition(access)
+        .map(|c| c.add(Expr::col((pins::Entity, pins::Column::MomentId)).is_not_null()));
+    match (timeline, pinned) {
+        (None, None) => None,
+        (t, p) => Some(Condition::any().add_option(t).add_option(p)),
+    }
+}
+
+/// Moment `id` if `viewer` may see it (timeline or pinned set of its author), with media. A missing
+/// and an invisible moment give the same `None`.
+pub async fn visible_moment(
+    db: &impl ConnectionTrait,
+    viewer: UserId,
+    id: MomentId,
+    now: DateTime<Utc>,
+    with_media: bool,
+) -> Result<Option<(MomentRecord, Access)>> {
+    let Some(access) = access_for_moment(db, viewer, id).await? else {
+        return Ok(None);
+    };
+    let Some(visible) = visible_condition(&access, now) else {
+        return Ok(None);
+    };
+    let q = ListQuery {
+        filter: Condition::all().add(Expr::col((moments::Entity, moments::Column::Id)).eq(id)).add(visible),
+        pins: Pins::Any,
+        after: None,
+        limit: Some(1),
+        with_media,
+    };
+    Ok(list(db, &q).await?.into_iter().next().map(|m| (m, access)))
+}
+
+/// A moment to post, checked: content and audience.
+#[derive(Clone, Debug)]
+pub struct NewMoment {
+    /// What it holds.
+    pub content: MomentContent,
+    /// Its audience mode.
+    pub audience: AudienceMode,
+    /// Friends named in the audience.
+    pub audience_users: Vec<UserId>,
+    /// The author's tags named in the audience.
+    pub audience_tags: Vec<TagId>,
+}
+
+/// Checks an audience against the author's friends and tags. Lists go with `INCLUDE` and `EXCLUDE`
+/// only, and those need at least one name.
+pub async fn check_audience(
+    db: &impl ConnectionTrait,
+    author: UserId,
+    mode: AudienceMode,
+    users: &[UserId],
+    tags_named: &[TagId],
+) -> Result<()> {
+    let lists = !users.is_empty() || !tags_named.is_empty();
+    match mode {
+        AudienceMode::Public | AudienceMode::Private if lists => {
+            return Err(Error::bad_input(format!(
+                "audience: userIds and tagIds go with INCLUDE or EXCLUDE, not with {mode}"
+            )));
+        }
+        AudienceMode::Include | AudienceMode::Exclude if !lists => {
+            return Err(Error::bad_input(format!("audience: {mode} needs at least one friend or tag")));
+        }
+        _ => {}
+    }
+    require_friends(db, author, users, "audience.userIds").await?;
+    if !tags_named.is_empty() {
+        let owned: Vec<i64> = tags::Entity::find()
+            .filter(tags::Column::Id.is_in(tags_named.iter().copied()))
+            .filter(tags::Column::OwnerId.eq(author))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        if tags_named.iter().any(|t| !owned.contains(t)) {
+            return Err(Error::bad_input("audience.tagIds: you can only name your own tags"));
+        }
+    }
+    Ok(())
+}
+
+/// Inserts a checked moment and everything that belongs to it; the caller holds the transaction.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    author: UserId,
+    moment: &NewMoment,
+    posted_at: DateTime<Utc>,
+) -> Result<MomentRecord> {
+    let content = &moment.content;
+    let id = moments::Entity::insert(moments::ActiveModel {
+        author_id: Set(author),
+        kind: Set(content.kind.as_str().to_owned()),
+        text: Set(content.text.clone()),
+        article_url: Set(content.article.as_ref().map(|a| a.url.as_str().to_owned())),
+        article_title: Set(content.article.as_ref().map(|a| a.title.clone())),
+        audience_mode: Set(moment.audience.as_str().to_owned()),
+        posted_at: Set(posted_at),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?
+    .last_insert_id;
+    if !content.media.is_empty() {
+        moment_media::Entity::insert_many(content.media.iter().enumerate().map(|(i, m)| {
+            moment_media::ActiveModel {
+                moment_id: Set(id),
+                position: Set(i as i16),
+                url: Set(m.url.as_str().to_owned()),
+                width: Set(m.width),
+                height: Set(m.height),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    let users = dedup(moment.audience_users.iter().copied());
+    if !users.is_empty() {
+        moment_audience_users::Entity::insert_many(
+            users.iter().map(|&u| moment_audience_users::ActiveModel { moment_id: Set(id), user_id: Set(u) }),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    let tags_named = dedup(moment.audience_tags.iter().copied());
+    if !tags_named.is_empty() {
+        moment_audience_tags::Entity::insert_many(
+            tags_named.iter().map(|&t| moment_audience_tags::ActiveModel { moment_id: Set(id), tag_id: Set(t) }),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(MomentRecord {
+        id,
+        author_id: author,
+        kind: content.kind,
+        text: content.text.clone(),
+        article: content.article.as_ref().map(|a| (a.url.as_str().to_owned(), a.title.clone())),
+        audience: moment.audience,
+        posted_at,
+        pinned_at: None,
+        media: content
+            .media
+            .iter()
+            .map(|m| MediaRecord { url: m.url.as_str().to_owned(), width: m.width, height: m.height })
+            .collect(),
+    })
+}
+
+/// Posts a moment now: checks the audience and inserts it, in one transaction.
+pub async fn post(
+    db: &impl TransactionTrait,
+    author: UserId,
+    moment: &NewMoment,
+    now: DateTime<Utc>,
+) -> Result<MomentRecord> {
+    let txn = db.begin().await?;
+    check_audience(&txn, author, moment.audience, &moment.audience_users, &moment.audience_tags).await?;
+    let record = insert(&txn, author, moment, now).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// Finds moment `id` for a change by `viewer`: `NOT_FOUND` when the viewer cannot see it (or it does
+/// not exist), `FORBIDDEN` when they can but did not write it (P1).
+pub async fn own_moment_for_change(
+    db: &impl ConnectionTrait,
+    viewer: UserId,
+    id: MomentId,
+    now: DateTime<Utc>,
+) -> Result<MomentRecord> {
+    match visible_moment(db, viewer, id, now, true).await? {
+        None => Err(Error::NotFound("momentId: no moment with this id".into())),
+        Some((m, _)) if m.author_id != viewer => {
+            Err(Error::Forbidden("only the author can do this to a moment".into()))
+        }
+        Some((m, _)) => Ok(m),
+    }
+}
+
+/// Deletes the viewer's moment with its media, audience lists and pin (V8, P10).
+pub async fn delete(db: &impl TransactionTrait, viewer: UserId, id: MomentId, now: DateTime<Utc>) -> Result<()> {
+    let txn = db.begin().await?;
+    own_moment_for_change(&txn, viewer, id, now).await?;
+    moments::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The audience lists of several moments, in two queries: user ids and tag ids per moment.
+pub async fn audience_lists(
+    db: &impl ConnectionTrait,
+    ids: &[MomentId],
+) -> Result<HashMap<MomentId, (Vec<UserId>, Vec<TagId>)>> {
+    let mut out: HashMap<MomentId, (Vec<UserId>, Vec<TagId>)> =
+        ids.iter().map(|id| (*id, (Vec::new(), Vec::new()))).collect();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for row in moment_audience_users::Entity::find()
+        .filter(moment_audience_users::Column::MomentId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+    {
+        out.entry(row.moment_id).or_default().0.push(row.user_id);
+    }
+    for row in moment_audience_tags::Entity::find()
+        .filter(moment_audience_tags::Column::MomentId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+    {
+        out.entry(row.moment_id).or_default().1.push(row.tag_id);
+    }
+    Ok(out)
+}
+
+/// Whether the given users are friends of `viewer` (for `User.isFriend` in lists).
+pub async fn friends_of_viewer(
+    db: &impl ConnectionTrait,
+    viewer: UserId,
+    users: &[UserId],
+) -> Result<std::collections::HashSet<UserId>> {
+    friends_among(db, viewer, users).await
+}

@@ -1,0 +1,83 @@
+//! Pinning and unpinning (SPEC §4). Each runs in one transaction that first locks the author's user
+//! row (PostgreSQL; SQLite has one writer), so a user's pins change one at a time: the limit holds
+//! under concurrent pins, and the primary key on `pins.moment_id` keeps one pin per moment.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+    QuerySelect as _, TransactionSession as _, TransactionTrait, sea_query::OnConflict,
+};
+
+use super::moments::{MomentRecord, own_moment_for_change};
+use crate::{
+    domain::{
+        UserId,
+        model::MomentId,
+        pinning::{PinPolicy, kind_is_pinnable, young_enough_to_pin},
+    },
+    entity::{pins, users},
+    error::{Error, Result},
+};
+
+async fn lock_user(db: &impl ConnectionTrait, user: UserId) -> Result<()> {
+    users::Entity::find_by_id(user).lock_exclusive().one(db).await?;
+    Ok(())
+}
+
+/// How many moments `user` has pinned.
+pub async fn count(db: &impl ConnectionTrait, user: UserId) -> Result<u64> {
+    Ok(pins::Entity::find().filter(pins::Column::AuthorId.eq(user)).count(db).await?)
+}
+
+/// Pins the viewer's moment (P1–P6). Pinning a pinned moment succeeds and keeps its first `pinnedAt`.
+pub async fn pin(
+    db: &impl TransactionTrait,
+    viewer: UserId,
+    viewer_handle: &str,
+    policy: &PinPolicy,
+    id: MomentId,
+    now: DateTime<Utc>,
+) -> Result<MomentRecord> {
+    let txn = db.begin().await?;
+    lock_user(&txn, viewer).await?;
+    let mut moment = own_moment_for_change(&txn, viewer, id, now).await?;
+    if !policy.enabled_for(viewer, viewer_handle) {
+        return Err(Error::PinningNotEnabled);
+    }
+    if !kind_is_pinnable(moment.kind) {
+        return Err(Error::PinUnsupportedKind);
+    }
+    if moment.pinned_at.is_some() {
+        return Ok(moment);
+    }
+    if !young_enough_to_pin(moment.posted_at, now) {
+        return Err(Error::PinTooOld);
+    }
+    if let Some(limit) = policy.limit
+        && policy.limit_reached(count(&txn, viewer).await?)
+    {
+        return Err(Error::PinLimitReached { limit });
+    }
+    pins::Entity::insert(pins::ActiveModel { moment_id: Set(id), author_id: Set(viewer), pinned_at: Set(now) })
+        .on_conflict(OnConflict::column(pins::Column::MomentId).do_nothing().to_owned())
+        .exec_without_returning(&txn)
+        .await?;
+    let pinned = pins::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the pin of moment {id} vanished inside its transaction"))?;
+    txn.commit().await?;
+    moment.pinned_at = Some(pinned.pinned_at);
+    Ok(moment)
+}
+
+/// Unpins the viewer's moment (P10): always allowed to the author, idempotent (P6).
+pub async fn unpin(db: &impl TransactionTrait, viewer: UserId, id: MomentId, now: DateTime<Utc>) -> Result<MomentRecord> {
+    let txn = db.begin().await?;
+    lock_user(&txn, viewer).await?;
+    let mut moment = own_moment_for_change(&txn, viewer, id, now).await?;
+    pins::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    moment.pinned_at = None;
+    Ok(moment)
+}

@@ -1,0 +1,148 @@
+//! Users and their moments settings.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+};
+
+use crate::{
+    domain::{UserId, VisibleWindow},
+    entity::{moments_settings, users},
+    error::{Error, Result},
+};
+
+/// A user as the rest of the server reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Database id.
+    pub id: UserId,
+    /// Unique handle.
+    pub handle: String,
+    /// Display name.
+    pub display_name: String,
+}
+
+impl From<users::Model> for UserRecord {
+    fn from(m: users::Model) -> Self {
+        Self { id: m.id, handle: m.handle, display_name: m.display_name }
+    }
+}
+
+/// A user's moments settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SettingsRecord {
+    /// How far back others may look.
+    pub visible_window: VisibleWindow,
+    /// Whether strangers may see the ten newest public moments.
+    pub strangers_can_view: bool,
+}
+
+/// Reads a stored window name; anything else is a corrupt row.
+pub fn parse_window(raw: &str) -> Result<VisibleWindow> {
+    VisibleWindow::parse(raw).ok_or_else(|| anyhow::anyhow!("unknown visible window {raw:?} in the database").into())
+}
+
+/// Creates a user with default settings. A taken handle is `BAD_USER_INPUT`.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    handle: &str,
+    display_name: &str,
+    password_hash: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<UserRecord> {
+    let inserted = users::Entity::insert(users::ActiveModel {
+        handle: Set(handle.to_owned()),
+        display_name: Set(display_name.to_owned()),
+        password_hash: Set(password_hash),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec(db)
+    .await
+    .map_err(Error::from);
+    let id = match inserted {
+        Ok(res) => res.last_insert_id,
+        Err(e) if e.is_unique_violation() => {
+            return Err(Error::bad_input(format!("handle: {handle:?} is already taken")));
+        }
+        Err(e) => return Err(e),
+    };
+    moments_settings::Entity::insert(moments_settings::ActiveModel {
+        user_id: Set(id),
+        visible_window: Set(VisibleWindow::All.as_str().to_owned()),
+        strangers_can_view: Set(false),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(UserRecord { id, handle: handle.to_owned(), display_name: display_name.to_owned() })
+}
+
+/// The user with this handle.
+pub async fn by_handle(db: &impl ConnectionTrait, handle: &str) -> Result<Option<UserRecord>> {
+    Ok(users::Entity::find().filter(users::Column::Handle.eq(handle)).one(db).await?.map(Into::into))
+}
+
+/// The id and password hash of the user with this handle, for signing in.
+pub async fn credentials(db: &impl ConnectionTrait, handle: &str) -> Result<Option<(UserRecord, Option<String>)>> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Handle.eq(handle))
+        .one(db)
+        .await?
+        .map(|m| {
+            let hash = m.password_hash.clone();
+            (m.into(), hash)
+        }))
+}
+
+/// Users by id, in one query.
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[UserId]) -> Result<HashMap<UserId, UserRecord>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(users::Entity::find()
+        .filter(users::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(users::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.into()))
+        .collect())
+}
+
+/// A user's moments settings.
+pub async fn settings(db: &impl ConnectionTrait, user: UserId) -> Result<SettingsRecord> {
+    let row = moments_settings::Entity::find_by_id(user)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user {user} has no settings row"))?;
+    Ok(SettingsRecord {
+        visible_window: parse_window(&row.visible_window)?,
+        strangers_can_view: row.strangers_can_view,
+    })
+}
+
+/// Changes the given settings and returns them all.
+pub async fn update_settings(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    window: Option<VisibleWindow>,
+    strangers_can_view: Option<bool>,
+) -> Result<SettingsRecord> {
+    let mut change = moments_settings::ActiveModel { user_id: Set(user), ..Default::default() };
+    if let Some(window) = window {
+        change.visible_window = Set(window.as_str().to_owned());
+    }
+    if let Some(strangers) = strangers_can_view {
+        change.strangers_can_view = Set(strangers);
+    }
+    if window.is_some() || strangers_can_view.is_some() {
+        moments_settings::Entity::update_many()
+            .set(change)
+            .filter(moments_settings::Column::UserId.eq(user))
+            .exec(db)
+            .await?;
+    }
+    settings(db, user).await
+}

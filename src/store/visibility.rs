@@ -1,0 +1,184 @@
+//! The rules of `domain::visibility` as SQL conditions, put inside the queries that list moments so
+//! that pages, cursors and `hasNextPage` only ever see rows the viewer may see. Each condition is
+//! derived from the pure functions (which audience modes admit whom, where a window starts), so the
+//! two cannot drift apart silently; property tests hold the results against the reference.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, Order, Query, SelectStatement};
+
+use crate::{
+    domain::{
+        AudienceMode, UserId, VisibleWindow,
+        visibility::{Relation, STRANGER_TIMELINE_CAP, can_see, window_applies, window_start},
+    },
+    entity::{friendships, hidden_from, moment_audience_tags, moment_audience_users, moments, moments_settings, tag_members},
+};
+
+/// What the rules need to know about one viewer looking at one author.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// Who is looking.
+    pub viewer: UserId,
+    /// Whose moments.
+    pub author: UserId,
+    /// Where the viewer stands to the author.
+    pub relation: Relation,
+    /// The author's visible window.
+    pub window: VisibleWindow,
+    /// Whether the author lets strangers see public moments.
+    pub strangers_can_view: bool,
+}
+
+fn col(c: moments::Column) -> Expr {
+    Expr::col((moments::Entity, c))
+}
+
+/// The viewer is named in the moment's audience users, or is now a member of one of its tags.
+fn listed(viewer: UserId) -> Condition {
+    let named = Query::select()
+        .expr(Expr::val(1))
+        .from(moment_audience_users::Entity)
+        .and_where(
+            Expr::col((moment_audience_users::Entity, moment_audience_users::Column::MomentId))
+                .equals((moments::Entity, moments::Column::Id)),
+        )
+        .and_where(Expr::col((moment_audience_users::Entity, moment_audience_users::Column::UserId)).eq(viewer))
+        .to_owned();
+    let in_tag = Query::select()
+        .expr(Expr::val(1))
+        .from(moment_audience_tags::Entity)
+        .inner_join(
+            tag_members::Entity,
+            Expr::col((tag_members::Entity, tag_members::Column::TagId))
+                .equals((moment_audience_tags::Entity, moment_audience_tags::Column::TagId)),
+        )
+        .and_where(
+            Expr::col((moment_audience_tags::Entity, moment_audience_tags::Column::MomentId))
+                .equals((moments::Entity, moments::Column::Id)),
+        )
+        .and_where(Expr::col((tag_members::Entity, tag_members::Column::UserId)).eq(viewer))
+        .to_owned();
+    Condition::any().add(Expr::exists(named)).add(Expr::exists(in_tag))
+}
+
+/// `canSee` as a condition on `moments`, built by asking the pure rule about every audience mode with
+/// the viewer listed and not listed. `None` when no moment can pass; an empty `all()` when every one does.
+pub fn can_see_condition(relation: Relation, viewer: UserId, strangers_can_view: bool) -> Option<Condition> {
+    let decisions: Vec<(AudienceMode, bool, bool)> = AudienceMode::ALL_VALUES
+        .iter()
+        .map(|&mode| {
+            let admits = |listed| can_see(relation, mode, listed, strangers_can_view);
+            (mode, admits(true), admits(false))
+        })
+        .collect();
+    if decisions.iter().all(|&(_, listed, unlisted)| listed && unlisted) {
+        return Some(Condition::all());
+    }
+    if decisions.iter().all(|&(_, listed, unlisted)| !listed && !unlisted) {
+        return None;
+    }
+    let mut modes = Condition::any();
+    for (mode, listed_in, unlisted_in) in decisions {
+        let is_mode = col(moments::Column::AudienceMode).eq(mode.as_str());
+        modes = match (listed_in, unlisted_in) {
+            (true, true) => modes.add(is_mode),
+            (true, false) => modes.add(Condition::all().add(is_mode).add(listed(viewer))),
+            (false, true) => modes.add(Condition::all().add(is_mode).add(listed(viewer).not())),
+            (false, false) => modes,
+        };
+    }
+    Some(modes)
+}
+
+/// The window of a known setting as a condition: `None` when it does not bind (V6).
+pub fn window_condition(window: VisibleWindow, now: DateTime<Utc>) -> Option<Condition> {
+    window_start(window, now).map(|start| Condition::all().add(col(moments::Column::PostedAt).gte(start)))
+}
+
+/// The window of each row's author, read from their settings (for lists that span authors).
+fn window_by_author_settings(now: DateTime<Utc>) -> Condition {
+    let mut any = Condition::any();
+    for &window in VisibleWindow::ALL_VALUES {
+        let is_window =
+            Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)).eq(window.as_str());
+        any = any.add(Condition::all().add(is_window).add_option(window_condition(window, now)));
+    }
+    let settings = Query::select()
+        .expr(Expr::val(1))
+        .from(moments_settings::Entity)
+        .and_where(
+            Expr::col((moments_settings::Entity, moments_settings::Column::UserId))
+                .equals((moments::Entity, moments::Column::AuthorId)),
+        )
+        .cond_where(any)
+        .to_owned();
+    Condition::all().add(Expr::exists(settings))
+}
+
+fn by_author(author: UserId) -> Condition {
+    Condition::all().add(col(moments::Column::AuthorId).eq(author))
+}
+
+/// The ids of the newest public moments a stranger may see in the author's timeline (V5).
+fn stranger_cap(access: &Access, now: DateTime<Utc>) -> Option<SelectStatement> {
+    let mut select = Query::select();
+    select
+        .column((moments::Entity, moments::Column::Id))
+        .from(moments::Entity)
+        .cond_where(by_author(access.author))
+        .cond_where(can_see_condition(Relation::Stranger, access.viewer, access.strangers_can_view)?)
+        .order_by((moments::Entity, moments::Column::PostedAt), Order::Desc)
+        .order_by((moments::Entity, moments::Column::Id), Order::Desc)
+        .limit(STRANGER_TIMELINE_CAP as u64);
+    if let Some(window) = window_condition(access.window, now) {
+        select.cond_where(window);
+    }
+    Some(select)
+}
+
+/// `Profile.timeline`: the author's moments the viewer can see inside the window; for a stranger only
+/// the ten newest of those. `None` when the viewer can see none.
+pub fn timeline_condition(access: &Access, now: DateTime<Utc>) -> Option<Condition> {
+    let mut cond = by_author(access.author)
+        .add(can_see_condition(access.relation, access.viewer, access.strangers_can_view)?);
+    if window_applies(access.relation) {
+        cond = cond.add_option(window_condition(access.window, now));
+    }
+    if access.relation == Relation::Stranger {
+        cond = cond.add(col(moments::Column::Id).in_subquery(stranger_cap(access, now)?));
+    }
+    Some(cond)
+}
+
+/// `Profile.pinned` (to be joined with `pins`): the author's moments the viewer can see, any age (V7).
+pub fn pinned_condition(access: &Access) -> Option<Condition> {
+    Some(by_author(access.author).add(can_see_condition(access.relation, access.viewer, access.strangers_can_view)?))
+}
+
+/// `Query.feed`: the viewer's own moments, and their friends' moments the viewer can see inside each
+/// author's window. Pins play no part (P8).
+pub fn feed_condition(viewer: UserId, now: DateTime<Utc>) -> Condition {
+    let friends = Query::select()
+        .column(friendships::Column::FriendId)
+        .from(friendships::Entity)
+        .and_where(Expr::col(friendships::Column::UserId).eq(viewer))
+        .to_owned();
+    let hidden = Query::select()
+        .expr(Expr::val(1))
+        .from(hidden_from::Entity)
+        .and_where(
+            Expr::col((hidden_from::Entity, hidden_from::Column::OwnerId))
+                .equals((moments::Entity, moments::Column::AuthorId)),
+        )
+        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::HiddenUserId)).eq(viewer))
+        .to_owned();
+    let mut of_friends = Condition::all()
+        .add(col(moments::Column::AuthorId).in_subquery(friends))
+        .add(Expr::exists(hidden).not());
+    // A friend who is not hidden from: strangers-can-view plays no part for friends.
+    of_friends = of_friends.add_option(can_see_condition(Relation::Friend, viewer, false));
+    if window_applies(Relation::Friend) {
+        of_friends = of_friends.add(window_by_author_settings(now));
+    }
+    Condition::any().add(col(moments::Column::AuthorId).eq(viewer)).add(of_friends)
+}
