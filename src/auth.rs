@@ -102,10 +102,9 @@ impl Keys {
     pub async fn load(configured: Option<&str>, db: &impl ConnectionTrait) -> Result<Self> {
         if let Some(secret) = configured {
             if secret.len() < MIN_SECRET_LEN {
-                return Err(anyhow::anyhow!(
-                    "MOMENTS_JWT_SECRET must be at least {MIN_SECRET_LEN} characters long"
-                )
-                .into());
+                return Err(
+                    anyhow::anyhow!("MOMENTS_JWT_SECRET must be at least {MIN_SECRET_LEN} characters long").into()
+                );
             }
             return Ok(Self::from_secret(secret.as_bytes()));
         }
@@ -125,6 +124,12 @@ impl Keys {
             .await?
             .ok_or_else(|| anyhow::anyhow!("the server secret was not stored"))?;
         Ok(Self::from_secret(stored.value.as_bytes()))
+    }
+
+    /// A token for `user`, valid for [`TOKEN_LIFETIME_DAYS`] from the system time. Tokens follow
+    /// the real clock even when the rules are evaluated at a set time (tests, replays).
+    pub fn issue_now(&self, user: UserId) -> Result<String> {
+        self.issue(user, Utc::now())
     }
 
     /// A token for `user`, valid for [`TOKEN_LIFETIME_DAYS`] from `now`.

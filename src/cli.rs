@@ -39,7 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let user = store::users::by_handle(&services.db.read, &handle)
                 .await?
                 .with_context(|| format!("no user with handle {handle:?}"))?;
-            println!("{}", services.keys.issue(user.id, services.clock.now())?);
+            println!("{}", services.keys.issue_now(user.id)?);
             services.db.close().await;
             Ok(())
         }

@@ -26,7 +26,9 @@ fn ago(now: DateTime<Utc>, days: i64, hours: i64) -> String {
 fn pictures(n: usize, tag: &str) -> Value {
     Value::Array(
         (1..=n)
-            .map(|i| json!({"url": format!("https://picsum.photos/seed/{tag}{i}/800/600"), "width": 800, "height": 600}))
+            .map(
+                |i| json!({"url": format!("https://picsum.photos/seed/{tag}{i}/800/600"), "width": 800, "height": 600}),
+            )
             .collect(),
     )
 }
@@ -50,25 +52,35 @@ pub fn world(now: DateTime<Utc>) -> String {
         json!({"type": "settings", "user": "carol", "visibleWindow": "THREE_DAYS", "strangersCanView": false}),
         json!({"type": "settings", "user": "bob", "visibleWindow": "ALL", "hiddenFrom": ["dave"]}),
     ];
-    let moment = |r: &str, author: &str, text: &str, posted: String| {
-        json!({"type": "moment", "ref": r, "author": author, "text": text, "postedAt": posted})
-    };
+    let moment = |r: &str, author: &str, text: &str, posted: String| json!({"type": "moment", "ref": r, "author": author, "text": text, "postedAt": posted});
     let with = |mut m: Value, key: &str, value: Value| {
         m[key] = value;
         m
     };
     lines.extend([
         // alice: every kind and audience.
-        with(moment("a1", "alice", "Our shop's opening hours and how to reach us", ago(now, 20, 0)), "images", pictures(6, "shop")),
+        with(
+            moment("a1", "alice", "Our shop's opening hours and how to reach us", ago(now, 20, 0)),
+            "images",
+            pictures(6, "shop"),
+        ),
         with(moment("a2", "alice", "Morning walk by the river", ago(now, 2, 3)), "images", pictures(3, "river")),
         with(
-            with(moment("a3", "alice", "Grandma's birthday", ago(now, 5, 0)), "video", json!({"url": "https://videos.example/birthday.mp4", "width": 1280, "height": 720})),
+            with(
+                moment("a3", "alice", "Grandma's birthday", ago(now, 5, 0)),
+                "video",
+                json!({"url": "https://videos.example/birthday.mp4", "width": 1280, "height": 720}),
+            ),
             "audience",
             json!({"mode": "INCLUDE", "tags": ["family"]}),
         ),
         moment("a4", "alice", "Back from the trip, more pictures soon!", ago(now, 1, 0)),
         with(
-            with(moment("a5", "alice", "Worth reading", ago(now, 9, 0)), "article", json!({"url": "https://news.example/pinning", "title": "Why pin a Moment?"})),
+            with(
+                moment("a5", "alice", "Worth reading", ago(now, 9, 0)),
+                "article",
+                json!({"url": "https://news.example/pinning", "title": "Why pin a Moment?"}),
+            ),
             "audience",
             json!({"mode": "EXCLUDE", "users": ["carol"]}),
         ),
@@ -85,7 +97,11 @@ pub fn world(now: DateTime<Utc>) -> String {
         // bob and erin.
         with(moment("b1", "bob", "New bike!", ago(now, 3, 5)), "images", pictures(1, "bike")),
         moment("b2", "bob", "Anyone up for dinner tonight?", ago(now, 0, 4)),
-        with(moment("e1", "erin", "Skating", ago(now, 6, 0)), "video", json!({"url": "https://videos.example/skate.mp4"})),
+        with(
+            moment("e1", "erin", "Skating", ago(now, 6, 0)),
+            "video",
+            json!({"url": "https://videos.example/skate.mp4"}),
+        ),
         json!({"type": "pin", "moment": "a1"}),
         json!({"type": "pin", "moment": "a6"}),
         json!({"type": "pin", "moment": "a7"}),
@@ -106,7 +122,7 @@ pub async fn load_if_empty(services: &Services) -> Result<Option<ImportReport>, 
 /// A token for the demo viewer, if that user exists.
 pub async fn viewer_token(services: &Services) -> Result<Option<String>> {
     match store::users::by_handle(&services.db.read, DEMO_VIEWER).await? {
-        Some(user) => Ok(Some(services.keys.issue(user.id, services.clock.now())?)),
+        Some(user) => Ok(Some(services.keys.issue_now(user.id)?)),
         None => Ok(None),
     }
 }

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use async_graphql::{BatchRequest, BatchResponse, Request, Response, http::GraphiQLSource, parser::types::OperationType};
+use async_graphql::{
+    BatchRequest, BatchResponse, Request, Response, http::GraphiQLSource, parser::types::OperationType,
+};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::{
     Json, Router,
@@ -77,13 +79,10 @@ fn refusal(status: StatusCode, message: &str, code: &str) -> HttpResponse {
 fn is_mutation(request: &mut Request) -> bool {
     let operation_name = request.operation_name.clone();
     match request.parsed_query() {
-        Ok(doc) => doc
-            .operations
-            .iter()
-            .any(|(name, op)| {
-                let selected = operation_name.as_deref().is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted));
-                selected && op.node.ty == OperationType::Mutation
-            }),
+        Ok(doc) => doc.operations.iter().any(|(name, op)| {
+            let selected = operation_name.as_deref().is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted));
+            selected && op.node.ty == OperationType::Mutation
+        }),
         Err(_) => false,
     }
 }

@@ -2,15 +2,12 @@
 //! checked as the API would check it; the first bad line stops the import with its number and the
 //! problem, and nothing of the file is kept.
 
-use std::{
-    collections::HashMap,
-    io::BufRead,
-};
+use std::{collections::HashMap, io::BufRead};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilter as _,
-    TransactionTrait as _, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilter as _, TransactionTrait as _,
+    sea_query::OnConflict,
 };
 use serde::Deserialize;
 
@@ -308,10 +305,7 @@ impl Importer<'_> {
             Line::Moment(m) => self.moment(m).await?,
             Line::Pin(p) => {
                 let Some(moment) = self.moments.get(&p.moment) else {
-                    return refused(format!(
-                        "moment: no moment with ref {:?} earlier in this file",
-                        p.moment
-                    ));
+                    return refused(format!("moment: no moment with ref {:?} earlier in this file", p.moment));
                 };
                 if !kind_is_pinnable(moment.kind) {
                     return refused(format!(

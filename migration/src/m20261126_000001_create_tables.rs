@@ -122,11 +122,7 @@ fn fk(
     to_table: impl IntoIden,
     to_col: impl IntoIden,
 ) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from_table, from_col)
-        .to(to_table, to_col)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+    ForeignKey::create().from(from_table, from_col).to(to_table, to_col).on_delete(ForeignKeyAction::Cascade).to_owned()
 }
 
 #[async_trait::async_trait]
@@ -152,12 +148,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(MomentsSettings::UserId).primary_key())
                     .col(string_len(MomentsSettings::VisibleWindow, 16).default("ALL"))
                     .col(boolean(MomentsSettings::StrangersCanView).default(false))
-                    .foreign_key(&mut fk(
-                        MomentsSettings::Table,
-                        MomentsSettings::UserId,
-                        Users::Table,
-                        Users::Id,
-                    ))
+                    .foreign_key(&mut fk(MomentsSettings::Table, MomentsSettings::UserId, Users::Table, Users::Id))
                     .to_owned(),
             )
             .await?;
@@ -170,12 +161,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(HiddenFrom::HiddenUserId))
                     .primary_key(Index::create().col(HiddenFrom::OwnerId).col(HiddenFrom::HiddenUserId))
                     .foreign_key(&mut fk(HiddenFrom::Table, HiddenFrom::OwnerId, Users::Table, Users::Id))
-                    .foreign_key(&mut fk(
-                        HiddenFrom::Table,
-                        HiddenFrom::HiddenUserId,
-                        Users::Table,
-                        Users::Id,
-                    ))
+                    .foreign_key(&mut fk(HiddenFrom::Table, HiddenFrom::HiddenUserId, Users::Table, Users::Id))
                     .to_owned(),
             )
             .await?;
@@ -187,21 +173,9 @@ impl MigrationTrait for Migration {
                     .col(big_integer(FriendRequests::FromUserId))
                     .col(big_integer(FriendRequests::ToUserId))
                     .col(timestamp_with_time_zone(FriendRequests::CreatedAt))
-                    .primary_key(
-                        Index::create().col(FriendRequests::FromUserId).col(FriendRequests::ToUserId),
-                    )
-                    .foreign_key(&mut fk(
-                        FriendRequests::Table,
-                        FriendRequests::FromUserId,
-                        Users::Table,
-                        Users::Id,
-                    ))
-                    .foreign_key(&mut fk(
-                        FriendRequests::Table,
-                        FriendRequests::ToUserId,
-                        Users::Table,
-                        Users::Id,
-                    ))
+                    .primary_key(Index::create().col(FriendRequests::FromUserId).col(FriendRequests::ToUserId))
+                    .foreign_key(&mut fk(FriendRequests::Table, FriendRequests::FromUserId, Users::Table, Users::Id))
+                    .foreign_key(&mut fk(FriendRequests::Table, FriendRequests::ToUserId, Users::Table, Users::Id))
                     .to_owned(),
             )
             .await?;
@@ -225,12 +199,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Friendships::CreatedAt))
                     .primary_key(Index::create().col(Friendships::UserId).col(Friendships::FriendId))
                     .foreign_key(&mut fk(Friendships::Table, Friendships::UserId, Users::Table, Users::Id))
-                    .foreign_key(&mut fk(
-                        Friendships::Table,
-                        Friendships::FriendId,
-                        Users::Table,
-                        Users::Id,
-                    ))
+                    .foreign_key(&mut fk(Friendships::Table, Friendships::FriendId, Users::Table, Users::Id))
                     .to_owned(),
             )
             .await?;
@@ -321,12 +290,7 @@ impl MigrationTrait for Migration {
                     .col(integer_null(MomentMedia::Width))
                     .col(integer_null(MomentMedia::Height))
                     .primary_key(Index::create().col(MomentMedia::MomentId).col(MomentMedia::Position))
-                    .foreign_key(&mut fk(
-                        MomentMedia::Table,
-                        MomentMedia::MomentId,
-                        Moments::Table,
-                        Moments::Id,
-                    ))
+                    .foreign_key(&mut fk(MomentMedia::Table, MomentMedia::MomentId, Moments::Table, Moments::Id))
                     .to_owned(),
             )
             .await?;
@@ -337,11 +301,7 @@ impl MigrationTrait for Migration {
                     .table(MomentAudienceUsers::Table)
                     .col(big_integer(MomentAudienceUsers::MomentId))
                     .col(big_integer(MomentAudienceUsers::UserId))
-                    .primary_key(
-                        Index::create()
-                            .col(MomentAudienceUsers::MomentId)
-                            .col(MomentAudienceUsers::UserId),
-                    )
+                    .primary_key(Index::create().col(MomentAudienceUsers::MomentId).col(MomentAudienceUsers::UserId))
                     .foreign_key(&mut fk(
                         MomentAudienceUsers::Table,
                         MomentAudienceUsers::MomentId,
@@ -364,23 +324,14 @@ impl MigrationTrait for Migration {
                     .table(MomentAudienceTags::Table)
                     .col(big_integer(MomentAudienceTags::MomentId))
                     .col(big_integer(MomentAudienceTags::TagId))
-                    .primary_key(
-                        Index::create()
-                            .col(MomentAudienceTags::MomentId)
-                            .col(MomentAudienceTags::TagId),
-                    )
+                    .primary_key(Index::create().col(MomentAudienceTags::MomentId).col(MomentAudienceTags::TagId))
                     .foreign_key(&mut fk(
                         MomentAudienceTags::Table,
                         MomentAudienceTags::MomentId,
                         Moments::Table,
                         Moments::Id,
                     ))
-                    .foreign_key(&mut fk(
-                        MomentAudienceTags::Table,
-                        MomentAudienceTags::TagId,
-                        Tags::Table,
-                        Tags::Id,
-                    ))
+                    .foreign_key(&mut fk(MomentAudienceTags::Table, MomentAudienceTags::TagId, Tags::Table, Tags::Id))
                     .to_owned(),
             )
             .await?;

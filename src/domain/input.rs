@@ -35,9 +35,7 @@ impl Handle {
             return invalid(format!("handle: must be 3 to 32 characters long, got {len}"));
         }
         if let Some(bad) = raw.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')) {
-            return invalid(format!(
-                "handle: only lower-case letters a-z, digits and '_' are allowed, found {bad:?}"
-            ));
+            return invalid(format!("handle: only lower-case letters a-z, digits and '_' are allowed, found {bad:?}"));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -142,10 +140,7 @@ impl HttpUrl {
             Err(e) => return invalid(format!("{field}: {raw:?} is not a URL ({e})")),
         };
         if !matches!(parsed.scheme(), "http" | "https") {
-            return invalid(format!(
-                "{field}: only http and https URLs are allowed, got a {}: URL",
-                parsed.scheme()
-            ));
+            return invalid(format!("{field}: only http and https URLs are allowed, got a {}: URL", parsed.scheme()));
         }
         if parsed.host_str().is_none_or(str::is_empty) {
             return invalid(format!("{field}: the URL has no host"));

@@ -36,9 +36,10 @@ pub enum AudienceMode {
 }
 
 /// How far back others may look at a user's moments (SPEC §2, article §02.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum VisibleWindow {
     /// No bound.
+    #[default]
     All,
     /// Six calendar months.
     SixMonths,
@@ -83,11 +84,6 @@ named_enum!(MomentKind, "moment kind", [Text => "TEXT", Images => "IMAGES", Vide
 named_enum!(AudienceMode, "audience mode", [Public => "PUBLIC", Private => "PRIVATE", Include => "INCLUDE", Exclude => "EXCLUDE"]);
 named_enum!(VisibleWindow, "visible window", [All => "ALL", SixMonths => "SIX_MONTHS", OneMonth => "ONE_MONTH", ThreeDays => "THREE_DAYS"]);
 
-impl Default for VisibleWindow {
-    fn default() -> Self {
-        Self::All
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -133,11 +133,7 @@ mod tests {
 
     #[test]
     fn the_allowlist_enables_a_user_whatever_the_percentage() {
-        let policy = PinPolicy {
-            rollout_percent: 0,
-            allowlist: HashSet::from(["alice".to_owned()]),
-            limit: None,
-        };
+        let policy = PinPolicy { rollout_percent: 0, allowlist: HashSet::from(["alice".to_owned()]), limit: None };
         assert!(policy.enabled_for(7, "alice"));
         assert!(!policy.enabled_for(7, "bob"));
         assert!(PinPolicy::default().enabled_for(7, "bob"));

@@ -165,9 +165,10 @@ pub mod reference {
 
         fn listed(&self, viewer: UserId, moment: &Moment) -> bool {
             moment.audience_users.contains(&viewer)
-                || moment.audience_tags.iter().any(|tag| {
-                    self.tags.get(tag).is_some_and(|(_, members)| members.contains(&viewer))
-                })
+                || moment
+                    .audience_tags
+                    .iter()
+                    .any(|tag| self.tags.get(tag).is_some_and(|(_, members)| members.contains(&viewer)))
         }
 
         /// `canSee` (V1, V3–V5), without the window.
@@ -180,8 +181,7 @@ pub mod reference {
         /// Whether the window of the author lets `viewer` see the moment (V6; never binds the author).
         pub fn in_window_for(&self, viewer: UserId, moment: &Moment, now: DateTime<Utc>) -> bool {
             let relation = self.relation(viewer, moment.author);
-            !window_applies(relation)
-                || in_window(self.settings_of(moment.author).window, moment.posted_at, now)
+            !window_applies(relation) || in_window(self.settings_of(moment.author).window, moment.posted_at, now)
         }
 
         fn newest_first<'a>(&'a self, mut list: Vec<&'a Moment>) -> Vec<&'a Moment> {
@@ -209,21 +209,13 @@ pub mod reference {
                 Relation::Stranger => STRANGER_TIMELINE_CAP,
                 _ => usize::MAX,
             };
-            candidates
-                .into_iter()
-                .take(cap)
-                .filter(|m| !(exclude_pinned && m.pinned))
-                .map(|m| m.id)
-                .collect()
+            candidates.into_iter().take(cap).filter(|m| !(exclude_pinned && m.pinned)).map(|m| m.id).collect()
         }
 
         /// `Profile.pinned`: the author's pinned moments with canSee, any age (V7), newest posted first (P7).
         pub fn pinned(&self, viewer: UserId, author: UserId) -> Vec<MomentId> {
             self.newest_first(
-                self.moments
-                    .iter()
-                    .filter(|m| m.author == author && m.pinned && self.can_see(viewer, m))
-                    .collect(),
+                self.moments.iter().filter(|m| m.author == author && m.pinned && self.can_see(viewer, m)).collect(),
             )
             .into_iter()
             .map(|m| m.id)
@@ -272,11 +264,7 @@ mod tests {
         let now = at(2026, 11, 26, 12);
         assert_eq!(window_start(VisibleWindow::SixMonths, now), Some(at(2026, 5, 26, 12)));
         assert!(in_window(VisibleWindow::SixMonths, at(2026, 5, 26, 12), now));
-        assert!(!in_window(
-            VisibleWindow::SixMonths,
-            at(2026, 5, 26, 12) - Duration::microseconds(1),
-            now
-        ));
+        assert!(!in_window(VisibleWindow::SixMonths, at(2026, 5, 26, 12) - Duration::microseconds(1), now));
     }
 
     #[test]

@@ -56,9 +56,9 @@ impl RequestContext {
     pub fn new(services: &Services, viewer: Viewer) -> Self {
         let read = &services.db.read;
         let friends = match &viewer {
-            Viewer::User(id) => Some(
-                DataLoader::new(FriendLoader { db: read.clone(), viewer: *id }, tokio::spawn).delay(LOADER_DELAY),
-            ),
+            Viewer::User(id) => {
+                Some(DataLoader::new(FriendLoader { db: read.clone(), viewer: *id }, tokio::spawn).delay(LOADER_DELAY))
+            }
             _ => None,
         };
         Self {

@@ -26,6 +26,8 @@ pub const MAX_COMPLEXITY: usize = 10_000;
 pub const LIST_FIELD_COST: usize = 100;
 /// The most operations in one batched request.
 pub const MAX_BATCH: usize = 10;
+/// The page size when `first` is left out.
+pub const DEFAULT_PAGE: i32 = 20;
 /// The largest `first` a connection accepts.
 pub const MAX_PAGE: i32 = 100;
 

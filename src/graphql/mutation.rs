@@ -214,7 +214,7 @@ impl Mutation {
         let now = request(ctx)?.now;
         let user =
             store::users::create(&services.db.write, handle.as_str(), display_name.as_str(), Some(hash), now).await?;
-        let token = services.keys.issue(user.id, now)?;
+        let token = services.keys.issue_now(user.id)?;
         Ok(AuthPayload { token, user: User(user) })
     }
 
@@ -229,7 +229,7 @@ impl Mutation {
         let ok = auth::verify_password(input.password, hash).await?;
         match user {
             Some(user) if ok => {
-                let token = services.keys.issue(user.id, request(ctx)?.now)?;
+                let token = services.keys.issue_now(user.id)?;
                 Ok(AuthPayload { token, user: User(user) })
             }
             _ => Err(Error::Unauthenticated("wrong handle or password".into()).into()),
@@ -266,7 +266,11 @@ impl Mutation {
     }
 
     /// Deletes one of the viewer's moments, with its pin.
-    async fn delete_moment(&self, ctx: &Context<'_>, #[graphql(desc = "The moment.")] id: ID) -> ApiResult<DeleteMomentPayload> {
+    async fn delete_moment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The moment.")] id: ID,
+    ) -> ApiResult<DeleteMomentPayload> {
         let viewer = viewer_id(ctx)?;
         let raw = ids::decode_as(NodeKind::Moment, &id, "id")?;
         store::moments::delete(&services(ctx)?.db.write, viewer, raw, request(ctx)?.now).await?;
@@ -288,7 +292,11 @@ impl Mutation {
     }
 
     /// Unpins one of the viewer's moments; always allowed to the author, and fine when not pinned.
-    async fn unpin(&self, ctx: &Context<'_>, #[graphql(desc = "The moment.")] moment_id: ID) -> ApiResult<UnpinPayload> {
+    async fn unpin(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The moment.")] moment_id: ID,
+    ) -> ApiResult<UnpinPayload> {
         let viewer = viewer_id(ctx)?;
         let raw = ids::decode_as(NodeKind::Moment, &moment_id, "momentId")?;
         let record = store::pins::unpin(&services(ctx)?.db.write, viewer, raw, request(ctx)?.now).await?;
@@ -296,7 +304,11 @@ impl Mutation {
     }
 
     /// Changes the viewer's moments settings.
-    async fn update_moments_settings(&self, ctx: &Context<'_>, input: MomentsSettingsInput) -> ApiResult<MomentsSettings> {
+    async fn update_moments_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: MomentsSettingsInput,
+    ) -> ApiResult<MomentsSettings> {
         let viewer = viewer_id(ctx)?;
         let record = store::users::update_settings(
             &services(ctx)?.db.write,
@@ -309,25 +321,42 @@ impl Mutation {
     }
 
     /// Hides all the viewer's moments, pinned ones included, from a user.
-    async fn hide_moments_from(&self, ctx: &Context<'_>, #[graphql(desc = "The user.")] user_id: ID) -> ApiResult<MomentsSettings> {
+    async fn hide_moments_from(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user.")] user_id: ID,
+    ) -> ApiResult<MomentsSettings> {
         Ok(self.set_hidden(ctx, &user_id, true).await?)
     }
 
     /// Shows the viewer's moments again to a user they were hidden from.
-    async fn unhide_moments_from(&self, ctx: &Context<'_>, #[graphql(desc = "The user.")] user_id: ID) -> ApiResult<MomentsSettings> {
+    async fn unhide_moments_from(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user.")] user_id: ID,
+    ) -> ApiResult<MomentsSettings> {
         Ok(self.set_hidden(ctx, &user_id, false).await?)
     }
 
     /// Asks a user to be friends; if they had asked the viewer already, the two become friends.
-    async fn send_friend_request(&self, ctx: &Context<'_>, #[graphql(desc = "The user.")] user_id: ID) -> ApiResult<FriendshipPayload> {
+    async fn send_friend_request(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user.")] user_id: ID,
+    ) -> ApiResult<FriendshipPayload> {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
-        let state = store::social::request_friend(&services(ctx)?.db.write, viewer, other.0.id, request(ctx)?.now).await?;
+        let state =
+            store::social::request_friend(&services(ctx)?.db.write, viewer, other.0.id, request(ctx)?.now).await?;
         Ok(friendship_payload(other, state))
     }
 
     /// Accepts a user's friend request.
-    async fn accept_friend_request(&self, ctx: &Context<'_>, #[graphql(desc = "Who asked.")] user_id: ID) -> ApiResult<FriendshipPayload> {
+    async fn accept_friend_request(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Who asked.")] user_id: ID,
+    ) -> ApiResult<FriendshipPayload> {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
         store::social::accept_friend(&services(ctx)?.db.write, viewer, other.0.id, request(ctx)?.now).await?;
@@ -336,7 +365,11 @@ impl Mutation {
 
     /// Ends a friendship, declines a request or withdraws one. The other user becomes a stranger
     /// at once.
-    async fn remove_friend(&self, ctx: &Context<'_>, #[graphql(desc = "The user.")] user_id: ID) -> ApiResult<FriendshipPayload> {
+    async fn remove_friend(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user.")] user_id: ID,
+    ) -> ApiResult<FriendshipPayload> {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
         store::social::remove_friend(&services(ctx)?.db.write, viewer, other.0.id).await?;

@@ -8,7 +8,7 @@ use super::{
     LIST_FIELD_COST,
     context::{loaded, request, services, viewer_id},
     cursor::{self, Scope},
-    types::{Moment, MomentConnection, Node, Profile, Tag, User, check_first, connection, wants_media},
+    types::{Moment, MomentConnection, Node, Profile, Tag, User, check_first, connection, page_cost, wants_media},
 };
 use crate::{
     error::{ApiResult, Error, Result},
@@ -62,14 +62,22 @@ impl Query {
     }
 
     /// The moments page of the user with this handle; `null` when there is none.
-    async fn profile(&self, ctx: &Context<'_>, #[graphql(desc = "A handle.")] handle: String) -> ApiResult<Option<Profile>> {
+    async fn profile(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A handle.")] handle: String,
+    ) -> ApiResult<Option<Profile>> {
         let viewer = viewer_id(ctx)?;
         let found = store::moments::profile_by_handle(&services(ctx)?.db.read, viewer, &handle).await?;
         Ok(found.map(|(user, access)| Profile { user, access }))
     }
 
     /// A moment by id; `null` when it does not exist or the viewer may not see it.
-    async fn moment(&self, ctx: &Context<'_>, #[graphql(desc = "A moment's global id.")] id: ID) -> ApiResult<Option<Moment>> {
+    async fn moment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A moment's global id.")] id: ID,
+    ) -> ApiResult<Option<Moment>> {
         viewer_id(ctx)?;
         let raw = ids::decode_as(NodeKind::Moment, &id, "id")?;
         Ok(visible_moment(ctx, raw).await?)
@@ -77,11 +85,11 @@ impl Query {
 
     /// The viewer's own moments and their friends' moments the viewer may see, newest first. Pins
     /// play no part here: a pinned moment appears where its posting time puts it.
-    #[graphql(complexity = "LIST_FIELD_COST + (first.clamp(0, 100) as usize) * child_complexity")]
+    #[graphql(complexity = "LIST_FIELD_COST + page_cost(first) * child_complexity")]
     async fn feed(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many moments, 0 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "How many moments, 0 to 100.", default_with = "Some(20)")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> ApiResult<MomentConnection> {
         let viewer = viewer_id(ctx)?;

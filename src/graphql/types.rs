@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::{ComplexObject, Context, Enum, ID, Interface, Object, SimpleObject};
 
 use super::{
-    LIST_FIELD_COST, MAX_PAGE,
+    DEFAULT_PAGE, LIST_FIELD_COST, MAX_PAGE,
     context::{loaded, pin_capability, request, services, viewer_id},
     cursor::{self, Scope},
     guards::OwnerOnly,
@@ -210,8 +210,19 @@ pub fn wants_media(ctx: &Context<'_>, paths: &[&[&str]]) -> bool {
     })
 }
 
-/// Checks `first` (0–100).
-pub fn check_first(first: i32) -> Result<u64> {
+/// The page size `first` asks for: 20 when left out or null.
+pub fn page_size(first: Option<i32>) -> i32 {
+    first.unwrap_or(DEFAULT_PAGE)
+}
+
+/// How many items a page of `first` counts for in the complexity limit.
+pub fn page_cost(first: Option<i32>) -> usize {
+    page_size(first).clamp(0, MAX_PAGE) as usize
+}
+
+/// Checks `first` (0–100; 20 when left out or null).
+pub fn check_first(first: Option<i32>) -> Result<u64> {
+    let first = page_size(first);
     if (0..=MAX_PAGE).contains(&first) {
         Ok(first as u64)
     } else {
@@ -221,16 +232,18 @@ pub fn check_first(first: i32) -> Result<u64> {
 
 /// A page of moments as a connection; `records` holds up to one more than `first`, which tells
 /// whether there is a next page without a second query.
-pub fn connection(ctx: &Context<'_>, mut records: Vec<MomentRecord>, first: u64, scope: Scope) -> Result<MomentConnection> {
+pub fn connection(
+    ctx: &Context<'_>,
+    mut records: Vec<MomentRecord>,
+    first: u64,
+    scope: Scope,
+) -> Result<MomentConnection> {
     let keys = &services(ctx)?.keys;
     let has_next_page = records.len() as u64 > first;
     records.truncate(first as usize);
     let edges: Vec<MomentEdge> = records
         .into_iter()
-        .map(|m| MomentEdge {
-            cursor: cursor::encode(keys, scope, (m.posted_at, m.id)),
-            node: Moment(Arc::new(m)),
-        })
+        .map(|m| MomentEdge { cursor: cursor::encode(keys, scope, (m.posted_at, m.id)), node: Moment(Arc::new(m)) })
         .collect();
     Ok(MomentConnection {
         page_info: PageInfo {
@@ -267,16 +280,20 @@ impl Profile {
 
     /// The moments the viewer may see, newest first, pinned ones in their place (marked
     /// `isPinned`) unless `excludePinned`.
-    #[graphql(complexity = "LIST_FIELD_COST + (first.clamp(0, 100) as usize) * child_complexity")]
+    #[graphql(complexity = "LIST_FIELD_COST + page_cost(first) * child_complexity")]
     async fn timeline(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many moments, 0 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "How many moments, 0 to 100.", default_with = "Some(20)")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
-        #[graphql(desc = "Leave pinned moments out, for clients that show `pinned` above.", default = false)]
-        exclude_pinned: bool,
+        #[graphql(
+            desc = "Leave pinned moments out, for clients that show `pinned` above.",
+            default_with = "Some(false)"
+        )]
+        exclude_pinned: Option<bool>,
     ) -> ApiResult<MomentConnection> {
         let first = check_first(first)?;
+        let exclude_pinned = exclude_pinned.unwrap_or(false);
         let services = services(ctx)?;
         let scope = Scope::Timeline(self.user.id);
         let after = after.map(|c| cursor::decode(&services.keys, scope, &c)).transpose()?;
@@ -339,11 +356,7 @@ impl Moment {
 
     /// Its pictures in order, or its one video; empty for text and articles.
     async fn media(&self) -> Vec<Media> {
-        self.0
-            .media
-            .iter()
-            .map(|m| Media { url: m.url.clone(), width: m.width, height: m.height })
-            .collect()
+        self.0.media.iter().map(|m| Media { url: m.url.clone(), width: m.width, height: m.height }).collect()
     }
 
     /// The shared article, for `ARTICLE` moments.

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _, FromQueryResult, QueryFilter as _,
-    QueryResult, TransactionSession as _, TransactionTrait,
+    ActiveValue::Set,
+    ColumnTrait as _, ConnectionTrait, EntityTrait as _, FromQueryResult, QueryFilter as _, QueryResult,
+    TransactionSession as _, TransactionTrait,
     sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait as _, JoinType, Order, Query, SelectStatement},
 };
 
@@ -24,8 +25,8 @@ use crate::{
         visibility::Relation,
     },
     entity::{
-        friendships, hidden_from, moment_audience_tags, moment_audience_users, moment_media, moments,
-        moments_settings, pins, tags, users,
+        friendships, hidden_from, moment_audience_tags, moment_audience_users, moment_media, moments, moments_settings,
+        pins, tags, users,
     },
     error::{Error, Result},
     store::users::{UserRecord, parse_window},
@@ -436,14 +437,12 @@ pub async fn insert(
     .await?
     .last_insert_id;
     if !content.media.is_empty() {
-        moment_media::Entity::insert_many(content.media.iter().enumerate().map(|(i, m)| {
-            moment_media::ActiveModel {
-                moment_id: Set(id),
-                position: Set(i as i16),
-                url: Set(m.url.as_str().to_owned()),
-                width: Set(m.width),
-                height: Set(m.height),
-            }
+        moment_media::Entity::insert_many(content.media.iter().enumerate().map(|(i, m)| moment_media::ActiveModel {
+            moment_id: Set(id),
+            position: Set(i as i16),
+            url: Set(m.url.as_str().to_owned()),
+            width: Set(m.width),
+            height: Set(m.height),
         }))
         .exec_without_returning(db)
         .await?;

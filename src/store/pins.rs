@@ -72,7 +72,12 @@ pub async fn pin(
 }
 
 /// Unpins the viewer's moment (P10): always allowed to the author, idempotent (P6).
-pub async fn unpin(db: &impl TransactionTrait, viewer: UserId, id: MomentId, now: DateTime<Utc>) -> Result<MomentRecord> {
+pub async fn unpin(
+    db: &impl TransactionTrait,
+    viewer: UserId,
+    id: MomentId,
+    now: DateTime<Utc>,
+) -> Result<MomentRecord> {
     let txn = db.begin().await?;
     lock_user(&txn, viewer).await?;
     let mut moment = own_moment_for_change(&txn, viewer, id, now).await?;

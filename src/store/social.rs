@@ -4,8 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, QueryFilter as _,
-    QueryOrder as _, QuerySelect as _, TransactionSession as _, TransactionTrait,
+    ActiveValue::Set,
+    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _, TransactionSession as _, TransactionTrait,
     sea_query::{Expr, ExprTrait as _, OnConflict},
 };
 
@@ -16,8 +17,7 @@ use super::{
 use crate::{
     domain::{UserId, input::TagName},
     entity::{
-        friend_requests, friendships, hidden_from, moment_audience_tags, moment_audience_users, tag_members,
-        tags,
+        friend_requests, friendships, hidden_from, moment_audience_tags, moment_audience_users, tag_members, tags,
     },
     error::{Error, Result},
 };
@@ -212,7 +212,8 @@ pub async fn require_friends(db: &impl ConnectionTrait, owner: UserId, members: 
     let friends = friends_among(db, owner, members).await?;
     if let Some(stranger) = members.iter().find(|m| !friends.contains(m)) {
         let who = users::by_ids(db, &[*stranger]).await?;
-        let name = who.get(stranger).map_or_else(|| "a user who does not exist".to_owned(), |u| format!("@{}", u.handle));
+        let name =
+            who.get(stranger).map_or_else(|| "a user who does not exist".to_owned(), |u| format!("@{}", u.handle));
         return Err(Error::bad_input(format!("{field}: {name} is not your friend")));
     }
     Ok(())
@@ -300,7 +301,7 @@ pub async fn update_tag(
     let mut tag = owned_tag(&txn, owner, id).await?.ok_or_else(no_such_tag)?;
     if let Some(name) = name {
         let renamed = tags::Entity::update_many()
-            .col_expr(tags::Column::Name, Expr::val(name.as_str()).into())
+            .col_expr(tags::Column::Name, Expr::val(name.as_str()))
             .filter(tags::Column::Id.eq(id))
             .exec(&txn)
             .await
@@ -345,9 +346,7 @@ pub async fn delete_tag(db: &impl TransactionTrait, owner: UserId, id: i64) -> R
     let rows: Vec<_> = moment_ids
         .iter()
         .flat_map(|&m| {
-            members
-                .iter()
-                .map(move |&u| moment_audience_users::ActiveModel { moment_id: Set(m), user_id: Set(u) })
+            members.iter().map(move |&u| moment_audience_users::ActiveModel { moment_id: Set(m), user_id: Set(u) })
         })
         .collect();
     for chunk in rows.chunks(500) {
@@ -397,11 +396,7 @@ pub async fn tag_member_ids(db: &impl ConnectionTrait, tags: &[i64]) -> Result<H
     if tags.is_empty() {
         return Ok(out);
     }
-    for m in tag_members::Entity::find()
-        .filter(tag_members::Column::TagId.is_in(tags.iter().copied()))
-        .all(db)
-        .await?
-    {
+    for m in tag_members::Entity::find().filter(tag_members::Column::TagId.is_in(tags.iter().copied())).all(db).await? {
         out.entry(m.tag_id).or_default().push(m.user_id);
     }
     Ok(out)

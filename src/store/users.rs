@@ -86,14 +86,10 @@ pub async fn by_handle(db: &impl ConnectionTrait, handle: &str) -> Result<Option
 
 /// The id and password hash of the user with this handle, for signing in.
 pub async fn credentials(db: &impl ConnectionTrait, handle: &str) -> Result<Option<(UserRecord, Option<String>)>> {
-    Ok(users::Entity::find()
-        .filter(users::Column::Handle.eq(handle))
-        .one(db)
-        .await?
-        .map(|m| {
-            let hash = m.password_hash.clone();
-            (m.into(), hash)
-        }))
+    Ok(users::Entity::find().filter(users::Column::Handle.eq(handle)).one(db).await?.map(|m| {
+        let hash = m.password_hash.clone();
+        (m.into(), hash)
+    }))
 }
 
 /// Users by id, in one query.

@@ -11,7 +11,9 @@ use crate::{
         AudienceMode, UserId, VisibleWindow,
         visibility::{Relation, STRANGER_TIMELINE_CAP, can_see, window_applies, window_start},
     },
-    entity::{friendships, hidden_from, moment_audience_tags, moment_audience_users, moments, moments_settings, tag_members},
+    entity::{
+        friendships, hidden_from, moment_audience_tags, moment_audience_users, moments, moments_settings, tag_members,
+    },
 };
 
 /// What the rules need to know about one viewer looking at one author.
@@ -139,8 +141,8 @@ fn stranger_cap(access: &Access, now: DateTime<Utc>) -> Option<SelectStatement> 
 /// `Profile.timeline`: the author's moments the viewer can see inside the window; for a stranger only
 /// the ten newest of those. `None` when the viewer can see none.
 pub fn timeline_condition(access: &Access, now: DateTime<Utc>) -> Option<Condition> {
-    let mut cond = by_author(access.author)
-        .add(can_see_condition(access.relation, access.viewer, access.strangers_can_view)?);
+    let mut cond =
+        by_author(access.author).add(can_see_condition(access.relation, access.viewer, access.strangers_can_view)?);
     if window_applies(access.relation) {
         cond = cond.add_option(window_condition(access.window, now));
     }
@@ -172,9 +174,8 @@ pub fn feed_condition(viewer: UserId, now: DateTime<Utc>) -> Condition {
         )
         .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::HiddenUserId)).eq(viewer))
         .to_owned();
-    let mut of_friends = Condition::all()
-        .add(col(moments::Column::AuthorId).in_subquery(friends))
-        .add(Expr::exists(hidden).not());
+    let mut of_friends =
+        Condition::all().add(col(moments::Column::AuthorId).in_subquery(friends)).add(Expr::exists(hidden).not());
     // A friend who is not hidden from: strangers-can-view plays no part for friends.
     of_friends = of_friends.add_option(can_see_condition(Relation::Friend, viewer, false));
     if window_applies(Relation::Friend) {

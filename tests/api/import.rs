@@ -1,0 +1,167 @@
+//! `moments import`: the JSON Lines format, checked line by line, all or nothing.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, texts};
+
+const WORLD: &str = r#"{"type":"user","handle":"alice","displayName":"Alice"}
+{"type":"user","handle":"bob","displayName":"Bob","password":"bob's password"}
+{"type":"user","handle":"dave","displayName":"Dave"}
+{"type":"friendship","users":["alice","bob"]}
+{"type":"tag","owner":"alice","name":"family","members":["bob"]}
+{"type":"settings","user":"alice","visibleWindow":"SIX_MONTHS","strangersCanView":true,"hiddenFrom":["dave"]}
+{"type":"moment","ref":"a1","author":"alice","text":"hi","images":[{"url":"https://img.example/1.jpg","width":800,"height":600}],"postedAt":"2026-11-01T08:00:00Z","audience":{"mode":"INCLUDE","users":["bob"],"tags":["family"]}}
+{"type":"moment","ref":"a2","author":"alice","text":"a clip","video":{"url":"https://img.example/v.mp4"},"postedAt":"2026-11-02T08:00:00Z"}
+{"type":"moment","ref":"a3","author":"alice","text":"read this","article":{"url":"https://news.example/x","title":"X"},"postedAt":"2026-11-03T08:00:00Z"}
+{"type":"moment","ref":"a4","author":"alice","text":"long ago","images":[{"url":"https://img.example/old.jpg"}],"postedAt":"2025-01-03T08:00:00Z"}
+{"type":"pin","moment":"a1"}
+{"type":"pin","moment":"a4","pinnedAt":"2025-01-04T08:00:00Z"}
+"#;
+
+#[tokio::test]
+async fn every_record_type_is_loaded_and_served() {
+    let app = TestApp::spawn().await;
+    let report = app.import(WORLD).await;
+    assert_eq!(report.to_string(), "3 users, 1 friendships, 1 tags, 1 settings, 4 moments, 2 pins");
+    let alice = app.id_of("alice").await;
+    let token = app.token(alice);
+    let data = app
+        .ok(
+            &token,
+            r#"{ profile(handle: "alice") {
+                settings { visibleWindow strangersCanView hiddenFrom { handle } }
+                pinned { text pinnedAt audience { mode users { handle } tags { name members { handle } } } }
+                timeline(first: 10) { nodes { text kind isPinned } }
+            } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["profile"]["settings"],
+        json!({ "visibleWindow": "SIX_MONTHS", "strangersCanView": true, "hiddenFrom": [{ "handle": "dave" }] })
+    );
+    assert_eq!(texts(&data["profile"]["pinned"]), ["hi", "long ago"]);
+    assert_eq!(data["profile"]["pinned"][1]["pinnedAt"], "2025-01-04T08:00:00Z");
+    assert_eq!(
+        data["profile"]["pinned"][0]["audience"],
+        json!({ "mode": "INCLUDE", "users": [{ "handle": "bob" }], "tags": [{ "name": "family", "members": [{ "handle": "bob" }] }] })
+    );
+    assert_eq!(
+        data["profile"]["timeline"]["nodes"],
+        json!([
+            { "text": "read this", "kind": "ARTICLE", "isPinned": false },
+            { "text": "a clip", "kind": "VIDEO", "isPinned": false },
+            { "text": "hi", "kind": "IMAGES", "isPinned": true },
+            { "text": "long ago", "kind": "IMAGES", "isPinned": true },
+        ])
+    );
+    let signed_in = app
+        .gql(
+            None,
+            r#"mutation { signIn(input: { handle: "bob", password: "bob's password" }) { user { handle } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(signed_in["data"]["signIn"]["user"]["handle"], "bob", "{signed_in:#}");
+}
+
+async fn table_counts(app: &TestApp) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in [
+        "users",
+        "moments_settings",
+        "friendships",
+        "tags",
+        "tag_members",
+        "hidden_from",
+        "moments",
+        "moment_media",
+        "moment_audience_users",
+        "moment_audience_tags",
+        "pins",
+    ] {
+        counts.push(app.rows(table).await);
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_bad_second_line_fails_the_command_names_line_2_and_keeps_nothing() {
+    let app = TestApp::spawn().await;
+    app.import(r#"{"type":"user","handle":"zoe","displayName":"Zoe"}"#).await;
+    let before = table_counts(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &file,
+        "{\"type\":\"user\",\"handle\":\"alice\",\"displayName\":\"Alice\"}\n{\"type\":\"friendship\",\"users\":[\"alice\",\"nobody\"]}\n{\"type\":\"user\",\"handle\":\"bob\",\"displayName\":\"Bob\"}\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_moments"))
+        .arg("import")
+        .arg(&file)
+        .env("DATABASE_URL", &app.database_url)
+        .env_remove("MOMENTS_JWT_SECRET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("line 2: no user with handle \"nobody\""),
+        "the message must name the line and the problem: {stderr}"
+    );
+    assert_eq!(table_counts(&app).await, before, "nothing of the file is kept");
+}
+
+#[tokio::test]
+async fn each_kind_of_bad_line_is_refused_with_its_line_number() {
+    let app = TestApp::spawn().await;
+    let head = "{\"type\":\"user\",\"handle\":\"alice\",\"displayName\":\"Alice\"}\n";
+    let cases = [
+        (
+            "{\"type\":\"user\",\"handle\":\"Alice\",\"displayName\":\"A\"}",
+            "line 2: handle: only lower-case letters a-z, digits and '_' are allowed, found 'A'",
+        ),
+        (
+            "{\"type\":\"user\",\"handle\":\"alice\",\"displayName\":\"A\"}",
+            "line 2: handle: \"alice\" is already taken",
+        ),
+        ("{\"type\":\"comment\"}", "line 2: not a valid record: unknown variant `comment`"),
+        (
+            "{\"type\":\"user\",\"handle\":\"bob\",\"displayName\":\"B\",\"age\":3}",
+            "line 2: not a valid record: unknown field `age`",
+        ),
+        ("not json", "line 2: not a valid record: expected ident"),
+        (
+            "{\"type\":\"moment\",\"author\":\"alice\",\"text\":\"t\",\"postedAt\":\"yesterday\"}",
+            "line 2: postedAt: \"yesterday\" is not an RFC 3339 date and time",
+        ),
+        (
+            "{\"type\":\"moment\",\"ref\":\"x\",\"author\":\"alice\",\"text\":\"t\"}\n{\"type\":\"pin\",\"moment\":\"x\"}",
+            "line 3: moment \"x\" is TEXT: only moments with pictures or a video can be pinned",
+        ),
+        ("{\"type\":\"pin\",\"moment\":\"nope\"}", "line 2: moment: no moment with ref \"nope\" earlier in this file"),
+        (
+            "{\"type\":\"settings\",\"user\":\"alice\",\"visibleWindow\":\"WEEK\"}",
+            "line 2: visibleWindow: \"WEEK\" is not one of ALL, SIX_MONTHS, ONE_MONTH, THREE_DAYS",
+        ),
+        (
+            "{\"type\":\"user\",\"handle\":\"bob\",\"displayName\":\"B\"}\n{\"type\":\"moment\",\"author\":\"alice\",\"text\":\"t\",\"audience\":{\"mode\":\"INCLUDE\",\"users\":[\"bob\"]}}",
+            "line 3: audience.userIds: @bob is not your friend",
+        ),
+        (
+            "{\"type\":\"moment\",\"author\":\"alice\",\"images\":[{\"url\":\"file:///etc/passwd\"}]}",
+            "line 2: images[0].url: only http and https URLs are allowed, got a file: URL",
+        ),
+    ];
+    for (tail, expected) in cases {
+        let error = moments::import::import_str(&app.services.db, &format!("{head}{tail}\n"), app.clock.now())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with(expected), "expected {expected:?}, got {error:?}");
+        assert_eq!(app.rows("users").await, 0, "after {tail}");
+    }
+}
