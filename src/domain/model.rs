@@ -84,7 +84,6 @@ named_enum!(MomentKind, "moment kind", [Text => "TEXT", Images => "IMAGES", Vide
 named_enum!(AudienceMode, "audience mode", [Public => "PUBLIC", Private => "PRIVATE", Include => "INCLUDE", Exclude => "EXCLUDE"]);
 named_enum!(VisibleWindow, "visible window", [All => "ALL", SixMonths => "SIX_MONTHS", OneMonth => "ONE_MONTH", ThreeDays => "THREE_DAYS"]);
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
