@@ -2,6 +2,9 @@
 //! when `MOMENTS_TEST_DATABASE_URL` is set).
 
 mod helpers;
+mod world;
+
+pub use world::reference_from_import;
 
 mod auth;
 mod demo;
@@ -10,3 +13,4 @@ mod import;
 mod limits;
 mod schema;
 mod validation;
+mod vectors;
