@@ -14,3 +14,4 @@ mod limits;
 mod schema;
 mod validation;
 mod vectors;
+mod visibility;
