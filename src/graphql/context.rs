@@ -106,14 +106,14 @@ pub async fn pin_capability(ctx: &Context<'_>) -> Result<PinCapability> {
     request
         .pin_capability
         .get_or_try_init(|| async {
-            let me = loaded(request.users.load_one(viewer).await)?
+            let (handle, pins) = pins::standing(&services.db.read, viewer)
+                .await?
                 .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))?;
             let policy = &services.pin_policy;
-            let limit_reached = match policy.limit {
-                Some(_) => policy.limit_reached(pins::count(&services.db.read, viewer).await?),
-                None => false,
-            };
-            Ok(PinCapability { enabled: policy.enabled_for(viewer, &me.handle), limit_reached })
+            Ok(PinCapability {
+                enabled: policy.enabled_for(viewer, &handle),
+                limit_reached: policy.limit_reached(pins),
+            })
         })
         .await
         .copied()

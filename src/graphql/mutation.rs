@@ -187,7 +187,7 @@ fn user_ids(ids_in: &[ID], field: &str) -> Result<Vec<i64>> {
 async fn other_user(ctx: &Context<'_>, id: &ID) -> Result<User> {
     let raw = ids::decode_as(NodeKind::User, id, "userId")?;
     loaded(request(ctx)?.users.load_one(raw).await)?
-        .map(User)
+        .map(User::from)
         .ok_or_else(|| Error::NotFound("userId: no user with this id".into()))
 }
 
@@ -215,7 +215,7 @@ impl Mutation {
         let user =
             store::users::create(&services.db.write, handle.as_str(), display_name.as_str(), Some(hash), now).await?;
         let token = services.keys.issue_now(user.id)?;
-        Ok(AuthPayload { token, user: User(user) })
+        Ok(AuthPayload { token, user: User::from(user) })
     }
 
     /// Signs in with a handle and password.
@@ -230,7 +230,7 @@ impl Mutation {
         match user {
             Some(user) if ok => {
                 let token = services.keys.issue_now(user.id)?;
-                Ok(AuthPayload { token, user: User(user) })
+                Ok(AuthPayload { token, user: User::from(user) })
             }
             _ => Err(Error::Unauthenticated("wrong handle or password".into()).into()),
         }
@@ -347,7 +347,8 @@ impl Mutation {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
         let state =
-            store::social::request_friend(&services(ctx)?.db.write, viewer, other.0.id, request(ctx)?.now).await?;
+            store::social::request_friend(&services(ctx)?.db.write, viewer, other.record().id, request(ctx)?.now)
+                .await?;
         Ok(friendship_payload(other, state))
     }
 
@@ -359,7 +360,7 @@ impl Mutation {
     ) -> ApiResult<FriendshipPayload> {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
-        store::social::accept_friend(&services(ctx)?.db.write, viewer, other.0.id, request(ctx)?.now).await?;
+        store::social::accept_friend(&services(ctx)?.db.write, viewer, other.record().id, request(ctx)?.now).await?;
         Ok(friendship_payload(other, FriendState::Friends))
     }
 
@@ -372,7 +373,7 @@ impl Mutation {
     ) -> ApiResult<FriendshipPayload> {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
-        store::social::remove_friend(&services(ctx)?.db.write, viewer, other.0.id).await?;
+        store::social::remove_friend(&services(ctx)?.db.write, viewer, other.record().id).await?;
         Ok(friendship_payload(other, FriendState::None))
     }
 
@@ -410,7 +411,7 @@ impl Mutation {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, user_id).await?;
         let db = &services(ctx)?.db.write;
-        store::social::set_hidden(db, viewer, other.0.id, hidden).await?;
+        store::social::set_hidden(db, viewer, other.record().id, hidden).await?;
         let record = store::users::settings(db, viewer).await?;
         Ok(MomentsSettings { user: viewer, record })
     }

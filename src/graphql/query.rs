@@ -41,7 +41,7 @@ impl Query {
         };
         let db = &services(ctx)?.db.read;
         Ok(match kind {
-            NodeKind::User => loaded(request(ctx)?.users.load_one(raw).await)?.map(|u| Node::User(User(u))),
+            NodeKind::User => loaded(request(ctx)?.users.load_one(raw).await)?.map(|u| Node::User(User::from(u))),
             NodeKind::Moment => visible_moment(ctx, raw).await?.map(Node::Moment),
             NodeKind::Tag => store::social::owned_tag(db, viewer, raw).await?.map(|t| Node::Tag(Tag(t))),
         })
@@ -51,14 +51,14 @@ impl Query {
     async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<User> {
         let viewer = viewer_id(ctx)?;
         Ok(loaded(request(ctx)?.users.load_one(viewer).await)?
-            .map(User)
+            .map(User::from)
             .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))?)
     }
 
     /// The user with this handle; `null` when there is none.
     async fn user(&self, ctx: &Context<'_>, #[graphql(desc = "A handle.")] handle: String) -> ApiResult<Option<User>> {
         viewer_id(ctx)?;
-        Ok(store::users::by_handle(&services(ctx)?.db.read, &handle).await?.map(User))
+        Ok(store::users::by_handle(&services(ctx)?.db.read, &handle).await?.map(User::from))
     }
 
     /// The moments page of the user with this handle; `null` when there is none.
@@ -98,6 +98,7 @@ impl Query {
         let scope = Scope::Feed(viewer);
         let after = after.map(|c| cursor::decode(&services.keys, scope, &c)).transpose()?;
         let q = ListQuery {
+            viewer,
             filter: visibility::feed_condition(viewer, request(ctx)?.now),
             pins: Pins::Any,
             after,

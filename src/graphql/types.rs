@@ -113,80 +113,105 @@ pub enum Node {
 
 /// A person with a profile.
 #[derive(Clone, Debug)]
-pub struct User(pub UserRecord);
+pub struct User {
+    record: UserRecord,
+    /// Whether the user is the viewer's friend, when the query that found them already knows.
+    friend_of_viewer: Option<bool>,
+}
+
+impl From<UserRecord> for User {
+    fn from(record: UserRecord) -> Self {
+        Self { record, friend_of_viewer: None }
+    }
+}
+
+impl User {
+    /// A user whose friendship with the viewer is already known.
+    pub fn with_friendship(record: UserRecord, is_friend: bool) -> Self {
+        Self { record, friend_of_viewer: Some(is_friend) }
+    }
+
+    /// The user's record.
+    pub fn record(&self) -> &UserRecord {
+        &self.record
+    }
+}
 
 #[Object]
 impl User {
     /// An opaque global id.
     async fn id(&self) -> ID {
-        ID(ids::encode(NodeKind::User, self.0.id))
+        ID(ids::encode(NodeKind::User, self.record.id))
     }
 
     /// The unique handle, `[a-z0-9_]{3,32}`.
     async fn handle(&self) -> &str {
-        &self.0.handle
+        &self.record.handle
     }
 
     /// The name shown.
     async fn display_name(&self) -> &str {
-        &self.0.display_name
+        &self.record.display_name
     }
 
     /// The user's moments page as the viewer may see it.
     async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Profile> {
         let viewer = viewer_id(ctx)?;
-        let access = store::moments::access(&services(ctx)?.db.read, viewer, self.0.id)
+        let access = store::moments::access(&services(ctx)?.db.read, viewer, self.record.id)
             .await?
-            .ok_or_else(|| anyhow::anyhow!("user {} has no settings", self.0.id))?;
-        Ok(Profile { user: self.0.clone(), access })
+            .ok_or_else(|| anyhow::anyhow!("user {} has no settings", self.record.id))?;
+        Ok(Profile { user: self.record.clone(), access })
     }
 
     /// Whether this is the viewer.
     async fn is_viewer(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        Ok(viewer_id(ctx)? == self.0.id)
+        Ok(viewer_id(ctx)? == self.record.id)
     }
 
     /// Whether this user and the viewer are friends.
     async fn is_friend(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let request = request(ctx)?;
         let viewer = request.viewer.require()?;
-        if viewer == self.0.id {
+        if viewer == self.record.id {
             return Ok(false);
         }
+        if let Some(known) = self.friend_of_viewer {
+            return Ok(known);
+        }
         let loader = request.friends.as_ref().ok_or_else(|| anyhow::anyhow!("no friend loader"))?;
-        Ok(loaded(loader.load_one(self.0.id).await)?.unwrap_or(false))
+        Ok(loaded(loader.load_one(self.record.id).await)?.unwrap_or(false))
     }
 
     /// Whether pinning is rolled out to this user.
     async fn pinning_enabled(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        Ok(services(ctx)?.pin_policy.enabled_for(self.0.id, &self.0.handle))
+        Ok(services(ctx)?.pin_policy.enabled_for(self.record.id, &self.record.handle))
     }
 
     /// The user's friends, by handle. Only the user reads this; `null` for anyone else.
-    #[graphql(guard = "OwnerOnly(self.0.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    #[graphql(guard = "OwnerOnly(self.record.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
     async fn friends(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
-        let list = store::social::friends_of(&services(ctx)?.db.read, self.0.id).await?;
-        Ok(Some(list.into_iter().map(User).collect()))
+        let list = store::social::friends_of(&services(ctx)?.db.read, self.record.id).await?;
+        Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
     /// Users waiting for this user to accept their friend request. Only the user reads this.
-    #[graphql(guard = "OwnerOnly(self.0.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    #[graphql(guard = "OwnerOnly(self.record.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
     async fn incoming_friend_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
-        let list = store::social::pending_requests(&services(ctx)?.db.read, self.0.id, true).await?;
-        Ok(Some(list.into_iter().map(User).collect()))
+        let list = store::social::pending_requests(&services(ctx)?.db.read, self.record.id, true).await?;
+        Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
     /// Users this user asked to be friends, still waiting. Only the user reads this.
-    #[graphql(guard = "OwnerOnly(self.0.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    #[graphql(guard = "OwnerOnly(self.record.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
     async fn outgoing_friend_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
-        let list = store::social::pending_requests(&services(ctx)?.db.read, self.0.id, false).await?;
-        Ok(Some(list.into_iter().map(User).collect()))
+        let list = store::social::pending_requests(&services(ctx)?.db.read, self.record.id, false).await?;
+        Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
     /// The user's tags, by name. Only the user reads this.
-    #[graphql(guard = "OwnerOnly(self.0.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    #[graphql(guard = "OwnerOnly(self.record.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
     async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Tag>>> {
-        let list = store::social::tags_of(&services(ctx)?.db.read, self.0.id).await?;
+        let list = store::social::tags_of(&services(ctx)?.db.read, self.record.id).await?;
         Ok(Some(list.into_iter().map(Tag).collect()))
     }
 }
@@ -261,7 +286,7 @@ pub fn connection(
 impl Profile {
     /// Whose page this is.
     async fn user(&self) -> User {
-        User(self.user.clone())
+        User::from(self.user.clone())
     }
 
     /// The pinned moments the viewer may see, whatever their age, newest posted first (never by
@@ -271,9 +296,14 @@ impl Profile {
         let Some(filter) = visibility::pinned_condition(&self.access) else {
             return Ok(Vec::new());
         };
-        let request = request(ctx)?;
-        request.users.feed_one(self.user.id, self.user.clone()).await;
-        let q = ListQuery { filter, pins: Pins::Only, after: None, limit: None, with_media: wants_media(ctx, &[&[]]) };
+        let q = ListQuery {
+            viewer: self.access.viewer,
+            filter,
+            pins: Pins::Only,
+            after: None,
+            limit: None,
+            with_media: wants_media(ctx, &[&[]]),
+        };
         let list = store::moments::list(&services(ctx)?.db.read, &q).await?;
         Ok(list.into_iter().map(|m| Moment(Arc::new(m))).collect())
     }
@@ -301,8 +331,8 @@ impl Profile {
         let Some(filter) = visibility::timeline_condition(&self.access, request.now) else {
             return Ok(connection(ctx, Vec::new(), first, scope)?);
         };
-        request.users.feed_one(self.user.id, self.user.clone()).await;
         let q = ListQuery {
+            viewer: self.access.viewer,
             filter,
             pins: if exclude_pinned { Pins::Exclude } else { Pins::Any },
             after,
@@ -339,9 +369,12 @@ impl Moment {
 
     /// Who posted it.
     async fn author(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        if let Some(author) = &self.0.author {
+            return Ok(User::with_friendship(author.clone(), self.0.author_is_friend.unwrap_or(false)));
+        }
         let user = loaded(request(ctx)?.users.load_one(self.0.author_id).await)?
             .ok_or_else(|| anyhow::anyhow!("moment {} has no author", self.0.id))?;
-        Ok(User(user))
+        Ok(User::from(user))
     }
 
     /// What it holds.
@@ -467,7 +500,7 @@ pub async fn load_users(ctx: &Context<'_>, ids: &[UserId]) -> Result<Vec<User>> 
     let found = loaded(request(ctx)?.users.load_many(ids.iter().copied()).await)?;
     let mut users: Vec<UserRecord> = found.into_values().collect();
     users.sort_by(|a, b| a.handle.cmp(&b.handle));
-    Ok(users.into_iter().map(User).collect())
+    Ok(users.into_iter().map(User::from).collect())
 }
 
 /// A named group of the owner's friends, used in audiences. Only its owner sees it.
@@ -516,7 +549,7 @@ impl MomentsSettings {
     /// Users from whom all the owner's moments are hidden, pinned ones included.
     async fn hidden_from(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
         let list = store::social::hidden_from(&services(ctx)?.db.read, self.user).await?;
-        Ok(list.into_iter().map(User).collect())
+        Ok(list.into_iter().map(User::from).collect())
     }
 }
 

@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::{
     dedup,
-    social::{friends_among, require_friends},
+    social::require_friends,
     visibility::{self, Access},
 };
 use crate::{
@@ -64,6 +64,10 @@ pub struct MomentRecord {
     pub pinned_at: Option<DateTime<Utc>>,
     /// Pictures in order, or the one video (empty when the list was asked without media).
     pub media: Vec<MediaRecord>,
+    /// The author, when the query joined it (lists do).
+    pub author: Option<UserRecord>,
+    /// Whether the author is a friend of the viewer the list was made for, when joined.
+    pub author_is_friend: Option<bool>,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -77,6 +81,9 @@ struct MomentRow {
     audience_mode: String,
     posted_at: DateTime<Utc>,
     pinned_at: Option<DateTime<Utc>>,
+    author_handle: String,
+    author_display_name: String,
+    author_is_friend: bool,
 }
 
 impl MomentRow {
@@ -95,6 +102,12 @@ impl MomentRow {
             posted_at: self.posted_at,
             pinned_at: self.pinned_at,
             media: Vec::new(),
+            author: Some(UserRecord {
+                id: self.author_id,
+                handle: self.author_handle,
+                display_name: self.author_display_name,
+            }),
+            author_is_friend: Some(self.author_is_friend),
         })
     }
 }
@@ -116,6 +129,8 @@ pub type Position = (DateTime<Utc>, MomentId);
 /// One list query: visibility condition, pin filter, where to start and how many.
 #[derive(Clone, Debug)]
 pub struct ListQuery {
+    /// Who the list is for (to tell whether each author is their friend).
+    pub viewer: UserId,
     /// The visibility condition (and anything else that narrows the list).
     pub filter: Condition,
     /// Pin filter.
@@ -144,7 +159,27 @@ fn moments_page(q: &ListQuery) -> SelectStatement {
             (moments::Entity, moments::Column::PostedAt),
         ])
         .column((pins::Entity, pins::Column::PinnedAt))
+        .expr_as(Expr::col((users::Entity, users::Column::Handle)), Alias::new("author_handle"))
+        .expr_as(Expr::col((users::Entity, users::Column::DisplayName)), Alias::new("author_display_name"))
+        .expr_as(
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(friendships::Entity)
+                    .and_where(Expr::col((friendships::Entity, friendships::Column::UserId)).eq(q.viewer))
+                    .and_where(
+                        Expr::col((friendships::Entity, friendships::Column::FriendId))
+                            .equals((moments::Entity, moments::Column::AuthorId)),
+                    )
+                    .to_owned(),
+            ),
+            Alias::new("author_is_friend"),
+        )
         .from(moments::Entity)
+        .inner_join(
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id)).equals((moments::Entity, moments::Column::AuthorId)),
+        )
         .join(
             if q.pins == Pins::Only { JoinType::InnerJoin } else { JoinType::LeftJoin },
             pins::Entity,
@@ -355,6 +390,7 @@ pub async fn visible_moment(
         return Ok(None);
     };
     let q = ListQuery {
+        viewer,
         filter: Condition::all().add(Expr::col((moments::Entity, moments::Column::Id)).eq(id)).add(visible),
         pins: Pins::Any,
         after: None,
@@ -477,6 +513,8 @@ pub async fn insert(
             .iter()
             .map(|m| MediaRecord { url: m.url.as_str().to_owned(), width: m.width, height: m.height })
             .collect(),
+        author: None,
+        author_is_friend: None,
     })
 }
 
@@ -545,13 +583,4 @@ pub async fn audience_lists(
         out.entry(row.moment_id).or_default().1.push(row.tag_id);
     }
     Ok(out)
-}
-
-/// Whether the given users are friends of `viewer` (for `User.isFriend` in lists).
-pub async fn friends_of_viewer(
-    db: &impl ConnectionTrait,
-    viewer: UserId,
-    users: &[UserId],
-) -> Result<std::collections::HashSet<UserId>> {
-    friends_among(db, viewer, users).await
 }

@@ -4,8 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
-    QuerySelect as _, TransactionSession as _, TransactionTrait, sea_query::OnConflict,
+    ActiveValue::Set,
+    ColumnTrait as _, ConnectionTrait, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QuerySelect as _,
+    TransactionSession as _, TransactionTrait,
+    sea_query::{Alias, Expr, ExprTrait as _, OnConflict, Query},
 };
 
 use super::moments::{MomentRecord, own_moment_for_change};
@@ -27,6 +29,27 @@ async fn lock_user(db: &impl ConnectionTrait, user: UserId) -> Result<()> {
 /// How many moments `user` has pinned.
 pub async fn count(db: &impl ConnectionTrait, user: UserId) -> Result<u64> {
     Ok(pins::Entity::find().filter(pins::Column::AuthorId.eq(user)).count(db).await?)
+}
+
+/// A user's handle and how many moments they have pinned, in one statement: what the rollout and the
+/// limit need to know about a viewer. `None` when there is no such user.
+pub async fn standing(db: &impl ConnectionTrait, user: UserId) -> Result<Option<(String, u64)>> {
+    let pins_of_user = Query::select()
+        .expr(Expr::col((pins::Entity, pins::Column::MomentId)).count())
+        .from(pins::Entity)
+        .and_where(Expr::col((pins::Entity, pins::Column::AuthorId)).eq(user))
+        .to_owned();
+    let select = Query::select()
+        .column((users::Entity, users::Column::Handle))
+        .expr_as(Expr::from(sea_orm::sea_query::SubQueryStatement::from(pins_of_user)), Alias::new("pins"))
+        .from(users::Entity)
+        .and_where(Expr::col((users::Entity, users::Column::Id)).eq(user))
+        .to_owned();
+    let Some(row) = db.query_one(&select).await? else {
+        return Ok(None);
+    };
+    let pins: i64 = row.try_get("", "pins")?;
+    Ok(Some((row.try_get("", "handle")?, u64::try_from(pins).unwrap_or(0))))
 }
 
 /// Pins the viewer's moment (P1–P6). Pinning a pinned moment succeeds and keeps its first `pinnedAt`.

@@ -8,11 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::{
-    helpers::TestApp,
-    reference_from_import,
-    world::name_of,
-};
+use crate::{helpers::TestApp, reference_from_import, world::name_of};
 
 fn vectors_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/visibility")
@@ -89,10 +85,18 @@ async fn every_listing_matches_the_shared_vectors() {
             let profile = &page["profile"];
             let what = format!("{name}: {viewer} looking at {author}");
             assert_eq!(&refs(&profile["timeline"]["nodes"]), want, "timeline, {what}");
-            assert_eq!(&refs(&profile["excluded"]["nodes"]), &excluded[&(viewer.clone(), author.clone())], "excludePinned, {what}");
+            assert_eq!(
+                &refs(&profile["excluded"]["nodes"]),
+                &excluded[&(viewer.clone(), author.clone())],
+                "excludePinned, {what}"
+            );
             assert_eq!(&refs(&profile["pinned"]), &pinned[&(viewer.clone(), author.clone())], "pinned, {what}");
             assert_eq!(&reference.timeline(viewer, author, now, false), want, "our reference's timeline, {what}");
-            assert_eq!(&reference.pinned(viewer, author), &pinned[&(viewer.clone(), author.clone())], "our reference's pinned, {what}");
+            assert_eq!(
+                &reference.pinned(viewer, author),
+                &pinned[&(viewer.clone(), author.clone())],
+                "our reference's pinned, {what}"
+            );
         }
         for entry in expect["feed"].as_array().unwrap() {
             let viewer = entry[0].as_str().unwrap();

@@ -60,7 +60,13 @@ async fn resolvable(app: &TestApp, viewer: &str, author: &str) -> Vec<String> {
     let viewer_token = token(app, viewer).await;
     let mut out = Vec::new();
     for m in all["profile"]["timeline"]["nodes"].as_array().unwrap() {
-        let data = app.ok(&viewer_token, "query($id: ID!) { moment(id: $id) { text } node(id: $id) { id } }", json!({ "id": m["id"] })).await;
+        let data = app
+            .ok(
+                &viewer_token,
+                "query($id: ID!) { moment(id: $id) { text } node(id: $id) { id } }",
+                json!({ "id": m["id"] }),
+            )
+            .await;
         assert_eq!(data["moment"].is_null(), data["node"].is_null(), "moment and node agree");
         if !data["moment"].is_null() {
             out.push(data["moment"]["text"].as_str().unwrap().to_owned());
@@ -80,7 +86,10 @@ async fn v1_the_author_sees_every_moment_of_any_audience_and_age() {
     let all = strs(&["public", "private", "only fay", "only close", "not fay", "not close", "old"]);
     assert_eq!(profile(&app, "ann", "ann").await, (all.clone(), strs(&["private", "old"])));
     assert_eq!(resolvable(&app, "ann", "ann").await, all);
-    assert_eq!(feed(&app, "ann").await, strs(&["fay's", "public", "private", "only fay", "only close", "not fay", "not close", "old"]));
+    assert_eq!(
+        feed(&app, "ann").await,
+        strs(&["fay's", "public", "private", "only fay", "only close", "not fay", "not close", "old"])
+    );
 }
 
 #[tokio::test]
@@ -108,7 +117,11 @@ async fn v3_a_user_hidden_from_sees_nothing_pinned_ones_included() {
     assert_eq!(profile(&app, "hid", "ann").await, (vec![], vec![]));
     // Unhidden, a stranger again: the public moments only.
     let data = app
-        .ok(&ann_token, "mutation($u: ID!) { unhideMomentsFrom(userId: $u) { hiddenFrom { handle } } }", json!({ "u": hid_id }))
+        .ok(
+            &ann_token,
+            "mutation($u: ID!) { unhideMomentsFrom(userId: $u) { hiddenFrom { handle } } }",
+            json!({ "u": hid_id }),
+        )
         .await;
     assert_eq!(data["unhideMomentsFrom"]["hiddenFrom"], json!([]));
     assert_eq!(profile(&app, "hid", "ann").await, (strs(&["public", "old"]), strs(&["old"])));
@@ -117,20 +130,15 @@ async fn v3_a_user_hidden_from_sees_nothing_pinned_ones_included() {
 #[tokio::test]
 async fn v4_a_friend_sees_by_audience_with_tags_as_they_are_now() {
     let app = world().await;
-    assert_eq!(
-        profile(&app, "fay", "ann").await,
-        (strs(&["public", "only fay", "not close", "old"]), strs(&["old"]))
-    );
-    assert_eq!(
-        profile(&app, "fox", "ann").await,
-        (strs(&["public", "only close", "not fay", "old"]), strs(&["old"]))
-    );
+    assert_eq!(profile(&app, "fay", "ann").await, (strs(&["public", "only fay", "not close", "old"]), strs(&["old"])));
+    assert_eq!(profile(&app, "fox", "ann").await, (strs(&["public", "only close", "not fay", "old"]), strs(&["old"])));
     assert_eq!(resolvable(&app, "fay", "ann").await, strs(&["public", "only fay", "not close", "old"]));
     // fay joins the tag: she now sees "only close" and no longer "not close".
     let ann = token(&app, "ann").await;
     let tags = app.ok(&ann, "{ viewer { tags { id } } }", json!({})).await;
     let (fay, fox) = (app.id_of("fay").await, app.id_of("fox").await);
-    let members: Vec<String> = [fay, fox].iter().map(|u| moments::ids::encode(moments::ids::NodeKind::User, *u)).collect();
+    let members: Vec<String> =
+        [fay, fox].iter().map(|u| moments::ids::encode(moments::ids::NodeKind::User, *u)).collect();
     app.ok(
         &ann,
         "mutation($t: ID!, $m: [ID!]!) { setTagMembers(input: { tagId: $t, memberIds: $m }) { tag { name } } }",
@@ -144,7 +152,8 @@ async fn v4_a_friend_sees_by_audience_with_tags_as_they_are_now() {
 async fn v5_a_stranger_sees_at_most_the_ten_newest_public_moments_when_allowed() {
     let app = world().await;
     assert_eq!(profile(&app, "sam", "ann").await, (vec![], vec![]));
-    let mut lines = vec![r#"{"type":"settings","user":"ann","strangersCanView":true,"visibleWindow":"SIX_MONTHS"}"#.to_owned()];
+    let mut lines =
+        vec![r#"{"type":"settings","user":"ann","strangersCanView":true,"visibleWindow":"SIX_MONTHS"}"#.to_owned()];
     for day in 1..=12 {
         lines.push(format!(
             r#"{{"type":"moment","ref":"n{day}","author":"ann","text":"n{day}","images":[{{"url":"https://img.example/{day}.jpg"}}],"postedAt":"2026-10-{day:02}T08:00:00Z"}}"#
@@ -152,7 +161,8 @@ async fn v5_a_stranger_sees_at_most_the_ten_newest_public_moments_when_allowed()
     }
     lines.push(r#"{"type":"pin","moment":"n12"}"#.to_owned());
     app.import(&lines.join("\n")).await;
-    let newest: Vec<String> = ["public", "n12", "n11", "n10", "n9", "n8", "n7", "n6", "n5", "n4"].iter().map(|s| (*s).into()).collect();
+    let newest: Vec<String> =
+        ["public", "n12", "n11", "n10", "n9", "n8", "n7", "n6", "n5", "n4"].iter().map(|s| (*s).into()).collect();
     assert_eq!(profile(&app, "sam", "ann").await, (newest.clone(), strs(&["n12", "old"])));
     // The ten are counted before pinned ones are left out.
     let excluded = app.ok(&token(&app, "sam").await, PROFILE, json!({ "h": "ann", "x": true })).await;
@@ -174,18 +184,22 @@ async fn v6_the_window_bounds_what_others_see_with_the_boundary_inside() {
     )
     .await;
     assert_eq!(profile(&app, "fay", "ann").await, (strs(&["edge"]), strs(&["old"])));
-    app.import(r#"{"type":"settings","user":"ann","visibleWindow":"ONE_MONTH"}
+    app.import(
+        r#"{"type":"settings","user":"ann","visibleWindow":"ONE_MONTH"}
 {"type":"moment","ref":"month edge","author":"ann","text":"month edge","postedAt":"2026-10-26T12:00:00Z"}
-{"type":"moment","ref":"month past","author":"ann","text":"month past","postedAt":"2026-10-26T11:59:59Z"}"#)
-        .await;
+{"type":"moment","ref":"month past","author":"ann","text":"month past","postedAt":"2026-10-26T11:59:59Z"}"#,
+    )
+    .await;
     assert_eq!(
         profile(&app, "fay", "ann").await,
         (strs(&["edge", "past", "public", "only fay", "not close", "month edge"]), strs(&["old"]))
     );
-    app.import(r#"{"type":"settings","user":"ann","visibleWindow":"SIX_MONTHS"}
+    app.import(
+        r#"{"type":"settings","user":"ann","visibleWindow":"SIX_MONTHS"}
 {"type":"moment","ref":"half edge","author":"ann","text":"half edge","postedAt":"2026-05-26T12:00:00Z"}
-{"type":"moment","ref":"half past","author":"ann","text":"half past","postedAt":"2026-05-26T11:59:59Z"}"#)
-        .await;
+{"type":"moment","ref":"half past","author":"ann","text":"half past","postedAt":"2026-05-26T11:59:59Z"}"#,
+    )
+    .await;
     assert_eq!(
         profile(&app, "fay", "ann").await.0,
         strs(&["edge", "past", "public", "only fay", "not close", "month edge", "month past", "half edge"])
@@ -216,8 +230,11 @@ async fn v8_deleted_moments_and_ended_friendships_take_effect_at_once() {
     let app = world().await;
     let ann = token(&app, "ann").await;
     let all = app.ok(&ann, PROFILE, json!({ "h": "ann", "x": false })).await;
-    let old_id = all["profile"]["timeline"]["nodes"].as_array().unwrap().iter().find(|m| m["text"] == "old").unwrap()["id"].clone();
-    let deleted = app.ok(&ann, "mutation($id: ID!) { deleteMoment(id: $id) { deletedMomentId } }", json!({ "id": old_id })).await;
+    let old_id =
+        all["profile"]["timeline"]["nodes"].as_array().unwrap().iter().find(|m| m["text"] == "old").unwrap()["id"]
+            .clone();
+    let deleted =
+        app.ok(&ann, "mutation($id: ID!) { deleteMoment(id: $id) { deletedMomentId } }", json!({ "id": old_id })).await;
     assert_eq!(deleted["deleteMoment"]["deletedMomentId"], old_id);
     assert_eq!(profile(&app, "fay", "ann").await, (strs(&["public", "only fay", "not close"]), vec![]));
     assert_eq!(profile(&app, "ann", "ann").await.1, strs(&["private"]));
@@ -226,7 +243,8 @@ async fn v8_deleted_moments_and_ended_friendships_take_effect_at_once() {
     assert_eq!(app.rows("pins").await, 1, "the deleted moment's pin went with it");
     // fay stops being a friend: a stranger at once, and ann does not let strangers look.
     let fay = moments::ids::encode(moments::ids::NodeKind::User, app.id_of("fay").await);
-    app.ok(&ann, "mutation($u: ID!) { removeFriend(userId: $u) { status user { isFriend } } }", json!({ "u": fay })).await;
+    app.ok(&ann, "mutation($u: ID!) { removeFriend(userId: $u) { status user { isFriend } } }", json!({ "u": fay }))
+        .await;
     assert_eq!(profile(&app, "fay", "ann").await, (vec![], vec![]));
     assert_eq!(feed(&app, "fay").await, strs(&["fay's"]));
     let value: Value = app.ok(&token(&app, "fay").await, r#"{ user(handle: "ann") { isFriend } }"#, json!({})).await;
@@ -246,6 +264,9 @@ async fn owner_only_fields_read_as_null_for_everyone_else_without_errors() {
     let ann = app.ok(&token(&app, "ann").await, query, json!({})).await;
     assert_eq!(ann["profile"]["settings"], json!({ "visibleWindow": "ALL" }));
     assert_eq!(ann["profile"]["pinned"][0]["audience"], json!({ "mode": "PRIVATE" }));
-    assert_eq!(ann["profile"]["user"]["friends"], json!([{ "handle": "fay" }, { "handle": "fox" }, { "handle": "hid" }]));
+    assert_eq!(
+        ann["profile"]["user"]["friends"],
+        json!([{ "handle": "fay" }, { "handle": "fox" }, { "handle": "hid" }])
+    );
     assert!(ann["profile"]["pinned"][0]["pinnedAt"].is_string());
 }

@@ -79,9 +79,9 @@ pub async fn reference_from_import(app: &TestApp, lines: &[String]) -> NamedWorl
                 let owner = named.users[&handle(&r["owner"])];
                 let id = tags.len() as i64 + 1;
                 tags.insert((owner, handle(&r["name"])), id);
-                let members = r["members"].as_array().map_or_else(HashSet::new, |list| {
-                    list.iter().map(|m| named.users[&handle(m)]).collect()
-                });
+                let members = r["members"]
+                    .as_array()
+                    .map_or_else(HashSet::new, |list| list.iter().map(|m| named.users[&handle(m)]).collect());
                 named.world.tags.insert(id, (owner, members));
             }
             "settings" => {
@@ -109,7 +109,9 @@ pub async fn reference_from_import(app: &TestApp, lines: &[String]) -> NamedWorl
                     author,
                     kind: kind_of(&r),
                     posted_at: r["postedAt"].as_str().map_or(now, |t| t.parse::<DateTime<Utc>>().unwrap()),
-                    audience: audience["mode"].as_str().map_or(AudienceMode::Public, |m| AudienceMode::parse(m).unwrap()),
+                    audience: audience["mode"]
+                        .as_str()
+                        .map_or(AudienceMode::Public, |m| AudienceMode::parse(m).unwrap()),
                     audience_users: audience["users"]
                         .as_array()
                         .map_or_else(HashSet::new, |l| l.iter().map(|u| named.users[&handle(u)]).collect()),

@@ -1,0 +1,82 @@
+//! Statement counts: a page costs the same few statements whether it holds 1 moment or 100 —
+//! authors, media and pin state come with the page, never one query per moment.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+/// `ann` with 150 picture moments (three pictures each) and 5 pins; `fay` is her friend.
+async fn busy_profile(pin_limit: Option<u32>) -> TestApp {
+    let app = TestApp::spawn_with(|c| c.pin_limit = pin_limit).await;
+    let mut lines = vec![
+        r#"{"type":"user","handle":"ann","displayName":"Ann"}"#.to_owned(),
+        r#"{"type":"user","handle":"fay","displayName":"Fay"}"#.to_owned(),
+        r#"{"type":"friendship","users":["ann","fay"]}"#.to_owned(),
+    ];
+    for i in 0..150 {
+        lines.push(format!(
+            r#"{{"type":"moment","ref":"m{i}","author":"ann","text":"m{i}","images":[{{"url":"https://img.example/{i}a.jpg","width":8,"height":6}},{{"url":"https://img.example/{i}b.jpg"}},{{"url":"https://img.example/{i}c.jpg"}}],"postedAt":"2026-{:02}-{:02}T08:00:00Z"}}"#,
+            1 + i / 28,
+            1 + i % 28
+        ));
+    }
+    for i in [3, 40, 77, 120, 149] {
+        lines.push(format!(r#"{{"type":"pin","moment":"m{i}"}}"#));
+    }
+    app.import(&lines.join("\n")).await;
+    app
+}
+
+const PAGE: &str = r#"query($k: Int!) { profile(handle: "ann") {
+    user { handle displayName }
+    pinned { id text postedAt isPinned author { handle displayName } media { url width height } }
+    timeline(first: $k) {
+        edges { cursor node { id text kind postedAt isPinned author { handle displayName } media { url width height } } }
+        pageInfo { hasNextPage endCursor }
+    } } }"#;
+
+async fn statements_of(app: &TestApp, token: &str, query: &str, k: usize) -> (usize, usize) {
+    let before = app.statement_count();
+    let data = app.ok(token, query, json!({ "k": k })).await;
+    let listed = data["profile"]["timeline"]["edges"]
+        .as_array()
+        .map_or_else(|| data["feed"]["nodes"].as_array().map_or(0, Vec::len), Vec::len);
+    (app.statement_count() - before, listed)
+}
+
+#[tokio::test]
+async fn a_profile_page_costs_three_statements_for_1_or_100_moments() {
+    let app = busy_profile(None).await;
+    for viewer in ["fay", "ann"] {
+        let token = app.token(app.id_of(viewer).await);
+        let (one, listed_one) = statements_of(&app, &token, PAGE, 1).await;
+        let (hundred, listed_hundred) = statements_of(&app, &token, PAGE, 100).await;
+        assert_eq!((listed_one, listed_hundred), (1, 100));
+        // The user with what the viewer may see of them, the pinned block, the timeline page.
+        assert_eq!((one, hundred), (3, 3), "statements for first:1 and first:100, as {viewer}");
+    }
+}
+
+#[tokio::test]
+async fn pin_state_and_reasons_cost_no_statement_per_moment_even_with_a_limit() {
+    let app = busy_profile(Some(10)).await;
+    let token = app.token(app.id_of("ann").await);
+    let query = r#"query($k: Int!) { profile(handle: "ann") { pinLimit timeline(first: $k) { edges { node { isPinned pinnedAt viewerCanPin viewerCannotPinReasons } } } } }"#;
+    let (one, _) = statements_of(&app, &token, query, 1).await;
+    let (hundred, _) = statements_of(&app, &token, query, 100).await;
+    // The user and access, the page, and the viewer's pin count for the limit (once per request).
+    assert_eq!((one, hundred), (3, 3));
+}
+
+#[tokio::test]
+async fn a_feed_page_costs_the_same_for_1_or_100_moments() {
+    let app = busy_profile(None).await;
+    let token = app.token(app.id_of("fay").await);
+    let query = "query($k: Int!) { feed(first: $k) { nodes { id text isPinned author { handle isFriend } media { url } } pageInfo { hasNextPage } } }";
+    let (one, listed_one) = statements_of(&app, &token, query, 1).await;
+    let (hundred, listed_hundred) = statements_of(&app, &token, query, 100).await;
+    assert_eq!((listed_one, listed_hundred), (1, 100));
+    assert_eq!(one, hundred);
+    // One: authors and whether they are friends come joined to the page.
+    assert_eq!(hundred, 1);
+}
