@@ -552,6 +552,8 @@ pub async fn own_moment_for_change(
 /// Deletes the viewer's moment with its media, audience lists and pin (V8, P10).
 pub async fn delete(db: &impl TransactionTrait, viewer: UserId, id: MomentId, now: DateTime<Utc>) -> Result<()> {
     let txn = db.begin().await?;
+    // Changes to a user's moments and pins queue on the user's row (see `store::pins`).
+    super::users::lock(&txn, viewer).await?;
     own_moment_for_change(&txn, viewer, id, now).await?;
     moments::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;

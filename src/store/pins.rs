@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait as _, ConnectionTrait, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QuerySelect as _,
+    ColumnTrait as _, ConnectionTrait, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
     TransactionSession as _, TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait as _, OnConflict, Query},
 };
@@ -20,11 +20,6 @@ use crate::{
     entity::{pins, users},
     error::{Error, Result},
 };
-
-async fn lock_user(db: &impl ConnectionTrait, user: UserId) -> Result<()> {
-    users::Entity::find_by_id(user).lock_exclusive().one(db).await?;
-    Ok(())
-}
 
 /// How many moments `user` has pinned.
 pub async fn count(db: &impl ConnectionTrait, user: UserId) -> Result<u64> {
@@ -62,7 +57,7 @@ pub async fn pin(
     now: DateTime<Utc>,
 ) -> Result<MomentRecord> {
     let txn = db.begin().await?;
-    lock_user(&txn, viewer).await?;
+    super::users::lock(&txn, viewer).await?;
     let mut moment = own_moment_for_change(&txn, viewer, id, now).await?;
     if !policy.enabled_for(viewer, viewer_handle) {
         return Err(Error::PinningNotEnabled);
@@ -102,7 +97,7 @@ pub async fn unpin(
     now: DateTime<Utc>,
 ) -> Result<MomentRecord> {
     let txn = db.begin().await?;
-    lock_user(&txn, viewer).await?;
+    super::users::lock(&txn, viewer).await?;
     let mut moment = own_moment_for_change(&txn, viewer, id, now).await?;
     pins::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _,
 };
 
 use crate::{
@@ -77,6 +78,13 @@ pub async fn create(
     .exec_without_returning(db)
     .await?;
     Ok(UserRecord { id, handle: handle.to_owned(), display_name: display_name.to_owned() })
+}
+
+/// Locks a user's row for the rest of the transaction (PostgreSQL; SQLite has a single writer), so
+/// that changes to one user's moments and pins happen one at a time.
+pub async fn lock(db: &impl ConnectionTrait, user: UserId) -> Result<()> {
+    users::Entity::find_by_id(user).lock_exclusive().one(db).await?;
+    Ok(())
 }
 
 /// The user with this handle.

@@ -11,6 +11,7 @@ mod demo;
 mod http;
 mod import;
 mod limits;
+mod pinning;
 mod properties;
 mod schema;
 mod statements;
