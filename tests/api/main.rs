@@ -14,6 +14,7 @@ mod limits;
 mod pinning;
 mod properties;
 mod schema;
+mod server;
 mod statements;
 mod validation;
 mod vectors;

@@ -72,7 +72,11 @@ impl World {
     async fn pinned(&self, viewer: &str, author: &str) -> Vec<String> {
         let data = self
             .app
-            .ok(&self.token(viewer).await, "query($h: String!) { profile(handle: $h) { pinned { text } } }", json!({ "h": author }))
+            .ok(
+                &self.token(viewer).await,
+                "query($h: String!) { profile(handle: $h) { pinned { text } } }",
+                json!({ "h": author }),
+            )
             .await;
         texts(&data["profile"]["pinned"])
     }
@@ -93,10 +97,17 @@ fn pinned_ok(body: &Value, text: &str) -> String {
 async fn p1_only_the_author_pins_forbidden_when_visible_not_found_otherwise() {
     let w = World::new().await;
     let body = w.pin("fay", "pics").await;
-    assert_eq!((code(&body), body["errors"][0]["message"].as_str().unwrap()), ("FORBIDDEN", "only the author can do this to a moment"));
+    assert_eq!(
+        (code(&body), body["errors"][0]["message"].as_str().unwrap()),
+        ("FORBIDDEN", "only the author can do this to a moment")
+    );
     let body = w.pin("fay", "secret").await;
-    assert_eq!((code(&body), body["errors"][0]["message"].as_str().unwrap()), ("NOT_FOUND", "momentId: no moment with this id"));
-    let missing = w.app.gql(Some(&w.token("ann").await), PIN, json!({ "id": ids::encode(NodeKind::Moment, 9_999) })).await;
+    assert_eq!(
+        (code(&body), body["errors"][0]["message"].as_str().unwrap()),
+        ("NOT_FOUND", "momentId: no moment with this id")
+    );
+    let missing =
+        w.app.gql(Some(&w.token("ann").await), PIN, json!({ "id": ids::encode(NodeKind::Moment, 9_999) })).await;
     assert_eq!(missing["errors"][0]["message"], body["errors"][0]["message"], "invisible and missing read the same");
     assert_eq!(code(&w.unpin("fay", "pics").await), "FORBIDDEN");
     assert_eq!(code(&w.unpin("sam", "pics").await), "NOT_FOUND");
@@ -111,7 +122,10 @@ async fn p2_text_and_articles_cannot_be_pinned_pictures_and_video_can() {
     for text in ["words", "link"] {
         let body = w.pin("ann", text).await;
         assert_eq!(code(&body), "PIN_UNSUPPORTED_KIND");
-        assert_eq!(body["errors"][0]["message"], "only moments with pictures or a video can be pinned; text and articles cannot");
+        assert_eq!(
+            body["errors"][0]["message"],
+            "only moments with pictures or a video can be pinned; text and articles cannot"
+        );
     }
     pinned_ok(&w.pin("ann", "pics").await, "pics");
     pinned_ok(&w.pin("ann", "clip").await, "clip");
@@ -143,11 +157,18 @@ async fn p4_rollout_lets_the_allowlist_pin_and_others_keep_and_unpin_their_pins(
 {"type":"pin","moment":"old pin"}"#).await;
     pinned_ok(&w.pin("ann", "pics").await, "pics");
     let body = w.pin("fay", "fays").await;
-    assert_eq!((code(&body), body["errors"][0]["message"].as_str().unwrap()), ("PINNING_NOT_ENABLED", "pinning is not available to you yet"));
+    assert_eq!(
+        (code(&body), body["errors"][0]["message"].as_str().unwrap()),
+        ("PINNING_NOT_ENABLED", "pinning is not available to you yet")
+    );
     assert_eq!(w.pinned("ann", "fay").await, ["old pin"], "fay keeps her pin");
     let enabled = w
         .app
-        .ok(&w.token("fay").await, r#"{ ann: user(handle: "ann") { pinningEnabled } fay: user(handle: "fay") { pinningEnabled } }"#, json!({}))
+        .ok(
+            &w.token("fay").await,
+            r#"{ ann: user(handle: "ann") { pinningEnabled } fay: user(handle: "fay") { pinningEnabled } }"#,
+            json!({}),
+        )
         .await;
     assert_eq!(enabled, json!({ "ann": { "pinningEnabled": true }, "fay": { "pinningEnabled": false } }));
     let body = w.unpin("fay", "old pin").await;
@@ -200,7 +221,8 @@ async fn p5_an_operator_limit_refuses_the_next_pin_and_shows_itself() {
     pinned_ok(&w.pin("ann", "edge").await, "edge");
     assert_eq!(w.pinned("ann", "ann").await, ["pics", "edge"]);
     let unlimited = World::new().await;
-    let none = unlimited.app.ok(&unlimited.token("fay").await, r#"{ profile(handle: "ann") { pinLimit } }"#, json!({})).await;
+    let none =
+        unlimited.app.ok(&unlimited.token("fay").await, r#"{ profile(handle: "ann") { pinLimit } }"#, json!({})).await;
     assert_eq!(none, json!({ "profile": { "pinLimit": null } }));
 }
 
@@ -214,7 +236,10 @@ async fn p6_pin_and_unpin_are_idempotent_and_keep_the_first_pinned_at() {
     assert_eq!(w.app.rows("pins").await, 1);
     for _ in 0..2 {
         let body = w.unpin("ann", "clip").await;
-        assert_eq!(body, json!({ "data": { "unpin": { "moment": { "text": "clip", "isPinned": false, "pinnedAt": null } } } }));
+        assert_eq!(
+            body,
+            json!({ "data": { "unpin": { "moment": { "text": "clip", "isPinned": false, "pinnedAt": null } } } })
+        );
     }
 }
 
@@ -303,7 +328,13 @@ async fn p10_unpinning_is_always_allowed_to_the_author_and_deleting_removes_the_
     let body = w.unpin("ann", "ancient").await;
     assert_eq!(body["data"]["unpin"]["moment"]["isPinned"], false, "{body:#}");
     let id = w.id("to delete").await;
-    w.app.ok(&w.token("ann").await, "mutation($id: ID!) { deleteMoment(id: $id) { deletedMomentId } }", json!({ "id": id })).await;
+    w.app
+        .ok(
+            &w.token("ann").await,
+            "mutation($id: ID!) { deleteMoment(id: $id) { deletedMomentId } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(w.pinned("ann", "ann").await, Vec::<String>::new());
     assert_eq!(w.app.rows("pins").await, 0);
 }
@@ -312,7 +343,8 @@ async fn p10_unpinning_is_always_allowed_to_the_author_and_deleting_removes_the_
 async fn p11_every_reason_a_moment_cannot_be_pinned_is_listed() {
     let w = World::with(|c| c.pin_limit = Some(1)).await;
     pinned_ok(&w.pin("ann", "clip").await, "clip");
-    let query = r#"{ profile(handle: "ann") { timeline(first: 100) { nodes { text viewerCanPin viewerCannotPinReasons } } } }"#;
+    let query =
+        r#"{ profile(handle: "ann") { timeline(first: 100) { nodes { text viewerCanPin viewerCannotPinReasons } } } }"#;
     let own = w.app.ok(&w.token("ann").await, query, json!({})).await;
     assert_eq!(
         own["profile"]["timeline"]["nodes"],
@@ -331,7 +363,14 @@ async fn p11_every_reason_a_moment_cannot_be_pinned_is_listed() {
         friend["profile"]["timeline"]["nodes"][0],
         json!({ "text": "link", "viewerCanPin": false, "viewerCannotPinReasons": ["NOT_AUTHOR", "UNSUPPORTED_KIND"] })
     );
-    let fays = w.app.ok(&w.token("fay").await, r#"{ profile(handle: "fay") { timeline { nodes { viewerCanPin viewerCannotPinReasons } } } }"#, json!({})).await;
+    let fays = w
+        .app
+        .ok(
+            &w.token("fay").await,
+            r#"{ profile(handle: "fay") { timeline { nodes { viewerCanPin viewerCannotPinReasons } } } }"#,
+            json!({}),
+        )
+        .await;
     assert_eq!(fays["profile"]["timeline"]["nodes"], json!([{ "viewerCanPin": true, "viewerCannotPinReasons": [] }]));
 }
 
@@ -341,7 +380,10 @@ async fn concurrently(app: &TestApp, token: &str, ops: Vec<(&'static str, String
         let router = app.router.clone();
         let token = token.to_owned();
         tasks.push(tokio::spawn(async move {
-            use axum::{body::Body, http::{Request, header}};
+            use axum::{
+                body::Body,
+                http::{Request, header},
+            };
             use http_body_util::BodyExt as _;
             use tower::ServiceExt as _;
             let request = Request::post("/graphql")
