@@ -13,7 +13,7 @@ use crate::{
     clock::Clock,
     config::{Cli, Command, Config, ServeArgs},
     db::Db,
-    demo, graphql,
+    demo, generate, graphql,
     http::{HttpOptions, router},
     import, store,
 };
@@ -41,6 +41,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("no user with handle {handle:?}"))?;
             println!("{}", services.keys.issue_now(user.id)?);
             services.db.close().await;
+            Ok(())
+        }
+        Command::Generate { shape, output } => {
+            let now = Clock::system().now();
+            let started = std::time::Instant::now();
+            let lines = if output.as_os_str() == "-" {
+                generate::write_world(&shape, now, &mut std::io::BufWriter::new(std::io::stdout().lock()))?
+            } else {
+                let file = File::create(&output).with_context(|| format!("creating {}", output.display()))?;
+                generate::write_world(&shape, now, &mut std::io::BufWriter::new(file))?
+            };
+            eprintln!("wrote {lines} lines in {:.1}s", started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Schema => {

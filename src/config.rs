@@ -38,6 +38,15 @@ pub enum Command {
     },
     /// Print the GraphQL schema (what `schema.graphql` holds).
     Schema,
+    /// Write a generated world of the benchmark's shape as JSON Lines (for `import`).
+    Generate {
+        /// The shape of the world.
+        #[command(flatten)]
+        shape: crate::generate::WorldShape,
+        /// Where to write it (`-` for standard output).
+        #[arg(long, short, default_value = "-")]
+        output: PathBuf,
+    },
 }
 
 /// Settings shared by every command.

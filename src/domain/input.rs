@@ -250,6 +250,19 @@ impl MomentContent {
     }
 }
 
+/// Checks the shape of an audience: lists go with `INCLUDE` and `EXCLUDE` only, and those need at
+/// least one name. Whether the names are the author's friends and tags is the store's to check.
+pub fn check_audience_shape(mode: super::AudienceMode, has_names: bool) -> Result<(), InvalidInput> {
+    use super::AudienceMode::*;
+    match mode {
+        Public | Private if has_names => {
+            invalid(format!("audience: userIds and tagIds go with INCLUDE or EXCLUDE, not with {mode}"))
+        }
+        Include | Exclude if !has_names => invalid(format!("audience: {mode} needs at least one friend or tag")),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

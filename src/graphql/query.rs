@@ -97,9 +97,10 @@ impl Query {
         let services = services(ctx)?;
         let scope = Scope::Feed(viewer);
         let after = after.map(|c| cursor::decode(&services.keys, scope, &c)).transpose()?;
+        let friends = store::moments::friends_access(&services.db.read, viewer).await?;
         let q = ListQuery {
             viewer,
-            filter: visibility::feed_condition(viewer, request(ctx)?.now),
+            filter: visibility::feed_condition(viewer, &friends, request(ctx)?.now),
             pins: Pins::Any,
             after,
             limit: Some(first + 1),

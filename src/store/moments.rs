@@ -20,7 +20,7 @@ use super::{
 use crate::{
     domain::{
         AudienceMode, MomentKind, UserId, VisibleWindow,
-        input::MomentContent,
+        input::{MomentContent, check_audience_shape},
         model::{MomentId, TagId},
         visibility::Relation,
     },
@@ -208,10 +208,20 @@ fn moments_page(q: &ListQuery) -> SelectStatement {
 
 /// Runs one list query: a single statement, media included when asked for.
 pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> Result<Vec<MomentRecord>> {
+    let rows = db.query_all(&list_statement(q)).await?;
+    if q.with_media {
+        fold_media(&rows)
+    } else {
+        rows.iter().map(|r| MomentRow::from_query_result(r, "")?.into_record()).collect()
+    }
+}
+
+/// The one statement of a list query (the query-plan tests read it too): the page of moments with
+/// their pins and authors, and, when asked for, joined with their media.
+pub fn list_statement(q: &ListQuery) -> SelectStatement {
     let page = moments_page(q);
     if !q.with_media {
-        let rows = db.query_all(&page).await?;
-        return rows.iter().map(|r| MomentRow::from_query_result(r, "")?.into_record()).collect();
+        return page;
     }
     let inner = Alias::new(INNER);
     let media_col = |c: moment_media::Column, name: &str| {
@@ -238,8 +248,7 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> Result<Vec<Moment
         .order_by((inner.clone(), moments::Column::PostedAt), Order::Desc)
         .order_by((inner.clone(), moments::Column::Id), Order::Desc)
         .order_by((moment_media::Entity, moment_media::Column::Position), Order::Asc);
-    let rows = db.query_all(&outer).await?;
-    fold_media(&rows)
+    outer
 }
 
 fn fold_media(rows: &[QueryResult]) -> Result<Vec<MomentRecord>> {
@@ -316,6 +325,19 @@ pub async fn access(db: &impl ConnectionTrait, viewer: UserId, author: UserId) -
         Some(row) => Ok(Some(AccessRow::from_query_result(&row, "")?.into_access(viewer)?)),
         None => Ok(None),
     }
+}
+
+/// What `viewer` may see of each of their friends, in one statement (the feed's authors).
+pub async fn friends_access(db: &impl ConnectionTrait, viewer: UserId) -> Result<Vec<Access>> {
+    let mut select = access_select(viewer);
+    select
+        .inner_join(
+            friendships::Entity,
+            Expr::col((friendships::Entity, friendships::Column::FriendId))
+                .equals((moments_settings::Entity, moments_settings::Column::UserId)),
+        )
+        .and_where(Expr::col((friendships::Entity, friendships::Column::UserId)).eq(viewer));
+    db.query_all(&select).await?.iter().map(|row| AccessRow::from_query_result(row, "")?.into_access(viewer)).collect()
 }
 
 /// A user found by handle together with what `viewer` may see of them, in one statement.
@@ -422,18 +444,7 @@ pub async fn check_audience(
     users: &[UserId],
     tags_named: &[TagId],
 ) -> Result<()> {
-    let lists = !users.is_empty() || !tags_named.is_empty();
-    match mode {
-        AudienceMode::Public | AudienceMode::Private if lists => {
-            return Err(Error::bad_input(format!(
-                "audience: userIds and tagIds go with INCLUDE or EXCLUDE, not with {mode}"
-            )));
-        }
-        AudienceMode::Include | AudienceMode::Exclude if !lists => {
-            return Err(Error::bad_input(format!("audience: {mode} needs at least one friend or tag")));
-        }
-        _ => {}
-    }
+    check_audience_shape(mode, !users.is_empty() || !tags_named.is_empty())?;
     require_friends(db, author, users, "audience.userIds").await?;
     if !tags_named.is_empty() {
         let owned: Vec<i64> = tags::Entity::find()

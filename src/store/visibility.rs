@@ -3,6 +3,8 @@
 //! derived from the pure functions (which audience modes admit whom, where a window starts), so the
 //! two cannot drift apart silently; property tests hold the results against the reference.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, Order, Query, SelectStatement};
 
@@ -11,9 +13,7 @@ use crate::{
         AudienceMode, UserId, VisibleWindow,
         visibility::{Relation, STRANGER_TIMELINE_CAP, can_see, window_applies, window_start},
     },
-    entity::{
-        friendships, hidden_from, moment_audience_tags, moment_audience_users, moments, moments_settings, tag_members,
-    },
+    entity::{moment_audience_tags, moment_audience_users, moments, pins, tag_members},
 };
 
 /// What the rules need to know about one viewer looking at one author.
@@ -97,26 +97,6 @@ pub fn window_condition(window: VisibleWindow, now: DateTime<Utc>) -> Option<Con
     window_start(window, now).map(|start| Condition::all().add(col(moments::Column::PostedAt).gte(start)))
 }
 
-/// The window of each row's author, read from their settings (for lists that span authors).
-fn window_by_author_settings(now: DateTime<Utc>) -> Condition {
-    let mut any = Condition::any();
-    for &window in VisibleWindow::ALL_VALUES {
-        let is_window =
-            Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)).eq(window.as_str());
-        any = any.add(Condition::all().add(is_window).add_option(window_condition(window, now)));
-    }
-    let settings = Query::select()
-        .expr(Expr::val(1))
-        .from(moments_settings::Entity)
-        .and_where(
-            Expr::col((moments_settings::Entity, moments_settings::Column::UserId))
-                .equals((moments::Entity, moments::Column::AuthorId)),
-        )
-        .cond_where(any)
-        .to_owned();
-    Condition::all().add(Expr::exists(settings))
-}
-
 fn by_author(author: UserId) -> Condition {
     Condition::all().add(col(moments::Column::AuthorId).eq(author))
 }
@@ -152,34 +132,44 @@ pub fn timeline_condition(access: &Access, now: DateTime<Utc>) -> Option<Conditi
     Some(cond)
 }
 
-/// `Profile.pinned` (to be joined with `pins`): the author's moments the viewer can see, any age (V7).
+/// `Profile.pinned` (on `moments` joined with `pins`): the author's pinned moments the viewer can see,
+/// any age (V7). The condition names the pins' author too, so the query starts from the author's
+/// few pins rather than from all their moments.
 pub fn pinned_condition(access: &Access) -> Option<Condition> {
-    Some(by_author(access.author).add(can_see_condition(access.relation, access.viewer, access.strangers_can_view)?))
+    let can_see = can_see_condition(access.relation, access.viewer, access.strangers_can_view)?;
+    Some(by_author(access.author).add(Expr::col((pins::Entity, pins::Column::AuthorId)).eq(access.author)).add(can_see))
 }
 
-/// `Query.feed`: the viewer's own moments, and their friends' moments the viewer can see inside each
-/// author's window. Pins play no part (P8).
-pub fn feed_condition(viewer: UserId, now: DateTime<Utc>) -> Condition {
-    let friends = Query::select()
-        .column(friendships::Column::FriendId)
-        .from(friendships::Entity)
-        .and_where(Expr::col(friendships::Column::UserId).eq(viewer))
-        .to_owned();
-    let hidden = Query::select()
-        .expr(Expr::val(1))
-        .from(hidden_from::Entity)
-        .and_where(
-            Expr::col((hidden_from::Entity, hidden_from::Column::OwnerId))
-                .equals((moments::Entity, moments::Column::AuthorId)),
-        )
-        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::HiddenUserId)).eq(viewer))
-        .to_owned();
-    let mut of_friends =
-        Condition::all().add(col(moments::Column::AuthorId).in_subquery(friends)).add(Expr::exists(hidden).not());
-    // A friend who is not hidden from: strangers-can-view plays no part for friends.
-    of_friends = of_friends.add_option(can_see_condition(Relation::Friend, viewer, false));
-    if window_applies(Relation::Friend) {
-        of_friends = of_friends.add(window_by_author_settings(now));
+/// `Query.feed`: the viewer's own moments, and the moments of each friend the viewer can see inside
+/// that friend's window — the union of the timelines of the viewer and their friends (a friend's
+/// timeline has no cap). `friends` holds what the viewer may see of each friend; those who hide
+/// from the viewer drop out. Friends are grouped by where their window starts, so each group is one
+/// index range per author. Pins play no part (P8).
+pub fn feed_condition(viewer: UserId, friends: &[Access], now: DateTime<Utc>) -> Condition {
+    let mut groups: BTreeMap<Option<DateTime<Utc>>, Vec<UserId>> = BTreeMap::new();
+    for friend in friends.iter().filter(|a| a.relation == Relation::Friend) {
+        let start = if window_applies(friend.relation) { window_start(friend.window, now) } else { None };
+        groups.entry(start).or_default().push(friend.author);
     }
-    Condition::any().add(col(moments::Column::AuthorId).eq(viewer)).add(of_friends)
+    let own = Condition::all().add(col(moments::Column::AuthorId).eq(viewer));
+    let Some(audience) = can_see_condition(Relation::Friend, viewer, false) else {
+        return own;
+    };
+    if groups.is_empty() {
+        return own;
+    }
+    // Every author of the feed, as one list at the top: the query walks each author's index range.
+    let mut authors = vec![viewer];
+    let mut in_windows = Condition::any();
+    for (start, group_authors) in groups {
+        authors.extend(&group_authors);
+        let mut group = Condition::all().add(col(moments::Column::AuthorId).is_in(group_authors));
+        if let Some(start) = start {
+            group = group.add(col(moments::Column::PostedAt).gte(start));
+        }
+        in_windows = in_windows.add(group);
+    }
+    Condition::all()
+        .add(col(moments::Column::AuthorId).is_in(authors))
+        .add(Condition::any().add(own).add(Condition::all().add(in_windows).add(audience)))
 }

@@ -12,6 +12,7 @@ mod http;
 mod import;
 mod limits;
 mod pinning;
+mod plans;
 mod properties;
 mod schema;
 mod server;

@@ -1,4 +1,4 @@
-//! The shared visibility vectors: worlds whose every listing was computed by an independent
+//! The shared visibility vectors (copied into `tests/vectors/`): worlds whose every listing was computed by an independent
 //! implementation of SPEC §3. Each world is imported at its `now`, then every listing the API
 //! gives is compared with the vector's answer — and with our own reference, so a disagreement
 //! tells which side is wrong.
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::{helpers::TestApp, reference_from_import, world::name_of};
 
 fn vectors_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/visibility")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/visibility")
 }
 
 fn refs(list: &Value) -> Vec<String> {
@@ -40,7 +40,7 @@ async fn whole_feed(app: &TestApp, token: &str) -> Vec<String> {
 #[tokio::test]
 async fn every_listing_matches_the_shared_vectors() {
     let mut files: Vec<_> = std::fs::read_dir(vectors_dir())
-        .expect("../shared/vectors/visibility is there")
+        .expect("tests/vectors/visibility is there")
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();

@@ -1,0 +1,135 @@
+//! Query plans on a loaded world: every listing reaches `moments` through an index — never a full
+//! scan of the table, never a sort of the whole table (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on
+//! PostgreSQL).
+
+use moments::{
+    generate::{WorldShape, handle, write_world},
+    store::{
+        self,
+        moments::{ListQuery, Pins, list_statement},
+        visibility,
+    },
+};
+use sea_orm::{
+    ConnectionTrait as _, DbBackend, Statement,
+    sea_query::{Expr, ExprTrait as _, SelectStatement},
+};
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+/// 300 users with 20 friends and 100 moments each: 30,000 moments.
+async fn loaded_world() -> TestApp {
+    let app = TestApp::spawn().await;
+    let shape = WorldShape { users: 300, friends: 20, moments: 100, days: 400, pins: 3, seed: 7 };
+    let mut buffer = Vec::new();
+    write_world(&shape, app.clock.now(), &mut buffer).unwrap();
+    let report = moments::import::import(&app.services.db, &buffer[..], app.clock.now()).await.unwrap();
+    assert_eq!(report.moments, 30_000);
+    app
+}
+
+/// The plan as lines of text, and the PostgreSQL plan tree when there is one.
+async fn explain(app: &TestApp, statement: &SelectStatement) -> (Vec<String>, Option<Value>) {
+    let db = &app.services.db.read;
+    let backend = db.get_database_backend();
+    let built = backend.build(statement);
+    match backend {
+        DbBackend::Postgres => {
+            let sql = format!("EXPLAIN (FORMAT JSON) {}", built.sql);
+            let row = db
+                .query_one_raw(Statement::from_sql_and_values(backend, sql, built.values.unwrap()))
+                .await
+                .unwrap()
+                .unwrap();
+            let plan: Value = row.try_get("", "QUERY PLAN").unwrap();
+            let mut lines = Vec::new();
+            walk(&plan[0]["Plan"], &mut lines);
+            (lines, Some(plan))
+        }
+        _ => {
+            let sql = format!("EXPLAIN QUERY PLAN {}", built.sql);
+            let rows =
+                db.query_all_raw(Statement::from_sql_and_values(backend, sql, built.values.unwrap())).await.unwrap();
+            (rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect(), None)
+        }
+    }
+}
+
+/// Flattens a PostgreSQL plan into "Node Type on relation (rows)" lines.
+fn walk(node: &Value, out: &mut Vec<String>) {
+    out.push(format!(
+        "{} on {} ({} rows) {}",
+        node["Node Type"].as_str().unwrap_or_default(),
+        node["Relation Name"].as_str().unwrap_or("-"),
+        node["Plan Rows"],
+        node["Index Name"].as_str().unwrap_or("")
+    ));
+    for child in node["Plans"].as_array().into_iter().flatten() {
+        walk(child, out);
+    }
+}
+
+/// No full scan of moments (nor of any table, on SQLite), and no sort larger than a few authors'
+/// worth of rows.
+fn assert_uses_indexes(what: &str, plan: &[String]) {
+    if std::env::var_os("MOMENTS_SHOW_PLANS").is_some() {
+        eprintln!("{what}:\n  {}", plan.join("\n  "));
+    }
+    for line in plan {
+        // On SQLite no table is scanned whole (`SCAN m` walks the page the query already cut).
+        let full_scan = (line.starts_with("SCAN ") && line != "SCAN m") || line.starts_with("Seq Scan on moments ");
+        assert!(!full_scan, "{what}: full scan of moments in\n{}", plan.join("\n"));
+        if line.starts_with("Sort on") {
+            let rows: f64 = line.split('(').nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+            assert!(rows < 5_000.0, "{what}: a sort of {rows} rows in\n{}", plan.join("\n"));
+        }
+    }
+    assert!(
+        plan.iter().any(|l| l.contains("idx_moments_author_posted")
+            || l.contains("moments_pkey")
+            || l.contains("INTEGER PRIMARY KEY")),
+        "{what}: moments is not reached through an index in\n{}",
+        plan.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_listing_reaches_moments_through_an_index() {
+    let app = loaded_world().await;
+    let db = &app.services.db.read;
+    let now = app.clock.now();
+    let owner = app.id_of(&handle(0)).await;
+    let friend = app.id_of(&handle(1)).await;
+    let stranger = app.id_of(&handle(150)).await;
+    let list = |viewer, filter, pins, after, limit| ListQuery { viewer, filter, pins, after, limit, with_media: true };
+
+    for (who, viewer) in [("friend", friend), ("stranger", stranger), ("owner", owner)] {
+        let access = store::moments::access(db, viewer, owner).await.unwrap().unwrap();
+        if let Some(filter) = visibility::timeline_condition(&access, now) {
+            let page_one = list(viewer, filter.clone(), Pins::Any, None, Some(21));
+            let (plan, _) = explain(&app, &list_statement(&page_one)).await;
+            assert_uses_indexes(&format!("timeline page 1 for the {who}"), &plan);
+            let later =
+                list(viewer, filter, Pins::Exclude, Some((now - chrono::Duration::days(200), i64::MAX)), Some(21));
+            let (plan, _) = explain(&app, &list_statement(&later)).await;
+            assert_uses_indexes(&format!("a later timeline page for the {who}"), &plan);
+        }
+        if let Some(filter) = visibility::pinned_condition(&access) {
+            let (plan, _) = explain(&app, &list_statement(&list(viewer, filter, Pins::Only, None, None))).await;
+            assert_uses_indexes(&format!("pinned for the {who}"), &plan);
+        }
+    }
+    let friends = store::moments::friends_access(db, friend).await.unwrap();
+    let feed = list(friend, visibility::feed_condition(friend, &friends, now), Pins::Any, None, Some(21));
+    let (plan, _) = explain(&app, &list_statement(&feed)).await;
+    assert_uses_indexes("a feed page", &plan);
+
+    let some_moment = 4_321;
+    let access = store::moments::access_for_moment(db, friend, some_moment).await.unwrap().unwrap();
+    let filter = sea_orm::Condition::all()
+        .add(Expr::col((moments::entity::moments::Entity, moments::entity::moments::Column::Id)).eq(some_moment))
+        .add(store::moments::visible_condition(&access, now).unwrap());
+    let (plan, _) = explain(&app, &list_statement(&list(friend, filter, Pins::Any, None, Some(1)))).await;
+    assert_uses_indexes("moment by id", &plan);
+}
