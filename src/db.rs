@@ -32,12 +32,18 @@ fn sqlite_tuning(opts: SqliteConnectOptions) -> SqliteConnectOptions {
 }
 
 impl Db {
-    /// Connects to `url` with `pool_size` connections for reading.
+    /// Connects to `url` with `pool_size` connections for reading. Connections are not pinged before
+    /// each use (a round trip per statement); a broken one fails its statement and is replaced.
     pub async fn connect(url: &str, pool_size: u32) -> Result<Self> {
         if url.starts_with("sqlite:") {
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             let mut write = ConnectOptions::new(url);
-            write.max_connections(1).min_connections(1).sqlx_logging(false).map_sqlx_sqlite_opts(sqlite_tuning);
+            write
+                .max_connections(1)
+                .min_connections(1)
+                .sqlx_logging(false)
+                .test_before_acquire(false)
+                .map_sqlx_sqlite_opts(sqlite_tuning);
             if in_memory {
                 // An in-memory database lives in its one connection: never close it.
                 write.idle_timeout(None).max_lifetime(None);
@@ -50,6 +56,7 @@ impl Db {
             read.max_connections(pool_size.max(1))
                 .min_connections(1)
                 .sqlx_logging(false)
+                .test_before_acquire(false)
                 .map_sqlx_sqlite_opts(sqlite_tuning);
             let read = Database::connect(read).await?;
             Ok(Self { read, write })
@@ -58,7 +65,8 @@ impl Db {
             opts.max_connections(pool_size.max(2))
                 .min_connections(1)
                 .acquire_timeout(Duration::from_secs(10))
-                .sqlx_logging(false);
+                .sqlx_logging(false)
+                .test_before_acquire(false);
             let pool = Database::connect(opts).await?;
             Ok(Self { read: pool.clone(), write: pool })
         }

@@ -28,8 +28,6 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
     /// The request itself was refused before it ran (syntax, unknown fields, limits).
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
-    /// The refusal an owner-only guard gives; the field then reads as `null` (see `graphql::guards`).
-    pub const OWNER_ONLY: &str = "OWNER_ONLY";
 }
 
 /// Everything that can go wrong while serving a request.

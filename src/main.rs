@@ -1,7 +1,13 @@
 //! The `moments` binary: parses the command line and hands over to the library.
 
 use clap::Parser as _;
+use mimalloc::MiMalloc;
 use tracing_subscriber::EnvFilter;
+
+/// A GraphQL response is built from many small allocations; mimalloc serves them with far less
+/// locking than the system allocator (a third of the server's time in the load benchmark).
+#[global_allocator]
+static GLOBAL: MiMalloc = MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

@@ -1,60 +1,26 @@
-//! Guards. `OwnerOnly` protects fields only their owner may read (`Moment.pinnedAt`,
-//! `Moment.audience`, `Profile.settings`, a user's friends and tags). For anyone else such a field
-//! reads as `null` rather than as an error: the guard refuses, and [`OwnerOnlyReadsAsNull`] turns
-//! that one refusal into a plain `null`, so a front-end can ask for the fields on any profile.
+//! Owner-only fields (`Moment.pinnedAt`, `Moment.audience`, `Profile.settings`, a user's friends,
+//! friend requests and tags): [`OwnerOnly`] is the one place that decides who may read them, and
+//! each such field asks it first and reads as `null` for anyone else (SPEC §5: "the author only",
+//! "null for others").
+//!
+//! Why not `#[graphql(guard = ...)]`: an async-graphql guard refuses with an error, and a refused
+//! field is then left out of its object (and an object whose fields all failed becomes `null`), not
+//! set to `null`; turning the refusals back into `null` takes an extension, which wraps every field
+//! of every response in one more boxed future — a third of the profile page's throughput in the
+//! load benchmark (`docs/benchmarks.md`).
 
-use std::sync::Arc;
-
-use async_graphql::{
-    Context, ErrorExtensions as _, Guard, ServerError, ServerResult, Value,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo},
-};
+use async_graphql::Context;
 
 use super::context::request;
-use crate::{auth::Viewer, domain::UserId, error::code};
+use crate::{auth::Viewer, domain::UserId, error::Result};
 
-/// Lets only `owner` read the field.
+/// Lets only the user `0` read a field.
+#[derive(Clone, Copy, Debug)]
 pub struct OwnerOnly(pub UserId);
 
-impl Guard for OwnerOnly {
-    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        if request(ctx)?.viewer == Viewer::User(self.0) {
-            Ok(())
-        } else {
-            Err(async_graphql::Error::new("only the owner can read this field")
-                .extend_with(|_, e| e.set("code", code::OWNER_ONLY)))
-        }
-    }
-}
-
-fn is_owner_only_refusal(error: &ServerError) -> bool {
-    error
-        .extensions
-        .as_ref()
-        .and_then(|e| e.get("code"))
-        .is_some_and(|c| matches!(c, Value::String(s) if s == code::OWNER_ONLY))
-}
-
-/// Makes an `OwnerOnly` refusal read as `null` instead of an error.
-pub struct OwnerOnlyReadsAsNull;
-
-impl ExtensionFactory for OwnerOnlyReadsAsNull {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OwnerOnlyReadsAsNull)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for OwnerOnlyReadsAsNull {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        match next.run(ctx, info).await {
-            Err(e) if is_owner_only_refusal(&e) => Ok(None),
-            other => other,
-        }
+impl OwnerOnly {
+    /// Whether the viewer of this request is the owner.
+    pub fn admits(self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(request(ctx)?.viewer == Viewer::User(self.0))
     }
 }

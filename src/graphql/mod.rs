@@ -38,8 +38,7 @@ pub fn build_schema(services: Option<Services>) -> MomentsSchema {
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
-        .limit_directives(8)
-        .extension(guards::OwnerOnlyReadsAsNull);
+        .limit_directives(8);
     if let Some(services) = services {
         builder = builder.data(services);
     }

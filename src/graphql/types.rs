@@ -188,29 +188,41 @@ impl User {
     }
 
     /// The user's friends, by handle. Only the user reads this; `null` for anyone else.
-    #[graphql(guard = "OwnerOnly(self.record.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    #[graphql(complexity = "LIST_FIELD_COST + 10 * child_complexity")]
     async fn friends(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
+        if !OwnerOnly(self.record.id).admits(ctx)? {
+            return Ok(None);
+        }
         let list = store::social::friends_of(&services(ctx)?.db.read, self.record.id).await?;
         Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
-    /// Users waiting for this user to accept their friend request. Only the user reads this.
-    #[graphql(guard = "OwnerOnly(self.record.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    /// Users waiting for this user to accept their friend request. Only the user reads this; `null` for anyone else.
+    #[graphql(complexity = "LIST_FIELD_COST + 10 * child_complexity")]
     async fn incoming_friend_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
+        if !OwnerOnly(self.record.id).admits(ctx)? {
+            return Ok(None);
+        }
         let list = store::social::pending_requests(&services(ctx)?.db.read, self.record.id, true).await?;
         Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
-    /// Users this user asked to be friends, still waiting. Only the user reads this.
-    #[graphql(guard = "OwnerOnly(self.record.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    /// Users this user asked to be friends, still waiting. Only the user reads this; `null` for anyone else.
+    #[graphql(complexity = "LIST_FIELD_COST + 10 * child_complexity")]
     async fn outgoing_friend_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
+        if !OwnerOnly(self.record.id).admits(ctx)? {
+            return Ok(None);
+        }
         let list = store::social::pending_requests(&services(ctx)?.db.read, self.record.id, false).await?;
         Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
-    /// The user's tags, by name. Only the user reads this.
-    #[graphql(guard = "OwnerOnly(self.record.id)", complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    /// The user's tags, by name. Only the user reads this; `null` for anyone else.
+    #[graphql(complexity = "LIST_FIELD_COST + 10 * child_complexity")]
     async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Tag>>> {
+        if !OwnerOnly(self.record.id).admits(ctx)? {
+            return Ok(None);
+        }
         let list = store::social::tags_of(&services(ctx)?.db.read, self.record.id).await?;
         Ok(Some(list.into_iter().map(Tag).collect()))
     }
@@ -349,8 +361,10 @@ impl Profile {
     }
 
     /// The owner's moments settings; `null` for anyone else.
-    #[graphql(guard = "OwnerOnly(self.user.id)")]
     async fn settings(&self, ctx: &Context<'_>) -> ApiResult<Option<MomentsSettings>> {
+        if !OwnerOnly(self.user.id).admits(ctx)? {
+            return Ok(None);
+        }
         let record = store::users::settings(&services(ctx)?.db.read, self.user.id).await?;
         Ok(Some(MomentsSettings { user: self.user.id, record }))
     }
@@ -408,14 +422,18 @@ impl Moment {
     }
 
     /// When it was pinned. Only the author reads this; `null` for anyone else.
-    #[graphql(guard = "OwnerOnly(self.0.author_id)")]
-    async fn pinned_at(&self) -> Option<DateTime> {
-        self.0.pinned_at.map(Into::into)
+    async fn pinned_at(&self, ctx: &Context<'_>) -> ApiResult<Option<DateTime>> {
+        if !OwnerOnly(self.0.author_id).admits(ctx)? {
+            return Ok(None);
+        }
+        Ok(self.0.pinned_at.map(Into::into))
     }
 
     /// Who may see it. Only the author reads this; `null` for anyone else.
-    #[graphql(guard = "OwnerOnly(self.0.author_id)")]
     async fn audience(&self, ctx: &Context<'_>) -> ApiResult<Option<Audience>> {
+        if !OwnerOnly(self.0.author_id).admits(ctx)? {
+            return Ok(None);
+        }
         let (users, tags) = loaded(request(ctx)?.audiences.load_one(self.0.id).await)?.unwrap_or_default();
         Ok(Some(Audience { mode: self.0.audience.into(), user_ids: users, tag_ids: tags }))
     }

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait as _, ConnectionTrait, EntityTrait as _, FromQueryResult, QueryFilter as _, QueryResult,
+    ColumnTrait as _, ConnectionTrait, DbBackend, EntityTrait as _, FromQueryResult, QueryFilter as _,
     TransactionSession as _, TransactionTrait,
-    sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait as _, JoinType, Order, Query, SelectStatement},
+    sea_query::{Alias, Condition, Expr, ExprTrait as _, JoinType, Order, Query, SelectStatement, SubQueryStatement},
 };
 
 use super::{
@@ -84,6 +84,8 @@ struct MomentRow {
     author_handle: String,
     author_display_name: String,
     author_is_friend: bool,
+    /// `[[url, width, height], …]` in order, when the list asked for media.
+    media_json: Option<String>,
 }
 
 impl MomentRow {
@@ -92,6 +94,14 @@ impl MomentRow {
             .ok_or_else(|| anyhow::anyhow!("unknown moment kind {:?} in the database", self.kind))?;
         let audience = AudienceMode::parse(&self.audience_mode)
             .ok_or_else(|| anyhow::anyhow!("unknown audience {:?} in the database", self.audience_mode))?;
+        let media = match self.media_json.as_deref() {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str::<Vec<(String, Option<i32>, Option<i32>)>>(json)
+                .map_err(|e| anyhow::anyhow!("media of moment {} are not the expected JSON: {e}", self.id))?
+                .into_iter()
+                .map(|(url, width, height)| MediaRecord { url, width, height })
+                .collect(),
+        };
         Ok(MomentRecord {
             id: self.id,
             author_id: self.author_id,
@@ -101,7 +111,7 @@ impl MomentRow {
             audience,
             posted_at: self.posted_at,
             pinned_at: self.pinned_at,
-            media: Vec::new(),
+            media,
             author: Some(UserRecord {
                 id: self.author_id,
                 handle: self.author_handle,
@@ -143,8 +153,6 @@ pub struct ListQuery {
     pub with_media: bool,
 }
 
-const INNER: &str = "m";
-
 fn moments_page(q: &ListQuery) -> SelectStatement {
     let mut select = Query::select();
     select
@@ -158,7 +166,6 @@ fn moments_page(q: &ListQuery) -> SelectStatement {
             (moments::Entity, moments::Column::AudienceMode),
             (moments::Entity, moments::Column::PostedAt),
         ])
-        .column((pins::Entity, pins::Column::PinnedAt))
         .expr_as(Expr::col((users::Entity, users::Column::Handle)), Alias::new("author_handle"))
         .expr_as(Expr::col((users::Entity, users::Column::DisplayName)), Alias::new("author_display_name"))
         .expr_as(
@@ -180,16 +187,34 @@ fn moments_page(q: &ListQuery) -> SelectStatement {
             users::Entity,
             Expr::col((users::Entity, users::Column::Id)).equals((moments::Entity, moments::Column::AuthorId)),
         )
-        .join(
-            if q.pins == Pins::Only { JoinType::InnerJoin } else { JoinType::LeftJoin },
-            pins::Entity,
-            Expr::col((pins::Entity, pins::Column::MomentId)).equals((moments::Entity, moments::Column::Id)),
-        )
         .cond_where(q.filter.clone())
         .order_by((moments::Entity, moments::Column::PostedAt), Order::Desc)
         .order_by((moments::Entity, moments::Column::Id), Order::Desc);
+    let pin_of_moment =
+        || Expr::col((pins::Entity, pins::Column::MomentId)).equals((moments::Entity, moments::Column::Id));
+    if q.pins == Pins::Only {
+        // Joined on the author too, so the query can start from the author's few pins.
+        select.column((pins::Entity, pins::Column::PinnedAt)).join(
+            JoinType::InnerJoin,
+            pins::Entity,
+            Condition::all().add(pin_of_moment()).add(
+                Expr::col((pins::Entity, pins::Column::AuthorId)).equals((moments::Entity, moments::Column::AuthorId)),
+            ),
+        );
+    } else {
+        // One primary-key lookup per listed moment; a join lets PostgreSQL hash the whole table.
+        let pinned_at = Query::select()
+            .column((pins::Entity, pins::Column::PinnedAt))
+            .from(pins::Entity)
+            .and_where(pin_of_moment())
+            .to_owned();
+        select.expr_as(Expr::from(SubQueryStatement::from(pinned_at)), Alias::new("pinned_at"));
+    }
     if q.pins == Pins::Exclude {
-        select.and_where(Expr::col((pins::Entity, pins::Column::MomentId)).is_null());
+        // A scalar subquery, not NOT EXISTS: PostgreSQL would make that an anti-join that hashes
+        // every pin, where a page needs a primary-key lookup per listed moment.
+        let pin = Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned();
+        select.and_where(Expr::from(SubQueryStatement::from(pin)).is_null());
     }
     if let Some((posted_at, id)) = q.after {
         select.and_where(
@@ -208,66 +233,24 @@ fn moments_page(q: &ListQuery) -> SelectStatement {
 
 /// Runs one list query: a single statement, media included when asked for.
 pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> Result<Vec<MomentRecord>> {
-    let rows = db.query_all(&list_statement(q)).await?;
-    if q.with_media {
-        fold_media(&rows)
-    } else {
-        rows.iter().map(|r| MomentRow::from_query_result(r, "")?.into_record()).collect()
-    }
+    let rows = db.query_all(&list_statement(q, db.get_database_backend())).await?;
+    rows.iter().map(|r| MomentRow::from_query_result(r, "")?.into_record()).collect()
 }
 
 /// The one statement of a list query (the query-plan tests read it too): the page of moments with
-/// their pins and authors, and, when asked for, joined with their media.
-pub fn list_statement(q: &ListQuery) -> SelectStatement {
-    let page = moments_page(q);
-    if !q.with_media {
-        return page;
-    }
-    let inner = Alias::new(INNER);
-    let media_col = |c: moment_media::Column, name: &str| {
-        (Expr::col((moment_media::Entity, c)), Alias::new(format!("media_{name}")))
+/// their pins and authors, and each moment's media gathered into one JSON column, so a page is
+/// one row per moment.
+pub fn list_statement(q: &ListQuery, backend: DbBackend) -> SelectStatement {
+    let mut page = moments_page(q);
+    let media = if !q.with_media {
+        "NULL"
+    } else if backend == DbBackend::Postgres {
+        r#"(SELECT json_agg(json_build_array("url", "width", "height") ORDER BY "position")::text FROM "moment_media" WHERE "moment_media"."moment_id" = "moments"."id")"#
+    } else {
+        r#"(SELECT json_group_array(json_array("url", "width", "height") ORDER BY "position") FROM "moment_media" WHERE "moment_media"."moment_id" = "moments"."id")"#
     };
-    let mut outer = Query::select();
-    outer.expr(Expr::col((inner.clone(), Asterisk)));
-    for (expr, alias) in [
-        media_col(moment_media::Column::Position, "position"),
-        media_col(moment_media::Column::Url, "url"),
-        media_col(moment_media::Column::Width, "width"),
-        media_col(moment_media::Column::Height, "height"),
-    ] {
-        outer.expr_as(expr, alias);
-    }
-    outer
-        .from_subquery(page, inner.clone())
-        .join(
-            JoinType::LeftJoin,
-            moment_media::Entity,
-            Expr::col((moment_media::Entity, moment_media::Column::MomentId))
-                .equals((inner.clone(), moments::Column::Id)),
-        )
-        .order_by((inner.clone(), moments::Column::PostedAt), Order::Desc)
-        .order_by((inner.clone(), moments::Column::Id), Order::Desc)
-        .order_by((moment_media::Entity, moment_media::Column::Position), Order::Asc);
-    outer
-}
-
-fn fold_media(rows: &[QueryResult]) -> Result<Vec<MomentRecord>> {
-    let mut out: Vec<MomentRecord> = Vec::new();
-    for row in rows {
-        let id: i64 = row.try_get("", "id")?;
-        if out.last().is_none_or(|m| m.id != id) {
-            out.push(MomentRow::from_query_result(row, "")?.into_record()?);
-        }
-        let url: Option<String> = row.try_get("", "media_url")?;
-        if let (Some(url), Some(last)) = (url, out.last_mut()) {
-            last.media.push(MediaRecord {
-                url,
-                width: row.try_get("", "media_width")?,
-                height: row.try_get("", "media_height")?,
-            });
-        }
-    }
-    Ok(out)
+    page.expr_as(Expr::cust(media), Alias::new("media_json"));
+    page
 }
 
 /// The facts the rules need about `viewer` and each author, selected from `moments_settings`.
@@ -388,8 +371,7 @@ pub async fn access_for_moment(db: &impl ConnectionTrait, viewer: UserId, id: Mo
 /// `moment(id)` resolves (SPEC §3). `None` when the viewer can see nothing of the author.
 pub fn visible_condition(access: &Access, now: DateTime<Utc>) -> Option<Condition> {
     let timeline = visibility::timeline_condition(access, now);
-    let pinned = visibility::pinned_condition(access)
-        .map(|c| c.add(Expr::col((pins::Entity, pins::Column::MomentId)).is_not_null()));
+    let pinned = visibility::pinned_condition_unjoined(access);
     match (timeline, pinned) {
         (None, None) => None,
         (t, p) => Some(Condition::any().add_option(t).add_option(p)),

@@ -132,12 +132,21 @@ pub fn timeline_condition(access: &Access, now: DateTime<Utc>) -> Option<Conditi
     Some(cond)
 }
 
-/// `Profile.pinned` (on `moments` joined with `pins`): the author's pinned moments the viewer can see,
-/// any age (V7). The condition names the pins' author too, so the query starts from the author's
-/// few pins rather than from all their moments.
+/// `Profile.pinned`, for a list joined with `pins` (which keeps only pinned moments): the author's
+/// moments the viewer can see, any age (V7).
 pub fn pinned_condition(access: &Access) -> Option<Condition> {
     let can_see = can_see_condition(access.relation, access.viewer, access.strangers_can_view)?;
-    Some(by_author(access.author).add(Expr::col((pins::Entity, pins::Column::AuthorId)).eq(access.author)).add(can_see))
+    Some(by_author(access.author).add(can_see))
+}
+
+/// The same as [`pinned_condition`] for a query that is not joined with `pins`.
+pub fn pinned_condition_unjoined(access: &Access) -> Option<Condition> {
+    let pin = Query::select()
+        .expr(Expr::val(1))
+        .from(pins::Entity)
+        .and_where(Expr::col((pins::Entity, pins::Column::MomentId)).equals((moments::Entity, moments::Column::Id)))
+        .to_owned();
+    Some(pinned_condition(access)?.add(Expr::exists(pin)))
 }
 
 /// `Query.feed`: the viewer's own moments, and the moments of each friend the viewer can see inside

@@ -29,6 +29,10 @@ async fn loaded_world() -> TestApp {
     app
 }
 
+fn list_statement_for(app: &TestApp, q: &ListQuery) -> SelectStatement {
+    list_statement(q, app.services.db.read.get_database_backend())
+}
+
 /// The plan as lines of text, and the PostgreSQL plan tree when there is one.
 async fn explain(app: &TestApp, statement: &SelectStatement) -> (Vec<String>, Option<Value>) {
     let db = &app.services.db.read;
@@ -108,21 +112,22 @@ async fn every_listing_reaches_moments_through_an_index() {
         let access = store::moments::access(db, viewer, owner).await.unwrap().unwrap();
         if let Some(filter) = visibility::timeline_condition(&access, now) {
             let page_one = list(viewer, filter.clone(), Pins::Any, None, Some(21));
-            let (plan, _) = explain(&app, &list_statement(&page_one)).await;
+            let (plan, _) = explain(&app, &list_statement_for(&app, &page_one)).await;
             assert_uses_indexes(&format!("timeline page 1 for the {who}"), &plan);
             let later =
                 list(viewer, filter, Pins::Exclude, Some((now - chrono::Duration::days(200), i64::MAX)), Some(21));
-            let (plan, _) = explain(&app, &list_statement(&later)).await;
+            let (plan, _) = explain(&app, &list_statement_for(&app, &later)).await;
             assert_uses_indexes(&format!("a later timeline page for the {who}"), &plan);
         }
         if let Some(filter) = visibility::pinned_condition(&access) {
-            let (plan, _) = explain(&app, &list_statement(&list(viewer, filter, Pins::Only, None, None))).await;
+            let (plan, _) =
+                explain(&app, &list_statement_for(&app, &list(viewer, filter, Pins::Only, None, None))).await;
             assert_uses_indexes(&format!("pinned for the {who}"), &plan);
         }
     }
     let friends = store::moments::friends_access(db, friend).await.unwrap();
     let feed = list(friend, visibility::feed_condition(friend, &friends, now), Pins::Any, None, Some(21));
-    let (plan, _) = explain(&app, &list_statement(&feed)).await;
+    let (plan, _) = explain(&app, &list_statement_for(&app, &feed)).await;
     assert_uses_indexes("a feed page", &plan);
 
     let some_moment = 4_321;
@@ -130,6 +135,6 @@ async fn every_listing_reaches_moments_through_an_index() {
     let filter = sea_orm::Condition::all()
         .add(Expr::col((moments::entity::moments::Entity, moments::entity::moments::Column::Id)).eq(some_moment))
         .add(store::moments::visible_condition(&access, now).unwrap());
-    let (plan, _) = explain(&app, &list_statement(&list(friend, filter, Pins::Any, None, Some(1)))).await;
+    let (plan, _) = explain(&app, &list_statement_for(&app, &list(friend, filter, Pins::Any, None, Some(1)))).await;
     assert_uses_indexes("moment by id", &plan);
 }
