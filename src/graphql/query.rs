@@ -105,6 +105,7 @@ impl Query {
             after,
             limit: Some(first + 1),
             with_media: wants_media(ctx, &[&["nodes"], &["edges", "node"]]),
+            ids_first: true,
         };
         let list = store::moments::list(&services.db.read, &q).await?;
         Ok(connection(ctx, list, first, scope)?)

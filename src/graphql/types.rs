@@ -315,6 +315,7 @@ impl Profile {
             after: None,
             limit: None,
             with_media: wants_media(ctx, &[&[]]),
+            ids_first: false,
         };
         let list = store::moments::list(&services(ctx)?.db.read, &q).await?;
         Ok(list.into_iter().map(|m| Moment(Arc::new(m))).collect())
@@ -350,6 +351,7 @@ impl Profile {
             after,
             limit: Some(first + 1),
             with_media: wants_media(ctx, &[&["nodes"], &["edges", "node"]]),
+            ids_first: false,
         };
         let list = store::moments::list(&services.db.read, &q).await?;
         Ok(connection(ctx, list, first, scope)?)

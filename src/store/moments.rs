@@ -151,70 +151,48 @@ pub struct ListQuery {
     pub limit: Option<u64>,
     /// Whether to join the media.
     pub with_media: bool,
+    /// Choose the page's ids first, then read what they show. For lists that span authors, whose
+    /// candidates the database must sort (PostgreSQL would compute every column of every candidate);
+    /// a list that walks one author's index in order needs no second step.
+    pub ids_first: bool,
 }
 
-fn moments_page(q: &ListQuery) -> SelectStatement {
+/// The page's ids, newest first: the rules, the pin filter, the cursor and the limit, and nothing
+/// else — what a listed moment shows is read for the page's rows only, not for every candidate the
+/// database sorts (PostgreSQL computes a select list before sorting).
+fn page_ids(q: &ListQuery) -> SelectStatement {
     let mut select = Query::select();
+    select.column((moments::Entity, moments::Column::Id)).from(moments::Entity);
+    narrow_to_page(q, select)
+}
+
+/// Adds the page's conditions, order and limit to a select over `moments`.
+fn narrow_to_page(q: &ListQuery, mut select: SelectStatement) -> SelectStatement {
     select
-        .columns([
-            (moments::Entity, moments::Column::Id),
-            (moments::Entity, moments::Column::AuthorId),
-            (moments::Entity, moments::Column::Kind),
-            (moments::Entity, moments::Column::Text),
-            (moments::Entity, moments::Column::ArticleUrl),
-            (moments::Entity, moments::Column::ArticleTitle),
-            (moments::Entity, moments::Column::AudienceMode),
-            (moments::Entity, moments::Column::PostedAt),
-        ])
-        .expr_as(Expr::col((users::Entity, users::Column::Handle)), Alias::new("author_handle"))
-        .expr_as(Expr::col((users::Entity, users::Column::DisplayName)), Alias::new("author_display_name"))
-        .expr_as(
-            Expr::exists(
-                Query::select()
-                    .expr(Expr::val(1))
-                    .from(friendships::Entity)
-                    .and_where(Expr::col((friendships::Entity, friendships::Column::UserId)).eq(q.viewer))
-                    .and_where(
-                        Expr::col((friendships::Entity, friendships::Column::FriendId))
-                            .equals((moments::Entity, moments::Column::AuthorId)),
-                    )
-                    .to_owned(),
-            ),
-            Alias::new("author_is_friend"),
-        )
-        .from(moments::Entity)
-        .inner_join(
-            users::Entity,
-            Expr::col((users::Entity, users::Column::Id)).equals((moments::Entity, moments::Column::AuthorId)),
-        )
         .cond_where(q.filter.clone())
         .order_by((moments::Entity, moments::Column::PostedAt), Order::Desc)
         .order_by((moments::Entity, moments::Column::Id), Order::Desc);
     let pin_of_moment =
         || Expr::col((pins::Entity, pins::Column::MomentId)).equals((moments::Entity, moments::Column::Id));
-    if q.pins == Pins::Only {
-        // Joined on the author too, so the query can start from the author's few pins.
-        select.column((pins::Entity, pins::Column::PinnedAt)).join(
-            JoinType::InnerJoin,
-            pins::Entity,
-            Condition::all().add(pin_of_moment()).add(
-                Expr::col((pins::Entity, pins::Column::AuthorId)).equals((moments::Entity, moments::Column::AuthorId)),
-            ),
-        );
-    } else {
-        // One primary-key lookup per listed moment; a join lets PostgreSQL hash the whole table.
-        let pinned_at = Query::select()
-            .column((pins::Entity, pins::Column::PinnedAt))
-            .from(pins::Entity)
-            .and_where(pin_of_moment())
-            .to_owned();
-        select.expr_as(Expr::from(SubQueryStatement::from(pinned_at)), Alias::new("pinned_at"));
-    }
-    if q.pins == Pins::Exclude {
-        // A scalar subquery, not NOT EXISTS: PostgreSQL would make that an anti-join that hashes
-        // every pin, where a page needs a primary-key lookup per listed moment.
-        let pin = Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned();
-        select.and_where(Expr::from(SubQueryStatement::from(pin)).is_null());
+    match q.pins {
+        Pins::Any => {}
+        Pins::Only => {
+            // Joined on the author too, so the query can start from the author's few pins.
+            select.join(
+                JoinType::InnerJoin,
+                pins::Entity,
+                Condition::all().add(pin_of_moment()).add(
+                    Expr::col((pins::Entity, pins::Column::AuthorId))
+                        .equals((moments::Entity, moments::Column::AuthorId)),
+                ),
+            );
+        }
+        Pins::Exclude => {
+            // A scalar subquery, not NOT EXISTS: PostgreSQL would make that an anti-join that hashes
+            // every pin, where a page needs a primary-key lookup per candidate.
+            let pin = Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned();
+            select.and_where(Expr::from(SubQueryStatement::from(pin)).is_null());
+        }
     }
     if let Some((posted_at, id)) = q.after {
         select.and_where(
@@ -231,15 +209,63 @@ fn moments_page(q: &ListQuery) -> SelectStatement {
     select
 }
 
+/// The moments of the page with what they show: author, whether the author is the viewer's
+/// friend, and when they were pinned (a primary-key lookup each).
+fn moments_page(q: &ListQuery) -> SelectStatement {
+    let pinned_at = Query::select()
+        .column((pins::Entity, pins::Column::PinnedAt))
+        .from(pins::Entity)
+        .and_where(Expr::col((pins::Entity, pins::Column::MomentId)).equals((moments::Entity, moments::Column::Id)))
+        .to_owned();
+    let author_is_friend = Query::select()
+        .expr(Expr::val(1))
+        .from(friendships::Entity)
+        .and_where(Expr::col((friendships::Entity, friendships::Column::UserId)).eq(q.viewer))
+        .and_where(
+            Expr::col((friendships::Entity, friendships::Column::FriendId))
+                .equals((moments::Entity, moments::Column::AuthorId)),
+        )
+        .to_owned();
+    let mut select = Query::select();
+    select
+        .columns([
+            (moments::Entity, moments::Column::Id),
+            (moments::Entity, moments::Column::AuthorId),
+            (moments::Entity, moments::Column::Kind),
+            (moments::Entity, moments::Column::Text),
+            (moments::Entity, moments::Column::ArticleUrl),
+            (moments::Entity, moments::Column::ArticleTitle),
+            (moments::Entity, moments::Column::AudienceMode),
+            (moments::Entity, moments::Column::PostedAt),
+        ])
+        .expr_as(Expr::col((users::Entity, users::Column::Handle)), Alias::new("author_handle"))
+        .expr_as(Expr::col((users::Entity, users::Column::DisplayName)), Alias::new("author_display_name"))
+        .expr_as(Expr::exists(author_is_friend), Alias::new("author_is_friend"))
+        .expr_as(Expr::from(SubQueryStatement::from(pinned_at)), Alias::new("pinned_at"))
+        .from(moments::Entity)
+        .inner_join(
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id)).equals((moments::Entity, moments::Column::AuthorId)),
+        );
+    if !q.ids_first {
+        return narrow_to_page(q, select);
+    }
+    select
+        .and_where(Expr::col((moments::Entity, moments::Column::Id)).in_subquery(page_ids(q)))
+        .order_by((moments::Entity, moments::Column::PostedAt), Order::Desc)
+        .order_by((moments::Entity, moments::Column::Id), Order::Desc)
+        .to_owned()
+}
+
 /// Runs one list query: a single statement, media included when asked for.
 pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> Result<Vec<MomentRecord>> {
     let rows = db.query_all(&list_statement(q, db.get_database_backend())).await?;
     rows.iter().map(|r| MomentRow::from_query_result(r, "")?.into_record()).collect()
 }
 
-/// The one statement of a list query (the query-plan tests read it too): the page of moments with
-/// their pins and authors, and each moment's media gathered into one JSON column, so a page is
-/// one row per moment.
+/// The one statement of a list query (the query-plan tests read it too): the page's ids chosen by
+/// the rules, then those moments with their pins and authors, and each moment's media gathered into
+/// one JSON column, so a page is one row per moment.
 pub fn list_statement(q: &ListQuery, backend: DbBackend) -> SelectStatement {
     let mut page = moments_page(q);
     let media = if !q.with_media {
@@ -400,6 +426,7 @@ pub async fn visible_moment(
         after: None,
         limit: Some(1),
         with_media,
+        ids_first: false,
     };
     Ok(list(db, &q).await?.into_iter().next().map(|m| (m, access)))
 }

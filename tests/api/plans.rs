@@ -106,7 +106,15 @@ async fn every_listing_reaches_moments_through_an_index() {
     let owner = app.id_of(&handle(0)).await;
     let friend = app.id_of(&handle(1)).await;
     let stranger = app.id_of(&handle(150)).await;
-    let list = |viewer, filter, pins, after, limit| ListQuery { viewer, filter, pins, after, limit, with_media: true };
+    let list = |viewer, filter, pins, after, limit| ListQuery {
+        viewer,
+        filter,
+        pins,
+        after,
+        limit,
+        with_media: true,
+        ids_first: false,
+    };
 
     for (who, viewer) in [("friend", friend), ("stranger", stranger), ("owner", owner)] {
         let access = store::moments::access(db, viewer, owner).await.unwrap().unwrap();
@@ -126,7 +134,10 @@ async fn every_listing_reaches_moments_through_an_index() {
         }
     }
     let friends = store::moments::friends_access(db, friend).await.unwrap();
-    let feed = list(friend, visibility::feed_condition(friend, &friends, now), Pins::Any, None, Some(21));
+    let feed = ListQuery {
+        ids_first: true,
+        ..list(friend, visibility::feed_condition(friend, &friends, now), Pins::Any, None, Some(21))
+    };
     let (plan, _) = explain(&app, &list_statement_for(&app, &feed)).await;
     assert_uses_indexes("a feed page", &plan);
 
