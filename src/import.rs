@@ -245,7 +245,7 @@ struct MomentRow {
 }
 
 /// The tables an import writes to.
-const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 11] = [
     "users",
     "moments_settings",
     "friendships",

@@ -1,6 +1,6 @@
 //! Moments: posting, deleting, and every list of them. Lists take their visibility condition from
-//! [`super::visibility`] and apply it inside the one query that pages them, joined with pins and
-//! media, so a page costs the same few statements for 1 or 100 moments.
+//! [`super::visibility`] and apply it inside the one query that pages them, which also brings each
+//! moment's author, pin and media, so a page costs the same few statements for 1 or 100 moments.
 
 use std::collections::HashMap;
 
@@ -149,7 +149,7 @@ pub struct ListQuery {
     pub after: Option<Position>,
     /// At most this many.
     pub limit: Option<u64>,
-    /// Whether to join the media.
+    /// Whether to read the media (as one JSON array per moment).
     pub with_media: bool,
     /// Choose the page's ids first, then read what they show. For lists that span authors, whose
     /// candidates the database must sort (PostgreSQL would compute every column of every candidate);
@@ -569,12 +569,24 @@ pub async fn own_moment_for_change(
     }
 }
 
+/// Opens the transaction of a change to the viewer's own moment: locks the viewer's row, so that
+/// changes to one user's moments and pins happen one at a time (the pin limit relies on it), then
+/// finds the moment as [`own_moment_for_change`] does.
+pub async fn begin_change<D: TransactionTrait>(
+    db: &D,
+    viewer: UserId,
+    id: MomentId,
+    now: DateTime<Utc>,
+) -> Result<(D::Transaction, MomentRecord)> {
+    let txn = db.begin().await?;
+    super::users::lock(&txn, viewer).await?;
+    let moment = own_moment_for_change(&txn, viewer, id, now).await?;
+    Ok((txn, moment))
+}
+
 /// Deletes the viewer's moment with its media, audience lists and pin (V8, P10).
 pub async fn delete(db: &impl TransactionTrait, viewer: UserId, id: MomentId, now: DateTime<Utc>) -> Result<()> {
-    let txn = db.begin().await?;
-    // Changes to a user's moments and pins queue on the user's row (see `store::pins`).
-    super::users::lock(&txn, viewer).await?;
-    own_moment_for_change(&txn, viewer, id, now).await?;
+    let (txn, _) = begin_change(db, viewer, id, now).await?;
     moments::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())

@@ -1,6 +1,7 @@
-//! Pinning and unpinning (SPEC §4). Each runs in one transaction that first locks the author's user
-//! row (PostgreSQL; SQLite has one writer), so a user's pins change one at a time: the limit holds
-//! under concurrent pins, and the primary key on `pins.moment_id` keeps one pin per moment.
+//! Pinning and unpinning (SPEC §4). Each runs in one transaction opened by
+//! [`super::moments::begin_change`], which locks the author's user row (PostgreSQL; SQLite has one
+//! writer), so a user's pins change one at a time: the limit holds under concurrent pins, and the
+//! primary key on `pins.moment_id` keeps one pin per moment.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -10,7 +11,7 @@ use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait as _, OnConflict, Query},
 };
 
-use super::moments::{MomentRecord, own_moment_for_change};
+use super::moments::{MomentRecord, begin_change};
 use crate::{
     domain::{
         UserId,
@@ -56,9 +57,7 @@ pub async fn pin(
     id: MomentId,
     now: DateTime<Utc>,
 ) -> Result<MomentRecord> {
-    let txn = db.begin().await?;
-    super::users::lock(&txn, viewer).await?;
-    let mut moment = own_moment_for_change(&txn, viewer, id, now).await?;
+    let (txn, mut moment) = begin_change(db, viewer, id, now).await?;
     if !policy.enabled_for(viewer, viewer_handle) {
         return Err(Error::PinningNotEnabled);
     }
@@ -96,9 +95,7 @@ pub async fn unpin(
     id: MomentId,
     now: DateTime<Utc>,
 ) -> Result<MomentRecord> {
-    let txn = db.begin().await?;
-    super::users::lock(&txn, viewer).await?;
-    let mut moment = own_moment_for_change(&txn, viewer, id, now).await?;
+    let (txn, mut moment) = begin_change(db, viewer, id, now).await?;
     pins::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     moment.pinned_at = None;

@@ -69,19 +69,7 @@ async fn every_record_type_is_loaded_and_served() {
 
 async fn table_counts(app: &TestApp) -> Vec<i64> {
     let mut counts = Vec::new();
-    for table in [
-        "users",
-        "moments_settings",
-        "friendships",
-        "tags",
-        "tag_members",
-        "hidden_from",
-        "moments",
-        "moment_media",
-        "moment_audience_users",
-        "moment_audience_tags",
-        "pins",
-    ] {
+    for table in moments::import::TABLES {
         counts.push(app.rows(table).await);
     }
     counts

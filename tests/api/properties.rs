@@ -49,45 +49,34 @@ async fn load(app: &TestApp, spec: &WorldSpec) -> (Vec<String>, NamedWorld) {
     (lines, reference)
 }
 
-async fn paged(app: &TestApp, token: &str, author: &str, page: usize, exclude_pinned: bool) -> Vec<String> {
+/// Every page of a connection at `path` (`profile.timeline` or `feed`), followed through cursors.
+async fn all_pages(app: &TestApp, token: &str, query: &str, mut variables: Value, path: &[&str]) -> Vec<String> {
+    let page = variables["k"].as_u64().unwrap() as usize;
     let mut out = Vec::new();
-    let mut after = Value::Null;
     loop {
-        let data = app
-            .ok(
-                token,
-                "query($h: String!, $k: Int!, $a: String, $x: Boolean) { profile(handle: $h) { timeline(first: $k, after: $a, excludePinned: $x) { nodes { text } pageInfo { hasNextPage endCursor } } } }",
-                json!({ "h": author, "k": page, "a": after, "x": exclude_pinned }),
-            )
-            .await;
-        let conn = &data["profile"]["timeline"];
+        let mut conn = app.ok(token, query, variables.clone()).await;
+        for key in path {
+            conn = conn[*key].take();
+        }
         let nodes: Vec<String> = conn["nodes"].as_array().unwrap().iter().map(name_of).collect();
         assert!(nodes.len() <= page);
         out.extend(nodes);
         if conn["pageInfo"]["hasNextPage"] != json!(true) {
             return out;
         }
-        after = conn["pageInfo"]["endCursor"].clone();
+        variables["a"] = conn["pageInfo"]["endCursor"].clone();
     }
 }
 
+async fn paged(app: &TestApp, token: &str, author: &str, page: usize, exclude_pinned: bool) -> Vec<String> {
+    let query = "query($h: String!, $k: Int!, $a: String, $x: Boolean) { profile(handle: $h) { timeline(first: $k, after: $a, excludePinned: $x) { nodes { text } pageInfo { hasNextPage endCursor } } } }";
+    let variables = json!({ "h": author, "k": page, "a": null, "x": exclude_pinned });
+    all_pages(app, token, query, variables, &["profile", "timeline"]).await
+}
+
 async fn paged_feed(app: &TestApp, token: &str, page: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut after = Value::Null;
-    loop {
-        let data = app
-            .ok(
-                token,
-                "query($k: Int!, $a: String) { feed(first: $k, after: $a) { nodes { text } pageInfo { hasNextPage endCursor } } }",
-                json!({ "k": page, "a": after }),
-            )
-            .await;
-        out.extend(data["feed"]["nodes"].as_array().unwrap().iter().map(name_of));
-        if data["feed"]["pageInfo"]["hasNextPage"] != json!(true) {
-            return out;
-        }
-        after = data["feed"]["pageInfo"]["endCursor"].clone();
-    }
+    let query = "query($k: Int!, $a: String) { feed(first: $k, after: $a) { nodes { text } pageInfo { hasNextPage endCursor } } }";
+    all_pages(app, token, query, json!({ "k": page, "a": null }), &["feed"]).await
 }
 
 async fn pinned(app: &TestApp, token: &str, author: &str) -> Vec<String> {
