@@ -1,9 +1,12 @@
 //! The server's services, built once at start and shared by every request: the database, the keys
-//! derived from the server secret, the clock and the pinning policy.
+//! derived from the server secret, the clock, the pinning policy and the rate limits.
 
 use std::sync::Arc;
 
-use crate::{auth::Keys, clock::Clock, config::Config, db::Db, domain::pinning::PinPolicy, error::Result};
+use crate::{
+    auth::Keys, clock::Clock, config::Config, db::Db, domain::pinning::PinPolicy, error::Result,
+    rate_limit::AuthLimiter,
+};
 
 /// Everything resolvers need besides the request.
 #[derive(Clone, Debug)]
@@ -16,12 +19,14 @@ pub struct Services {
     pub clock: Clock,
     /// Rollout and limit of pinning.
     pub pin_policy: Arc<PinPolicy>,
+    /// Rate limits on signing in and up.
+    pub auth_limiter: Arc<AuthLimiter>,
 }
 
 impl Services {
     /// Connects to the configured database, migrates it and loads the secret.
     pub async fn start(config: &Config, clock: Clock) -> Result<Self> {
-        let db = Db::connect(&config.database_url, config.db_pool_size).await?;
+        let db = Db::connect(&config.database_url, config.pool()).await?;
         db.migrate().await?;
         Self::with_db(config, db, clock).await
     }
@@ -29,6 +34,12 @@ impl Services {
     /// Services over an already migrated database (tests use this to watch the connections).
     pub async fn with_db(config: &Config, db: Db, clock: Clock) -> Result<Self> {
         let keys = Keys::load(config.jwt_secret.as_deref(), &db.write).await?;
-        Ok(Self { db, keys, clock, pin_policy: Arc::new(config.pin_policy()) })
+        Ok(Self {
+            db,
+            keys,
+            clock,
+            pin_policy: Arc::new(config.pin_policy()),
+            auth_limiter: AuthLimiter::start(config.rate_limits()),
+        })
     }
 }

@@ -1,5 +1,6 @@
-//! Who is asking: argon2id password hashes, HS256 tokens (`sub` = the user's global id, `exp`
-//! required, the algorithm pinned), the secret they are signed with, and the per-request [`Viewer`].
+//! Who is asking: argon2id password hashes, HS256 tokens (`sub` = the user's global id, `exp` and
+//! `aud` required, the algorithm pinned, bound to one deployment), the secret they are signed with,
+//! and the per-request [`Viewer`].
 
 use argon2::{
     Argon2,
@@ -14,12 +15,15 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConfl
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use migration::DEPLOYMENT_ID;
+
 use crate::{
     clock::to_micros,
     domain::UserId,
-    entity::server_secrets,
+    entity::{server_secrets, users},
     error::{Error, Result},
     ids::{self, NodeKind},
+    store::users::UserRecord,
 };
 
 /// How long a token from `signIn`, `signUp` or `moments token` stays valid.
@@ -57,14 +61,18 @@ struct Claims {
     sub: String,
     iat: i64,
     exp: i64,
+    /// The deployment the token is for: `moments:<deployment id>`.
+    aud: String,
 }
 
-/// The keys derived from the server secret: token signing and cursor authentication.
+/// The keys derived from the server secret (token signing, cursor authentication) and the
+/// deployment tokens are bound to.
 #[derive(Clone)]
 pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    audience: String,
     cursor_key: Vec<u8>,
 }
 
@@ -82,31 +90,54 @@ fn derive(secret: &[u8], purpose: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+/// Reads the `Authorization` header: the scheme `Bearer` in any case (RFC 7235 §2.1), then the
+/// token. `None` when the header is not a bearer credential.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let header = header.trim_start();
+    let (scheme, rest) = header.split_once(' ')?;
+    let token = rest.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 impl Keys {
-    /// Keys for a secret; tokens and cursors each get a key of their own derived from it.
-    pub fn from_secret(secret: &[u8]) -> Self {
+    /// Keys for a secret and a deployment id; tokens and cursors each get a key of their own
+    /// derived from the secret, and tokens name the deployment as their audience.
+    pub fn from_secret(secret: &[u8], deployment: &str) -> Self {
         let token_key = derive(secret, "moments/token");
+        let audience = format!("moments:{deployment}");
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.set_required_spec_claims(&["exp", "sub", "aud"]);
+        validation.set_audience(&[&audience]);
+        // `nbf` is honoured when a token carries one; ours do not need it.
+        validation.validate_nbf = true;
         validation.leeway = 0;
+        let mut cursor_secret = secret.to_vec();
+        cursor_secret.extend_from_slice(deployment.as_bytes());
         Self {
             encoding: EncodingKey::from_secret(&token_key),
             decoding: DecodingKey::from_secret(&token_key),
             validation,
-            cursor_key: derive(secret, "moments/cursor"),
+            audience,
+            cursor_key: derive(&cursor_secret, "moments/cursor"),
         }
     }
 
     /// The secret from `MOMENTS_JWT_SECRET`, or else the one kept in the database, made on first
-    /// use; every server on one database and the `token` command agree on it with no set-up.
+    /// use; every server on one database and the `token` command agree on it with no set-up. The
+    /// deployment id was made by the migrations.
     pub async fn load(configured: Option<&str>, db: &impl ConnectionTrait) -> Result<Self> {
+        let deployment = server_secrets::Entity::find_by_id(DEPLOYMENT_ID.to_owned())
+            .one(db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the database has no deployment id: run `moments migrate`"))?
+            .value;
         if let Some(secret) = configured {
             if secret.len() < MIN_SECRET_LEN {
                 return Err(
                     anyhow::anyhow!("MOMENTS_JWT_SECRET must be at least {MIN_SECRET_LEN} characters long").into()
                 );
             }
-            return Ok(Self::from_secret(secret.as_bytes()));
+            return Ok(Self::from_secret(secret.as_bytes(), &deployment));
         }
         let mut fresh = [0u8; 48];
         rand::rng().fill_bytes(&mut fresh);
@@ -123,7 +154,7 @@ impl Keys {
             .one(db)
             .await?
             .ok_or_else(|| anyhow::anyhow!("the server secret was not stored"))?;
-        Ok(Self::from_secret(stored.value.as_bytes()))
+        Ok(Self::from_secret(stored.value.as_bytes(), &deployment))
     }
 
     /// A token for `user`, valid for [`TOKEN_LIFETIME_DAYS`] from the system time. Tokens follow
@@ -138,28 +169,35 @@ impl Keys {
             sub: ids::encode(NodeKind::User, user),
             iat: now.timestamp(),
             exp: (now + Duration::days(TOKEN_LIFETIME_DAYS)).timestamp(),
+            aud: self.audience.clone(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| anyhow::anyhow!("signing a token: {e}").into())
     }
 
-    /// The viewer an `Authorization` header names.
-    pub fn viewer(&self, authorization: Option<&str>) -> Viewer {
+    /// The user an `Authorization` header names, checked against the signature, the algorithm, the
+    /// deployment, `exp`, `nbf` and the longest lifetime this server gives; `Ok(None)` without a
+    /// header. Whether the user still exists is for [`resolve_viewer`] to ask the database.
+    pub fn user_of(&self, authorization: Option<&str>) -> Result<Option<UserId>, &'static str> {
         let Some(header) = authorization else {
-            return Viewer::Anonymous;
+            return Ok(None);
         };
-        let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
-            return Viewer::Refused("the Authorization header must be `Bearer <token>`");
-        };
-        match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
-            Ok(data) => match ids::decode(&data.claims.sub) {
-                Some((NodeKind::User, id)) => Viewer::User(id),
-                _ => Viewer::Refused("the token does not name a user"),
-            },
-            Err(e) => Viewer::Refused(match e.kind() {
+        let token = bearer_token(header).ok_or("the Authorization header must be `Bearer <token>`")?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => "the token has expired: sign in again",
+                ErrorKind::ImmatureSignature => "the token is not valid yet",
+                ErrorKind::InvalidAudience => "the token was issued by another deployment: sign in here",
                 _ => "the token is not valid",
-            }),
+            })?;
+        // A token may not outlive what this server would issue (plus a minute for clocks that differ).
+        let latest = Utc::now() + Duration::days(TOKEN_LIFETIME_DAYS) + Duration::seconds(60);
+        if data.claims.exp > latest.timestamp() {
+            return Err("the token is valid for longer than this server allows");
+        }
+        match ids::decode(&data.claims.sub) {
+            Some((NodeKind::User, id)) => Ok(Some(id)),
+            _ => Err("the token does not name a user"),
         }
     }
 
@@ -171,6 +209,25 @@ impl Keys {
         let mut tag = [0u8; 12];
         tag.copy_from_slice(&full[..12]);
         tag
+    }
+}
+
+/// The viewer of a request, decided once: the token is checked, then the user it names is read
+/// (one primary-key lookup). A token whose user this database does not have (deleted, or made
+/// elsewhere with the same secret) is refused like any bad token, so every operation answers
+/// `UNAUTHENTICATED` and none can reach a foreign-key error.
+pub async fn resolve_viewer(
+    keys: &Keys,
+    db: &impl ConnectionTrait,
+    authorization: Option<&str>,
+) -> Result<(Viewer, Option<UserRecord>)> {
+    match keys.user_of(authorization) {
+        Ok(None) => Ok((Viewer::Anonymous, None)),
+        Err(why) => Ok((Viewer::Refused(why), None)),
+        Ok(Some(id)) => match users::Entity::find_by_id(id).one(db).await? {
+            Some(user) => Ok((Viewer::User(id), Some(user.into()))),
+            None => Ok((Viewer::Refused("the token's user does not exist here: sign in again"), None)),
+        },
     }
 }
 

@@ -12,9 +12,9 @@ use crate::{
     app::Services,
     clock::Clock,
     config::{Cli, Command, Config, ServeArgs},
-    db::Db,
+    db::{Db, PoolSettings},
     demo, generate, graphql,
-    http::{HttpOptions, router},
+    http::{HttpOptions, client::TrustedProxies, router},
     import, store,
 };
 
@@ -27,7 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => serve(&cli.config, args).await,
         Command::Migrate => {
-            let db = Db::connect(&cli.config.database_url, 1).await?;
+            let db = Db::connect(&cli.config.database_url, PoolSettings::of_size(1)).await?;
             db.migrate().await?;
             db.close().await;
             eprintln!("migrations applied");
@@ -64,14 +64,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn run_import(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
-    let db = Db::connect(&config.database_url, 1).await?;
-    db.migrate().await?;
-    let started = std::time::Instant::now();
-    let result = if path.as_os_str() == "-" {
-        import::import(&db, std::io::stdin().lock(), Clock::system().now()).await
+    // A failed import into a SQLite file this command created leaves no file behind.
+    let new_file = sqlite_file(&config.database_url).filter(|file| !file.exists());
+    let result = import_into(config, path).await;
+    if result.is_err()
+        && let Some(file) = new_file
+    {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = file.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    }
+    result
+}
+
+async fn import_into(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
+    let input: Box<dyn std::io::BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
     } else {
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        import::import(&db, BufReader::new(file), Clock::system().now()).await
+        Box::new(BufReader::new(file))
+    };
+    let db = Db::connect(&config.database_url, PoolSettings::of_size(1)).await?;
+    let migrated = db.migrate().await;
+    let started = std::time::Instant::now();
+    let result = match migrated {
+        Ok(()) => import::import(&db, input, Clock::system().now()).await.map_err(anyhow::Error::from),
+        Err(e) => Err(e.into()),
     };
     db.close().await;
     let report = result.with_context(|| format!("{}: nothing was imported", path.display()))?;
@@ -79,26 +99,52 @@ async fn run_import(config: &Config, path: &std::path::Path) -> anyhow::Result<(
     Ok(())
 }
 
+/// The file of a SQLite database URL (`sqlite://moments.db?mode=rwc`, `sqlite:data/x.db`); `None`
+/// for other databases and in-memory ones.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:" && !url.contains("mode=memory")).then(|| path.into())
+}
+
 async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
+    // Settings that cannot work are refused before anything starts.
+    crate::http::cors::layer(&args.cors_origins).map_err(anyhow::Error::msg)?;
     let services = Services::start(config, Clock::system()).await?;
     let mut playground_token = None;
     if args.demo {
         match demo::load_if_empty(&services).await? {
-            Some(report) => eprintln!("demo world loaded: {report}"),
-            None => eprintln!("the database already has users: the demo world was not loaded again"),
-        }
-        if let Some(token) = demo::viewer_token(&services).await? {
-            println!("Signed in as @{} (password for every demo user: {}).", demo::DEMO_VIEWER, demo::DEMO_PASSWORD);
-            println!("Authorization: Bearer {token}");
-            playground_token = Some(token);
+            Some(report) => {
+                eprintln!("demo world loaded: {report}");
+                // A token only for the world this start made: never for users that were already there.
+                if let Some(token) = demo::viewer_token(&services).await? {
+                    println!(
+                        "Signed in as @{} (password for every demo user: {}).",
+                        demo::DEMO_VIEWER,
+                        demo::DEMO_PASSWORD
+                    );
+                    println!("Authorization: Bearer {token}");
+                    playground_token = Some(token);
+                }
+            }
+            None => eprintln!(
+                "the database already has users, so the demo world was not loaded and no demo token is given; \
+                 use an empty database for the demo"
+            ),
         }
     }
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let options = HttpOptions {
+        cors_origins: args.cors_origins.clone(),
+        playground_token,
+        trusted_proxies: TrustedProxies(args.trusted_proxies.clone()),
+        body_timeout: args.connection_limits().client_timeout,
+    };
+    let app = router(services.clone(), options).map_err(anyhow::Error::msg)?;
     println!("moments serves GraphQL at http://{address}/graphql and the playground at http://{address}/");
     tracing::info!(%address, "listening");
-    let app = router(services.clone(), HttpOptions { cors_origins: args.cors_origins, playground_token });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    crate::http::serve(listener, app, args.connection_limits(), shutdown_signal()).await?;
     tracing::info!("stopped serving; closing the database");
     services.db.close().await;
     Ok(())

@@ -1,11 +1,17 @@
 //! The command line and configuration: one typed struct, read once at start. Every flag can also be
 //! given as an environment variable (SPEC §6).
 
-use std::{collections::HashSet, net::SocketAddr, path::PathBuf};
+use std::{collections::HashSet, net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
+use ipnet::IpNet;
 
-use crate::domain::pinning::PinPolicy;
+use crate::{
+    db::{DEFAULT_ACQUIRE_TIMEOUT, PoolSettings},
+    domain::pinning::PinPolicy,
+    http::{ConnectionLimits, cors::CorsOrigin},
+    rate_limit::RateLimits,
+};
 
 /// moments: a GraphQL server for a social profile with pinned posts.
 #[derive(Debug, Parser)]
@@ -52,8 +58,15 @@ pub enum Command {
 /// Settings shared by every command.
 #[derive(Clone, Debug, Args)]
 pub struct Config {
-    /// Database to use: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://moments.db?mode=rwc", global = true)]
+    /// Database to use: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`. Prefer the
+    /// environment variable when the URL holds a password: flags show in the process list.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://moments.db?mode=rwc",
+        hide_env_values = true,
+        global = true
+    )]
     pub database_url: String,
 
     /// Secret for signing tokens (at least 32 characters). Unset: a random one kept in the database.
@@ -76,6 +89,40 @@ pub struct Config {
     /// Database connections in the pool (for SQLite: the readers; there is always one writer).
     #[arg(long, env = "MOMENTS_DB_POOL_SIZE", default_value_t = default_pool_size(), global = true)]
     pub db_pool_size: u32,
+
+    /// How long a request waits for a database connection before it fails, in milliseconds.
+    #[arg(long, env = "MOMENTS_DB_ACQUIRE_TIMEOUT_MS", default_value_t = DEFAULT_ACQUIRE_TIMEOUT.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(50..=60_000), global = true)]
+    pub db_acquire_timeout_ms: u64,
+
+    /// Sign-in attempts one client address may make per minute (0: no limit).
+    #[arg(long, env = "MOMENTS_SIGN_IN_RATE", default_value_t = RateLimits::default().sign_in_per_address, global = true)]
+    pub sign_in_rate: u32,
+
+    /// Sign-in attempts at one handle per minute, from anywhere (0: no limit).
+    #[arg(long, env = "MOMENTS_SIGN_IN_HANDLE_RATE", default_value_t = RateLimits::default().sign_in_per_handle,
+          global = true)]
+    pub sign_in_handle_rate: u32,
+
+    /// Accounts one client address may create per hour (0: no limit).
+    #[arg(long, env = "MOMENTS_SIGN_UP_RATE", default_value_t = RateLimits::default().sign_up_per_address, global = true)]
+    pub sign_up_rate: u32,
+}
+
+impl Config {
+    /// Pool size and acquire timeout.
+    pub fn pool(&self) -> PoolSettings {
+        PoolSettings { size: self.db_pool_size, acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms) }
+    }
+
+    /// The sign-in and sign-up rate limits.
+    pub fn rate_limits(&self) -> RateLimits {
+        RateLimits {
+            sign_in_per_address: self.sign_in_rate,
+            sign_in_per_handle: self.sign_in_handle_rate,
+            sign_up_per_address: self.sign_up_rate,
+        }
+    }
 }
 
 fn default_pool_size() -> u32 {
@@ -106,6 +153,10 @@ impl Config {
             pin_allowlist: Vec::new(),
             pin_limit: None,
             db_pool_size: 4,
+            db_acquire_timeout_ms: DEFAULT_ACQUIRE_TIMEOUT.as_millis() as u64,
+            sign_in_rate: RateLimits::default().sign_in_per_address,
+            sign_in_handle_rate: RateLimits::default().sign_in_per_handle,
+            sign_up_rate: RateLimits::default().sign_up_per_address,
         }
     }
 }
@@ -121,12 +172,50 @@ pub struct ServeArgs {
     #[arg(long, env = "MOMENTS_DEMO")]
     pub demo: bool,
 
-    /// Origins allowed to call the API from a browser (comma-separated), e.g. `http://localhost:5173`.
-    #[arg(long, env = "MOMENTS_CORS_ORIGINS", value_delimiter = ',')]
-    pub cors_origins: Vec<String>,
+    /// Origins allowed to call the API from a browser (comma-separated), e.g. `http://localhost:5173`,
+    /// or `*` for any origin.
+    #[arg(long, env = "MOMENTS_CORS_ORIGINS", value_delimiter = ',', value_parser = CorsOrigin::parse)]
+    pub cors_origins: Vec<CorsOrigin>,
+
+    /// Proxies whose `X-Forwarded-For` names the client (comma-separated addresses or CIDR
+    /// ranges, e.g. `10.0.0.0/8`). Unset: the peer's address is the client's.
+    #[arg(long, env = "MOMENTS_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// Seconds a client has to send a request's headers, or its body, or to take a response,
+    /// and the longest an idle connection stays open.
+    #[arg(long, env = "MOMENTS_CLIENT_TIMEOUT_SECS", default_value_t = ConnectionLimits::default().client_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub client_timeout_secs: u64,
+
+    /// Connections served at once; more wait in the listen queue.
+    #[arg(long, env = "MOMENTS_MAX_CONNECTIONS", default_value_t = ConnectionLimits::default().max_connections,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Seconds in-flight requests get to finish after SIGTERM before the server stops anyway.
+    #[arg(long, env = "MOMENTS_SHUTDOWN_GRACE_SECS", default_value_t = ConnectionLimits::default().shutdown_grace.as_secs(),
+          value_parser = clap::value_parser!(u64).range(0..=3_600))]
+    pub shutdown_grace_secs: u64,
+}
+
+fn parse_proxy(raw: &str) -> Result<IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{raw:?} is neither an IP address nor a CIDR range such as 10.0.0.0/8"))
 }
 
 impl ServeArgs {
+    /// Timeouts and the connection limit.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            client_timeout: Duration::from_secs(self.client_timeout_secs),
+            max_connections: self.max_connections,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+        }
+    }
+
     /// The serve settings when `moments` runs without a command: flags are then not accepted, so
     /// these come from the environment and the defaults.
     pub fn from_env() -> Result<Self, clap::Error> {

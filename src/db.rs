@@ -1,15 +1,40 @@
 //! Opening the database: SQLite in WAL mode with one writer and a pool of readers, or a sized
-//! PostgreSQL pool shared by reads and writes. Migrations run through the `migration` crate.
+//! PostgreSQL pool shared by reads and writes. Migrations run through the `migration` crate, one
+//! server at a time. Database URLs may carry a password: [`redact_url`] is how they are shown.
 
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbBackend,
+    ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DbBackend, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait as _,
     sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// How long a request waits for a database connection by default before it fails.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a SQLite statement waits for a lock another process holds (a migration, an import).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The key of the PostgreSQL advisory lock that lets one server at a time migrate.
+const MIGRATION_LOCK: i64 = 0x006d_6f6d_656e_7473; // "moments" in ASCII
+
+/// How many connections, and how long to wait for one.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSettings {
+    /// Connections in the pool (for SQLite: the readers; there is always one writer).
+    pub size: u32,
+    /// How long a statement waits for a free connection (or for the server to answer a new one).
+    pub acquire_timeout: Duration,
+}
+
+impl PoolSettings {
+    /// A pool of `size` with the default acquire timeout.
+    pub fn of_size(size: u32) -> Self {
+        Self { size, acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT }
+    }
+}
 
 /// The connections of one server: `read` for queries, `write` for anything that changes data.
 /// On PostgreSQL both are the same pool; on SQLite the writer is a single connection, so writers
@@ -25,59 +50,147 @@ pub struct Db {
 fn sqlite_tuning(opts: SqliteConnectOptions) -> SqliteConnectOptions {
     opts.journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true)
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory")
 }
 
+/// A database URL as it may be shown: the password (and user name) replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("***");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Ok(parsed) if !(parsed.cannot_be_a_base() && url.contains('@')) => url.to_owned(),
+        // Not a URL we can take apart: show only its scheme.
+        _ => match url.split_once(':') {
+            Some((scheme, _)) if scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+') => {
+                format!("{scheme}:***")
+            }
+            _ => "***".to_owned(),
+        },
+    }
+}
+
+/// A message about `url` with every form of its password and user name taken out.
+pub fn scrub(message: &str, url: &str) -> String {
+    let mut out = message.replace(url, &redact_url(url));
+    if let Ok(parsed) = url::Url::parse(url) {
+        let mut secrets: Vec<String> = Vec::new();
+        if let Some(password) = parsed.password() {
+            secrets.push(password.to_owned());
+            if let Ok(decoded) = urlencoding_decode(password) {
+                secrets.push(decoded);
+            }
+        }
+        for secret in secrets.into_iter().filter(|s| s.len() >= 3) {
+            out = out.replace(&secret, "***");
+        }
+    }
+    out
+}
+
+fn urlencoding_decode(s: &str) -> Result<String, std::str::Utf8Error> {
+    let bytes: Vec<u8> = url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned().into_bytes())
+        .unwrap_or_default();
+    String::from_utf8(bytes).map_err(|e| e.utf8_error())
+}
+
+/// The database kinds this server speaks.
+fn backend_of(url: &str) -> Option<DbBackend> {
+    let scheme = url.split_once(':')?.0.to_ascii_lowercase();
+    match scheme.as_str() {
+        "sqlite" => Some(DbBackend::Sqlite),
+        "postgres" | "postgresql" => Some(DbBackend::Postgres),
+        _ => None,
+    }
+}
+
 impl Db {
-    /// Connects to `url` with `pool_size` connections for reading. Connections are not pinged before
-    /// each use (a round trip per statement); a broken one fails its statement and is replaced.
-    pub async fn connect(url: &str, pool_size: u32) -> Result<Self> {
-        if url.starts_with("sqlite:") {
-            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-            let mut write = ConnectOptions::new(url);
-            write
-                .max_connections(1)
-                .min_connections(1)
-                .sqlx_logging(false)
-                .test_before_acquire(false)
-                .map_sqlx_sqlite_opts(sqlite_tuning);
-            if in_memory {
-                // An in-memory database lives in its one connection: never close it.
-                write.idle_timeout(None).max_lifetime(None);
-            }
-            let write = Database::connect(write).await?;
-            if in_memory {
-                return Ok(Self { read: write.clone(), write });
-            }
-            let mut read = ConnectOptions::new(url);
-            read.max_connections(pool_size.max(1))
-                .min_connections(1)
-                .sqlx_logging(false)
-                .test_before_acquire(false)
-                .map_sqlx_sqlite_opts(sqlite_tuning);
-            let read = Database::connect(read).await?;
-            Ok(Self { read, write })
-        } else {
-            let mut opts = ConnectOptions::new(url);
-            opts.max_connections(pool_size.max(2))
-                .min_connections(1)
-                .acquire_timeout(Duration::from_secs(10))
-                .sqlx_logging(false)
-                .test_before_acquire(false)
-                // PostgreSQL's JIT compiles any plan its estimate calls expensive: a feed page
-                // estimated at a few thousand rows spent 11 ms compiling to run for 4 ms.
-                .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
-            let pool = Database::connect(opts).await?;
-            Ok(Self { read: pool.clone(), write: pool })
+    /// Connects to `url`. Connections are not pinged before each use (a round trip per
+    /// statement); a broken one fails its statement and is replaced. Errors never show the URL's
+    /// password.
+    pub async fn connect(url: &str, pool: PoolSettings) -> Result<Self> {
+        Self::open(url, pool).await.map_err(|e| {
+            let message = scrub(&e.to_string(), url);
+            Error::Internal(anyhow::anyhow!("opening the database {}: {message}", redact_url(url)))
+        })
+    }
+
+    async fn open(url: &str, pool: PoolSettings) -> Result<Self, sea_orm::DbErr> {
+        match backend_of(url) {
+            Some(DbBackend::Sqlite) => Self::open_sqlite(url, pool).await,
+            Some(_) => Self::open_postgres(url, pool).await,
+            None => Err(sea_orm::DbErr::Custom(
+                "unsupported database: use sqlite://FILE?mode=rwc or postgres://USER@HOST/DB".into(),
+            )),
         }
     }
 
-    /// Applies every migration that has not run yet.
+    async fn open_sqlite(url: &str, pool: PoolSettings) -> Result<Self, sea_orm::DbErr> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let mut write = ConnectOptions::new(url);
+        write
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(pool.acquire_timeout.max(SQLITE_BUSY_TIMEOUT))
+            .sqlx_logging(false)
+            .test_before_acquire(false)
+            .map_sqlx_sqlite_opts(sqlite_tuning);
+        if in_memory {
+            // An in-memory database lives in its one connection: never close it.
+            write.idle_timeout(None).max_lifetime(None);
+        }
+        let write = Database::connect(write).await?;
+        if in_memory {
+            return Ok(Self { read: write.clone(), write });
+        }
+        let mut read = ConnectOptions::new(url);
+        read.max_connections(pool.size.max(1))
+            .min_connections(1)
+            .acquire_timeout(pool.acquire_timeout)
+            .sqlx_logging(false)
+            .test_before_acquire(false)
+            .map_sqlx_sqlite_opts(sqlite_tuning);
+        let read = Database::connect(read).await?;
+        Ok(Self { read, write })
+    }
+
+    async fn open_postgres(url: &str, pool: PoolSettings) -> Result<Self, sea_orm::DbErr> {
+        let mut opts = ConnectOptions::new(url);
+        opts.max_connections(pool.size.max(2))
+            .min_connections(1)
+            .acquire_timeout(pool.acquire_timeout)
+            .connect_timeout(pool.acquire_timeout)
+            .sqlx_logging(false)
+            .test_before_acquire(false)
+            // PostgreSQL's JIT compiles any plan its estimate calls expensive: a feed page
+            // estimated at a few thousand rows spent 11 ms compiling to run for 4 ms.
+            .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
+        let pool = Database::connect(opts).await?;
+        Ok(Self { read: pool.clone(), write: pool })
+    }
+
+    /// Applies every migration that has not run yet, one server at a time: on PostgreSQL under an
+    /// advisory lock, on SQLite in an exclusive transaction (others wait for it up to the busy
+    /// timeout). Any number of servers may start together on a new database; the first migrates,
+    /// the others find nothing left to do.
     pub async fn migrate(&self) -> Result<()> {
-        Migrator::up(&self.write, None).await?;
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Exclusive),
+            ..Default::default()
+        };
+        let txn = self.write.begin_with_options(options).await?;
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
+        }
+        Migrator::up(&txn, None).await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -90,5 +203,27 @@ impl Db {
     pub async fn close(self) {
         let _ = self.read.close().await;
         let _ = self.write.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_their_user_and_password() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db.example:5432/moments"),
+            "postgres://***@db.example:5432/moments"
+        );
+        assert_eq!(redact_url("mysql://root:hunter2@localhost/x"), "mysql://***@localhost/x");
+        assert_eq!(redact_url("sqlite://moments.db?mode=rwc"), "sqlite://moments.db?mode=rwc");
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1/postgres"), "postgres://***@127.0.0.1/postgres");
+        assert_eq!(redact_url("weird:thing@with:secret"), "weird:***");
+        let url = "postgres://app:p%40ss%20word@db.example/moments";
+        assert_eq!(
+            scrub(&format!("failed to connect to {url} with p@ss word"), url),
+            "failed to connect to postgres://***@db.example/moments with ***"
+        );
     }
 }

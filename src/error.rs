@@ -28,6 +28,10 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
     /// The request itself was refused before it ran (syntax, unknown fields, limits).
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// Too many attempts: `extensions.retryAfter` (and the `Retry-After` header) says when to retry.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The request would gather more content than one response may hold.
+    pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
 }
 
 /// Everything that can go wrong while serving a request.
@@ -60,6 +64,20 @@ pub enum Error {
     /// P4.
     #[error("pinning is not available to you yet")]
     PinningNotEnabled,
+    /// Too many attempts of something rate-limited.
+    #[error("too many {what}: try again in {retry_after} s")]
+    RateLimited {
+        /// What was counted.
+        what: &'static str,
+        /// Seconds until the next attempt is let through.
+        retry_after: u64,
+    },
+    /// The per-request content budget is spent.
+    #[error("this request asks for more than {limit_mib} MiB of content: ask for fewer or smaller pages")]
+    ResponseTooLarge {
+        /// The budget, in MiB.
+        limit_mib: usize,
+    },
     /// A database failure.
     #[error("database error: {0}")]
     Database(#[from] DbErr),
@@ -83,6 +101,8 @@ impl Error {
             Self::PinTooOld => code::PIN_TOO_OLD,
             Self::PinLimitReached { .. } => code::PIN_LIMIT_REACHED,
             Self::PinningNotEnabled => code::PINNING_NOT_ENABLED,
+            Self::RateLimited { .. } => code::RATE_LIMITED,
+            Self::ResponseTooLarge { .. } => code::RESPONSE_TOO_LARGE,
             Self::Database(_) | Self::Internal(_) => code::INTERNAL,
         }
     }
@@ -104,6 +124,8 @@ impl Error {
             Self::PinTooOld => Self::PinTooOld,
             Self::PinLimitReached { limit } => Self::PinLimitReached { limit: *limit },
             Self::PinningNotEnabled => Self::PinningNotEnabled,
+            Self::RateLimited { what, retry_after } => Self::RateLimited { what, retry_after: *retry_after },
+            Self::ResponseTooLarge { limit_mib } => Self::ResponseTooLarge { limit_mib: *limit_mib },
             Self::Database(_) | Self::Internal(_) => return None,
         })
     }
@@ -114,23 +136,70 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Whether this is the database not answering (no connection within the acquire timeout, or
+    /// a connection that broke), as opposed to a statement that failed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Database(DbErr::ConnectionAcquire(_) | DbErr::Conn(_)))
+    }
+}
+
 impl From<InvalidInput> for Error {
     fn from(e: InvalidInput) -> Self {
         Self::BadUserInput(e.0)
     }
 }
 
+/// Logs an internal failure. While the database is down every request fails the same way: those
+/// are logged at most once every [`UNAVAILABLE_LOG_EVERY`], with how many were not, so a client
+/// cannot flood the log.
+pub fn log_internal(error: &Error) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
+    if !error.is_unavailable() {
+        tracing::error!(error = %error, "request failed inside the server");
+        return;
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let last = LAST.load(Ordering::Relaxed);
+    if now >= last + UNAVAILABLE_LOG_EVERY.as_secs()
+        && LAST.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    {
+        let suppressed = SUPPRESSED.swap(0, Ordering::Relaxed);
+        tracing::error!(error = %error, suppressed, "the database is unavailable");
+    } else {
+        SUPPRESSED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// How often "the database is unavailable" is logged at most.
+pub const UNAVAILABLE_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl ErrorExtensions for Error {
     fn extend(&self) -> async_graphql::Error {
         let message = match self {
             Self::Database(_) | Self::Internal(_) => {
-                tracing::error!(error = %self, "request failed inside the server");
-                "internal error: the server could not answer this; it has been logged".to_owned()
+                log_internal(self);
+                if self.is_unavailable() {
+                    "the service is unavailable: its database did not answer in time; try again shortly".to_owned()
+                } else {
+                    "internal error: the server could not answer this; it has been logged".to_owned()
+                }
             }
             other => other.to_string(),
         };
         let code = self.code();
-        async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code))
+        let retry_after = match self {
+            Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(seconds) = retry_after {
+                ext.set("retryAfter", seconds);
+            }
+        })
     }
 }
 

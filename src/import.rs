@@ -202,10 +202,25 @@ fn refused<T>(message: impl Into<String>) -> Result<T, Refused> {
     Err(Refused(message.into()))
 }
 
-fn time(field: &str, raw: &str) -> Result<DateTime<Utc>, Refused> {
-    DateTime::parse_from_rfc3339(raw)
+/// How far ahead of the importing machine's clock a time may be: clocks differ a little, but a
+/// moment "posted" next year would sit above everything else until then.
+pub const MAX_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// The longest line read: a moment with nine pictures and the longest text is about 30 KB.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// A time of the file: RFC 3339, and not after `now` (plus [`MAX_CLOCK_SKEW`]).
+fn time(field: &str, raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Refused> {
+    let t = DateTime::parse_from_rfc3339(raw)
         .map(|t| to_micros(t.with_timezone(&Utc)))
-        .map_err(|e| Refused(format!("{field}: {raw:?} is not an RFC 3339 date and time ({e})")))
+        .map_err(|e| Refused(format!("{field}: {raw:?} is not an RFC 3339 date and time ({e})")))?;
+    if t > now + MAX_CLOCK_SKEW {
+        return refused(format!(
+            "{field}: {raw:?} is in the future (the import runs at {}); times must not be later than now",
+            now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ));
+    }
+    Ok(t)
 }
 
 struct ImportedMoment {
@@ -715,7 +730,7 @@ impl Importer<'_> {
                     ));
                 }
                 let pinned_at = match &p.pinned_at {
-                    Some(raw) => time("pinnedAt", raw)?,
+                    Some(raw) => time("pinnedAt", raw, self.now)?,
                     None => self.now,
                 };
                 self.pending.pins.push((moment.id, moment.author, pinned_at));
@@ -745,7 +760,7 @@ impl Importer<'_> {
         let article = m.article.as_ref().map(|a| ArticleLink::parse(&a.url, &a.title)).transpose()?;
         let content = MomentContent::new(m.text.as_deref(), images, video, article)?;
         let posted_at = match &m.posted_at {
-            Some(raw) => time("postedAt", raw)?,
+            Some(raw) => time("postedAt", raw, self.now)?,
             None => self.now,
         };
         let (audience, named_users, named_tags) = match &m.audience {
@@ -826,6 +841,41 @@ impl Progress {
     }
 }
 
+/// The lines of the file, each checked to be UTF-8 and at most [`MAX_LINE_BYTES`] long, with a
+/// byte-order mark at the start of the file skipped.
+struct Lines<R> {
+    input: R,
+    buffer: Vec<u8>,
+    number: usize,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn next_line(&mut self) -> Result<Option<(usize, &str)>, ImportError> {
+        use std::io::Read as _;
+        self.buffer.clear();
+        let read = (&mut self.input).take(MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut self.buffer)?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        let line = self.number;
+        if self.buffer.len() > MAX_LINE_BYTES && !self.buffer.ends_with(b"\n") {
+            return Err(ImportError::Line { line, message: format!("longer than {} KiB", MAX_LINE_BYTES / 1024) });
+        }
+        let mut bytes = &self.buffer[..];
+        for end in [&b"\n"[..], b"\r"] {
+            bytes = bytes.strip_suffix(end).unwrap_or(bytes);
+        }
+        if line == 1 {
+            bytes = bytes.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(bytes);
+        }
+        std::str::from_utf8(bytes).map(|text| Some((line, text))).map_err(|e| ImportError::Line {
+            line,
+            message: format!("not UTF-8 text (an invalid byte at column {})", e.valid_up_to() + 1),
+        })
+    }
+}
+
 /// Makes PostgreSQL's identity sequences continue after the ids the import gave out.
 async fn advance_sequences(db: &impl ConnectionTrait) -> Result<(), Error> {
     if db.get_database_backend() != DbBackend::Postgres {
@@ -867,14 +917,13 @@ pub async fn import(db: &Db, input: impl BufRead, now: DateTime<Utc>) -> Result<
     };
     let mut progress = Progress::new();
     let mut last_line = 0;
-    for (index, text) in input.lines().enumerate() {
-        let line = index + 1;
+    let mut lines = Lines { input, buffer: Vec::new(), number: 0 };
+    while let Some((line, text)) = lines.next_line()? {
         last_line = line;
-        let text = text?;
         if text.trim().is_empty() {
             continue;
         }
-        let parsed: Line = serde_json::from_str(&text)
+        let parsed: Line = serde_json::from_str(text)
             .map_err(|e| ImportError::Line { line, message: format!("not a valid record: {e}") })?;
         importer.line(parsed).await.map_err(|Refused(message)| ImportError::Line { line, message })?;
         if importer.pending.rows() >= FLUSH_AT {

@@ -5,6 +5,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_tables;
 mod m20261127_000001_audience_user_index;
+mod m20261128_000001_deployment_id;
+
+pub use m20261128_000001_deployment_id::DEPLOYMENT_ID;
 
 /// Applies the migrations of this crate in order.
 pub struct Migrator;
@@ -15,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_tables::Migration),
             Box::new(m20261127_000001_audience_user_index::Migration),
+            Box::new(m20261128_000001_deployment_id::Migration),
         ]
     }
 }

@@ -52,22 +52,64 @@ impl fmt::Display for Handle {
     }
 }
 
+/// Characters a name may not hold although they print nothing or change how the text around them
+/// reads: bidirectional embeddings, overrides, isolates and marks (which can make "alice" display as
+/// someone else's name), zero-width spaces and joiners other than ZWNJ/ZWJ (which scripts and emoji
+/// need), the soft hyphen, Hangul fillers (used for names that look empty), line and paragraph
+/// separators, the byte-order mark and non-characters.
+pub fn is_deceptive(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{FFFE}'
+            | '\u{FFFF}'
+    )
+}
+
+/// Whether a character shows nothing by itself: white space and the joiners a name may hold.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE00}'..='\u{FE0F}')
+}
+
+/// A one-line name (display names, tag names, article titles): trimmed, 1 to `max` characters, with
+/// something visible, and no control characters or [deceptive](is_deceptive) ones.
 fn short_text(field: &str, raw: &str, max: usize) -> Result<String, InvalidInput> {
     let trimmed = raw.trim();
-    if trimmed.is_empty() {
-        return invalid(format!("{field}: must not be empty"));
-    }
     let len = trimmed.chars().count();
     if len > max {
         return invalid(format!("{field}: at most {max} characters, got {len}"));
     }
-    if trimmed.chars().any(char::is_control) {
-        return invalid(format!("{field}: must not contain control characters"));
+    if let Some(bad) = trimmed.chars().find(|c| c.is_control()) {
+        return invalid(format!("{field}: must not contain control characters (found U+{:04X})", bad as u32));
+    }
+    if let Some(bad) = trimmed.chars().find(|c| is_deceptive(*c)) {
+        return invalid(format!(
+            "{field}: must not contain invisible or direction-changing characters (found U+{:04X})",
+            bad as u32
+        ));
+    }
+    if trimmed.chars().all(is_blank) {
+        return invalid(format!("{field}: must not be empty"));
     }
     Ok(trimmed.to_owned())
 }
 
-/// A display name: 1 to 64 characters after trimming, no control characters.
+/// A display name: 1 to 64 characters after trimming, something visible, no control characters and
+/// no [deceptive](is_deceptive) ones.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisplayName(String);
 
@@ -88,11 +130,15 @@ impl DisplayName {
 pub struct NewPassword(String);
 
 impl NewPassword {
-    /// Checks the length.
+    /// Checks the length, and that it holds no control characters (a NUL, a newline: nothing a
+    /// person types at a password prompt).
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let len = raw.chars().count();
         if !(8..=128).contains(&len) {
             return invalid(format!("password: must be 8 to 128 characters long, got {len}"));
+        }
+        if raw.chars().any(char::is_control) {
+            return invalid("password: must not contain control characters");
         }
         Ok(Self(raw.to_owned()))
     }
@@ -145,7 +191,12 @@ impl HttpUrl {
         if parsed.host_str().is_none_or(str::is_empty) {
             return invalid(format!("{field}: the URL has no host"));
         }
-        Ok(Self(parsed.into()))
+        let normalised: String = parsed.into();
+        // Parsing percent-encodes what a URL may not hold as it is, which can make it longer.
+        if normalised.len() > MAX_URL_CHARS {
+            return invalid(format!("{field}: a URL may have at most {MAX_URL_CHARS} characters once encoded"));
+        }
+        Ok(Self(normalised))
     }
 
     /// The URL as text (normalised by parsing).
@@ -226,6 +277,10 @@ impl MomentContent {
                 if len > MAX_TEXT_CHARS {
                     return invalid(format!("text: at most {MAX_TEXT_CHARS} characters, got {len}"));
                 }
+                // Line breaks and tabs are text; other control characters (a NUL, an escape) are not.
+                if let Some(bad) = t.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+                    return invalid(format!("text: must not contain control characters (found U+{:04X})", bad as u32));
+                }
                 Some(t.to_owned())
             }
             _ => None,
@@ -280,6 +335,44 @@ mod tests {
         );
         assert!(Handle::parse("ab").is_err());
         assert!(Handle::parse(&"a".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn names_hold_nothing_invisible_or_direction_changing() {
+        assert_eq!(DisplayName::parse(" Zoë 🙂 ").unwrap().as_str(), "Zoë 🙂");
+        assert!(DisplayName::parse("👨\u{200D}👩\u{200D}👧 family").is_ok(), "ZWJ emoji sequences are names");
+        assert!(DisplayName::parse("می\u{200C}خواهم").is_ok(), "ZWNJ is needed by Persian");
+        for (raw, message) in [
+            ("a\u{0}b", "displayName: must not contain control characters (found U+0000)"),
+            ("line\nbreak", "displayName: must not contain control characters (found U+000A)"),
+            (
+                "ecila\u{202E}",
+                "displayName: must not contain invisible or direction-changing characters (found U+202E)",
+            ),
+            (
+                "\u{2067}alice",
+                "displayName: must not contain invisible or direction-changing characters (found U+2067)",
+            ),
+            (
+                "al\u{200B}ice",
+                "displayName: must not contain invisible or direction-changing characters (found U+200B)",
+            ),
+            ("\u{3164}", "displayName: must not contain invisible or direction-changing characters (found U+3164)"),
+            ("\u{200D}\u{200D}", "displayName: must not be empty"),
+            ("   ", "displayName: must not be empty"),
+        ] {
+            assert_eq!(DisplayName::parse(raw).unwrap_err().0, message, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn text_keeps_line_breaks_and_refuses_other_control_characters() {
+        assert!(MomentContent::new(Some("two\nlines\tand a tab"), None, None, None).is_ok());
+        assert_eq!(
+            MomentContent::new(Some("nul\u{0}inside"), None, None, None).unwrap_err().0,
+            "text: must not contain control characters (found U+0000)"
+        );
+        assert_eq!(NewPassword::parse("pass\u{0}word").unwrap_err().0, "password: must not contain control characters");
     }
 
     #[test]

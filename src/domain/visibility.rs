@@ -85,6 +85,43 @@ pub fn window_applies(relation: Relation) -> bool {
     relation != Relation::Author
 }
 
+/// What decides whether one moment resolves for one viewer in `moment(id)` (SPEC §3: it is in its
+/// author's timeline or pinned set as the viewer sees them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MomentFacts {
+    /// Where the viewer stands to the author.
+    pub relation: Relation,
+    /// The moment's audience.
+    pub audience: AudienceMode,
+    /// Whether the viewer is named in the audience or is now in one of its tags.
+    pub listed: bool,
+    /// Whether the author lets strangers see public moments.
+    pub strangers_can_view: bool,
+    /// The author's window.
+    pub window: VisibleWindow,
+    /// When it was posted.
+    pub posted_at: DateTime<Utc>,
+    /// Whether it is pinned.
+    pub pinned: bool,
+    /// Whether the author has at least [`STRANGER_TIMELINE_CAP`] newer public moments. (Every
+    /// newer moment is inside the window when this one is, so those are the ones a stranger's
+    /// timeline would show before it.)
+    pub newer_public_fill_the_cap: bool,
+}
+
+/// Whether the moment is in the author's pinned set (canSee, any age, V7) or timeline (canSee, in
+/// the window, and for a stranger among the ten newest, V5) as the viewer sees them.
+pub fn moment_visible(facts: &MomentFacts, now: DateTime<Utc>) -> bool {
+    if !can_see(facts.relation, facts.audience, facts.listed, facts.strangers_can_view) {
+        return false;
+    }
+    if facts.pinned {
+        return true;
+    }
+    let inside = !window_applies(facts.relation) || in_window(facts.window, facts.posted_at, now);
+    inside && (facts.relation != Relation::Stranger || !facts.newer_public_fill_the_cap)
+}
+
 pub mod reference {
     //! A whole world in memory and the lists SPEC §3 derives from it, computed with the rules above
     //! and nothing else. Slow and obviously right; tests compare every API listing with it.

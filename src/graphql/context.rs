@@ -1,7 +1,7 @@
 //! What every resolver reads: the server's services (from the schema) and the request's viewer, its
 //! clock reading and loaders (from the request, made once by the HTTP layer).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::{
     Context,
@@ -10,13 +10,16 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
-use super::loaders::{AudienceLoader, FriendLoader, LoadError, TagLoader, TagMembersLoader, UserLoader};
+use super::{
+    limits::RequestLimits,
+    loaders::{AudienceLoader, FriendLoader, LoadError, TagLoader, TagMembersLoader, UserLoader},
+};
 use crate::{
     app::Services,
     auth::Viewer,
     domain::UserId,
     error::{Error, Result},
-    store::pins,
+    store::{pins, users::UserRecord},
 };
 
 /// How long a loader waits for more keys of the same round before it queries. Sibling fields
@@ -48,12 +51,28 @@ pub struct RequestContext {
     pub tags: DataLoader<TagLoader>,
     /// Tag members by tag.
     pub tag_members: DataLoader<TagMembersLoader>,
+    /// What the HTTP request may still take (shared by the operations of a batch).
+    pub limits: Arc<RequestLimits>,
     pin_capability: OnceCell<PinCapability>,
 }
 
 impl RequestContext {
-    /// The context of one request.
-    pub fn new(services: &Services, viewer: Viewer) -> Self {
+    /// The context of one operation. `viewer_record`, read when the viewer was decided, is put in
+    /// the users loader, so asking for the viewer costs no statement.
+    pub async fn new(
+        services: &Services,
+        viewer: Viewer,
+        viewer_record: Option<UserRecord>,
+        limits: Arc<RequestLimits>,
+    ) -> Self {
+        let context = Self::without_viewer_record(services, viewer, limits);
+        if let Some(record) = viewer_record {
+            context.users.feed_one(record.id, record).await;
+        }
+        context
+    }
+
+    fn without_viewer_record(services: &Services, viewer: Viewer, limits: Arc<RequestLimits>) -> Self {
         let read = &services.db.read;
         let friends = match &viewer {
             Viewer::User(id) => {
@@ -69,6 +88,7 @@ impl RequestContext {
             audiences: DataLoader::new(AudienceLoader(read.clone()), tokio::spawn).delay(LOADER_DELAY),
             tags: DataLoader::new(TagLoader(read.clone()), tokio::spawn).delay(LOADER_DELAY),
             tag_members: DataLoader::new(TagMembersLoader(read.clone()), tokio::spawn).delay(LOADER_DELAY),
+            limits,
             pin_capability: OnceCell::new(),
             viewer,
         }
@@ -83,6 +103,11 @@ pub fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services> {
 /// This request's context.
 pub fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
     ctx.data::<RequestContext>().map_err(|_| anyhow::anyhow!("the request carries no context").into())
+}
+
+/// What this request may still take.
+pub fn limits<'a>(ctx: &Context<'a>) -> Result<&'a RequestLimits> {
+    Ok(&request(ctx)?.limits)
 }
 
 /// The signed-in viewer, or `UNAUTHENTICATED` (V2).

@@ -14,15 +14,16 @@ use crate::{
 /// The list a cursor belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
-    /// The timeline of this author.
-    Timeline(UserId),
+    /// The lists of this author's profile: the timeline and the pinned moments, which share one
+    /// order, so a position in one is a position in the other.
+    Author(UserId),
     /// The feed of this viewer.
     Feed(UserId),
 }
 
 fn payload(scope: Scope, (posted_at, id): Position) -> String {
     let (list, owner) = match scope {
-        Scope::Timeline(author) => ("t", author),
+        Scope::Author(author) => ("a", author),
         Scope::Feed(viewer) => ("f", viewer),
     };
     format!("{list}:{owner}:{}:{id}", posted_at.timestamp_micros())
@@ -73,16 +74,18 @@ mod tests {
 
     #[test]
     fn cursors_read_back_only_in_their_own_list_and_unaltered() {
-        let keys = Keys::from_secret(b"a test secret that is long enough!!");
+        let keys = Keys::from_secret(b"a test secret that is long enough!!", "deployment-a");
         let at = Utc.with_ymd_and_hms(2026, 5, 1, 8, 0, 0).unwrap();
-        let cursor = encode(&keys, Scope::Timeline(7), (at, 42));
-        assert_eq!(decode(&keys, Scope::Timeline(7), &cursor).unwrap(), (at, 42));
-        assert!(decode(&keys, Scope::Timeline(8), &cursor).is_err());
+        let cursor = encode(&keys, Scope::Author(7), (at, 42));
+        assert_eq!(decode(&keys, Scope::Author(7), &cursor).unwrap(), (at, 42));
+        assert!(decode(&keys, Scope::Author(8), &cursor).is_err());
         assert!(decode(&keys, Scope::Feed(7), &cursor).is_err());
         let mut raw = URL_SAFE_NO_PAD.decode(&cursor).unwrap();
         raw[2] ^= 1;
-        assert!(decode(&keys, Scope::Timeline(7), &URL_SAFE_NO_PAD.encode(raw)).is_err());
-        let other_keys = Keys::from_secret(b"another secret, also long enough!!!");
-        assert!(decode(&other_keys, Scope::Timeline(7), &cursor).is_err());
+        assert!(decode(&keys, Scope::Author(7), &URL_SAFE_NO_PAD.encode(raw)).is_err());
+        let other_keys = Keys::from_secret(b"another secret, also long enough!!!", "deployment-a");
+        assert!(decode(&other_keys, Scope::Author(7), &cursor).is_err());
+        let other_deployment = Keys::from_secret(b"a test secret that is long enough!!", "deployment-b");
+        assert!(decode(&other_deployment, Scope::Author(7), &cursor).is_err());
     }
 }

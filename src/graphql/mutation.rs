@@ -6,7 +6,8 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::{
-    context::{loaded, request, services, viewer_id},
+    MUTATION_FIELD_COST,
+    context::{limits, loaded, request, services, viewer_id},
     types::{AudienceMode, FriendshipStatus, Moment, MomentsSettings, Tag, User, VisibleWindow},
 };
 use crate::{
@@ -202,11 +203,15 @@ fn friendship_payload(user: User, state: FriendState) -> FriendshipPayload {
 #[Object]
 impl Mutation {
     /// Creates an account and signs it in.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> ApiResult<AuthPayload> {
+        let limits = limits(ctx)?;
+        limits.password_check()?;
         let handle = Handle::parse(&input.handle)?;
         let display_name = DisplayName::parse(&input.display_name)?;
         let password = NewPassword::parse(&input.password)?;
         let services = services(ctx)?;
+        services.auth_limiter.sign_up_from(limits.client)?;
         if store::users::by_handle(&services.db.read, handle.as_str()).await?.is_some() {
             return Err(Error::bad_input(format!("handle: {:?} is already taken", handle.as_str())).into());
         }
@@ -219,9 +224,19 @@ impl Mutation {
     }
 
     /// Signs in with a handle and password.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> ApiResult<AuthPayload> {
+        let limits = limits(ctx)?;
+        limits.password_check()?;
         let services = services(ctx)?;
-        let found = store::users::credentials(&services.db.read, &input.handle).await?;
+        services.auth_limiter.sign_in_from(limits.client)?;
+        let refused = || Error::Unauthenticated("wrong handle or password".into());
+        // No account has a handle of another form, and the rule is public: refuse at once.
+        let Ok(handle) = Handle::parse(&input.handle) else {
+            return Err(refused().into());
+        };
+        services.auth_limiter.sign_in_at(handle.as_str())?;
+        let found = store::users::credentials(&services.db.read, handle.as_str()).await?;
         let (user, hash) = match found {
             Some((user, hash)) => (Some(user), hash),
             None => (None, None),
@@ -232,11 +247,12 @@ impl Mutation {
                 let token = services.keys.issue_now(user.id)?;
                 Ok(AuthPayload { token, user: User::from(user) })
             }
-            _ => Err(Error::Unauthenticated("wrong handle or password".into()).into()),
+            _ => Err(refused().into()),
         }
     }
 
     /// Posts a moment now.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn post_moment(&self, ctx: &Context<'_>, input: PostMomentInput) -> ApiResult<PostMomentPayload> {
         let viewer = viewer_id(ctx)?;
         let images = input
@@ -266,6 +282,7 @@ impl Mutation {
     }
 
     /// Deletes one of the viewer's moments, with its pin.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn delete_moment(
         &self,
         ctx: &Context<'_>,
@@ -279,6 +296,7 @@ impl Mutation {
 
     /// Pins one of the viewer's moments to the top of their profile. Pinning a pinned moment
     /// succeeds and keeps when it was first pinned.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn pin(&self, ctx: &Context<'_>, #[graphql(desc = "The moment.")] moment_id: ID) -> ApiResult<PinPayload> {
         let viewer = viewer_id(ctx)?;
         let raw = ids::decode_as(NodeKind::Moment, &moment_id, "momentId")?;
@@ -292,6 +310,7 @@ impl Mutation {
     }
 
     /// Unpins one of the viewer's moments; always allowed to the author, and fine when not pinned.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn unpin(
         &self,
         ctx: &Context<'_>,
@@ -304,6 +323,7 @@ impl Mutation {
     }
 
     /// Changes the viewer's moments settings.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn update_moments_settings(
         &self,
         ctx: &Context<'_>,
@@ -321,6 +341,7 @@ impl Mutation {
     }
 
     /// Hides all the viewer's moments, pinned ones included, from a user.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn hide_moments_from(
         &self,
         ctx: &Context<'_>,
@@ -330,6 +351,7 @@ impl Mutation {
     }
 
     /// Shows the viewer's moments again to a user they were hidden from.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn unhide_moments_from(
         &self,
         ctx: &Context<'_>,
@@ -339,6 +361,7 @@ impl Mutation {
     }
 
     /// Asks a user to be friends; if they had asked the viewer already, the two become friends.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn send_friend_request(
         &self,
         ctx: &Context<'_>,
@@ -353,6 +376,7 @@ impl Mutation {
     }
 
     /// Accepts a user's friend request.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn accept_friend_request(
         &self,
         ctx: &Context<'_>,
@@ -366,6 +390,7 @@ impl Mutation {
 
     /// Ends a friendship, declines a request or withdraws one. The other user becomes a stranger
     /// at once.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn remove_friend(
         &self,
         ctx: &Context<'_>,
@@ -378,6 +403,7 @@ impl Mutation {
     }
 
     /// Creates a tag of the viewer's friends.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn create_tag(&self, ctx: &Context<'_>, input: CreateTagInput) -> ApiResult<TagPayload> {
         let viewer = viewer_id(ctx)?;
         let name = TagName::parse(&input.name)?;
@@ -388,6 +414,7 @@ impl Mutation {
     }
 
     /// Replaces the members of one of the viewer's tags.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn set_tag_members(&self, ctx: &Context<'_>, input: SetTagMembersInput) -> ApiResult<TagPayload> {
         let viewer = viewer_id(ctx)?;
         let tag = ids::decode_as(NodeKind::Tag, &input.tag_id, "tagId")?;
@@ -398,6 +425,7 @@ impl Mutation {
 
     /// Deletes one of the viewer's tags. Moments that named it keep the audience they had: its
     /// members are written into them by name.
+    #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn delete_tag(&self, ctx: &Context<'_>, #[graphql(desc = "The tag.")] id: ID) -> ApiResult<DeleteTagPayload> {
         let viewer = viewer_id(ctx)?;
         let tag = ids::decode_as(NodeKind::Tag, &id, "id")?;

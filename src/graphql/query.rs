@@ -5,12 +5,16 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object};
 
 use super::{
-    LIST_FIELD_COST,
-    context::{loaded, request, services, viewer_id},
+    LIST_FIELD_COST, STATEMENT_FIELD_COST,
+    context::{limits, loaded, request, services, viewer_id},
     cursor::{self, Scope},
-    types::{Moment, MomentConnection, Node, Profile, Tag, User, check_first, connection, page_cost, wants_media},
+    types::{
+        Moment, MomentConnection, Node, Profile, Tag, User, check_first, connection, list_moments, page_cost,
+        spend_moments, wants_media,
+    },
 };
 use crate::{
+    domain::input::Handle,
     error::{ApiResult, Error, Result},
     ids::{self, NodeKind},
     store::{
@@ -27,13 +31,20 @@ pub struct Query;
 pub async fn visible_moment(ctx: &Context<'_>, id: i64) -> Result<Option<Moment>> {
     let viewer = viewer_id(ctx)?;
     let now = request(ctx)?.now;
-    let found = store::moments::visible_moment(&services(ctx)?.db.read, viewer, id, now, true).await?;
-    Ok(found.map(|(m, _)| Moment(Arc::new(m))))
+    let found = {
+        let _turn = limits(ctx)?.statement_turn().await;
+        store::moments::visible_moment(&services(ctx)?.db.read, viewer, id, now, true).await?
+    };
+    if let Some(m) = &found {
+        spend_moments(ctx, std::slice::from_ref(m))?;
+    }
+    Ok(found.map(|m| Moment(Arc::new(m))))
 }
 
 #[Object]
 impl Query {
     /// Anything with a global id the viewer may see; `null` otherwise.
+    #[graphql(complexity = "STATEMENT_FIELD_COST + child_complexity")]
     async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global id.")] id: ID) -> ApiResult<Option<Node>> {
         let viewer = viewer_id(ctx)?;
         let Some((kind, raw)) = ids::decode(&id) else {
@@ -43,7 +54,10 @@ impl Query {
         Ok(match kind {
             NodeKind::User => loaded(request(ctx)?.users.load_one(raw).await)?.map(|u| Node::User(User::from(u))),
             NodeKind::Moment => visible_moment(ctx, raw).await?.map(Node::Moment),
-            NodeKind::Tag => store::social::owned_tag(db, viewer, raw).await?.map(|t| Node::Tag(Tag(t))),
+            NodeKind::Tag => {
+                let _turn = limits(ctx)?.statement_turn().await;
+                store::social::owned_tag(db, viewer, raw).await?.map(|t| Node::Tag(Tag(t)))
+            }
         })
     }
 
@@ -56,23 +70,35 @@ impl Query {
     }
 
     /// The user with this handle; `null` when there is none.
+    #[graphql(complexity = "STATEMENT_FIELD_COST + child_complexity")]
     async fn user(&self, ctx: &Context<'_>, #[graphql(desc = "A handle.")] handle: String) -> ApiResult<Option<User>> {
         viewer_id(ctx)?;
-        Ok(store::users::by_handle(&services(ctx)?.db.read, &handle).await?.map(User::from))
+        // No user can have a handle of another form: no need to ask the database.
+        let Ok(handle) = Handle::parse(&handle) else {
+            return Ok(None);
+        };
+        let _turn = limits(ctx)?.statement_turn().await;
+        Ok(store::users::by_handle(&services(ctx)?.db.read, handle.as_str()).await?.map(User::from))
     }
 
     /// The moments page of the user with this handle; `null` when there is none.
+    #[graphql(complexity = "STATEMENT_FIELD_COST + child_complexity")]
     async fn profile(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A handle.")] handle: String,
     ) -> ApiResult<Option<Profile>> {
         let viewer = viewer_id(ctx)?;
-        let found = store::moments::profile_by_handle(&services(ctx)?.db.read, viewer, &handle).await?;
+        let Ok(handle) = Handle::parse(&handle) else {
+            return Ok(None);
+        };
+        let _turn = limits(ctx)?.statement_turn().await;
+        let found = store::moments::profile_by_handle(&services(ctx)?.db.read, viewer, handle.as_str()).await?;
         Ok(found.map(|(user, access)| Profile { user, access }))
     }
 
     /// A moment by id; `null` when it does not exist or the viewer may not see it.
+    #[graphql(complexity = "STATEMENT_FIELD_COST + child_complexity")]
     async fn moment(
         &self,
         ctx: &Context<'_>,
@@ -97,7 +123,11 @@ impl Query {
         let services = services(ctx)?;
         let scope = Scope::Feed(viewer);
         let after = after.map(|c| cursor::decode(&services.keys, scope, &c)).transpose()?;
-        let friends = store::moments::friends_access(&services.db.read, viewer).await?;
+        limits(ctx)?.check()?;
+        let friends = {
+            let _turn = limits(ctx)?.statement_turn().await;
+            store::moments::friends_access(&services.db.read, viewer).await?
+        };
         let q = ListQuery {
             viewer,
             filter: visibility::feed_condition(viewer, &friends, request(ctx)?.now),
@@ -107,7 +137,7 @@ impl Query {
             with_media: wants_media(ctx, &[&["nodes"], &["edges", "node"]]),
             ids_first: true,
         };
-        let list = store::moments::list(&services.db.read, &q).await?;
+        let list = list_moments(ctx, &q).await?;
         Ok(connection(ctx, list, first, scope)?)
     }
 }

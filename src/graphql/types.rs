@@ -6,8 +6,8 @@ use std::sync::Arc;
 use async_graphql::{ComplexObject, Context, Enum, ID, Interface, Object, SimpleObject};
 
 use super::{
-    DEFAULT_PAGE, LIST_FIELD_COST, MAX_PAGE,
-    context::{loaded, pin_capability, request, services, viewer_id},
+    DEFAULT_PAGE, LIST_FIELD_COST, MAX_IMAGES_COST, MAX_PAGE, OWNER_LIST_COST, STATEMENT_FIELD_COST,
+    context::{limits, loaded, pin_capability, request, services, viewer_id},
     cursor::{self, Scope},
     guards::OwnerOnly,
     scalars::DateTime,
@@ -155,8 +155,10 @@ impl User {
     }
 
     /// The user's moments page as the viewer may see it.
+    #[graphql(complexity = "STATEMENT_FIELD_COST + child_complexity")]
     async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Profile> {
         let viewer = viewer_id(ctx)?;
+        let _turn = limits(ctx)?.statement_turn().await;
         let access = store::moments::access(&services(ctx)?.db.read, viewer, self.record.id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("user {} has no settings", self.record.id))?;
@@ -188,42 +190,58 @@ impl User {
     }
 
     /// The user's friends, by handle. Only the user reads this; `null` for anyone else.
-    #[graphql(complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    #[graphql(complexity = "OWNER_LIST_COST + 10 * child_complexity")]
     async fn friends(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
         if !OwnerOnly(self.record.id).admits(ctx)? {
             return Ok(None);
         }
-        let list = store::social::friends_of(&services(ctx)?.db.read, self.record.id).await?;
+        let list = {
+            let _turn = owner_list_turn(ctx).await?;
+            store::social::friends_of(&services(ctx)?.db.read, self.record.id).await?
+        };
+        spend_users(ctx, &list)?;
         Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
     /// Users waiting for this user to accept their friend request. Only the user reads this; `null` for anyone else.
-    #[graphql(complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    #[graphql(complexity = "OWNER_LIST_COST + 10 * child_complexity")]
     async fn incoming_friend_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
         if !OwnerOnly(self.record.id).admits(ctx)? {
             return Ok(None);
         }
-        let list = store::social::pending_requests(&services(ctx)?.db.read, self.record.id, true).await?;
+        let list = {
+            let _turn = owner_list_turn(ctx).await?;
+            store::social::pending_requests(&services(ctx)?.db.read, self.record.id, true).await?
+        };
+        spend_users(ctx, &list)?;
         Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
     /// Users this user asked to be friends, still waiting. Only the user reads this; `null` for anyone else.
-    #[graphql(complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    #[graphql(complexity = "OWNER_LIST_COST + 10 * child_complexity")]
     async fn outgoing_friend_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
         if !OwnerOnly(self.record.id).admits(ctx)? {
             return Ok(None);
         }
-        let list = store::social::pending_requests(&services(ctx)?.db.read, self.record.id, false).await?;
+        let list = {
+            let _turn = owner_list_turn(ctx).await?;
+            store::social::pending_requests(&services(ctx)?.db.read, self.record.id, false).await?
+        };
+        spend_users(ctx, &list)?;
         Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
     /// The user's tags, by name. Only the user reads this; `null` for anyone else.
-    #[graphql(complexity = "LIST_FIELD_COST + 10 * child_complexity")]
+    #[graphql(complexity = "OWNER_LIST_COST + 10 * child_complexity")]
     async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Tag>>> {
         if !OwnerOnly(self.record.id).admits(ctx)? {
             return Ok(None);
         }
-        let list = store::social::tags_of(&services(ctx)?.db.read, self.record.id).await?;
+        let list = {
+            let _turn = owner_list_turn(ctx).await?;
+            store::social::tags_of(&services(ctx)?.db.read, self.record.id).await?
+        };
+        limits(ctx)?.spend(list.iter().map(TagRecord::content_bytes).sum())?;
         Ok(Some(list.into_iter().map(Tag).collect()))
     }
 }
@@ -257,6 +275,11 @@ pub fn page_cost(first: Option<i32>) -> usize {
     page_size(first).clamp(0, MAX_PAGE) as usize
 }
 
+/// How many items `Profile.pinned` counts for: 100 when `first` is left out or null.
+pub fn pinned_cost(first: Option<i32>) -> usize {
+    first.unwrap_or(MAX_PAGE).clamp(0, MAX_PAGE) as usize
+}
+
 /// Checks `first` (0–100; 20 when left out or null).
 pub fn check_first(first: Option<i32>) -> Result<u64> {
     let first = page_size(first);
@@ -265,6 +288,36 @@ pub fn check_first(first: Option<i32>) -> Result<u64> {
     } else {
         Err(Error::bad_input(format!("first: must be between 0 and {MAX_PAGE}, got {first}")))
     }
+}
+
+/// Waits for the request's turn to run an owner list's statement, once the budget allows.
+async fn owner_list_turn<'a>(ctx: &Context<'a>) -> Result<tokio::sync::SemaphorePermit<'a>> {
+    let limits = limits(ctx)?;
+    limits.check()?;
+    Ok(limits.statement_turn().await)
+}
+
+/// Spends what a list of users holds from the request's budget.
+pub fn spend_users(ctx: &Context<'_>, users: &[UserRecord]) -> Result<()> {
+    limits(ctx)?.spend(users.iter().map(UserRecord::content_bytes).sum())
+}
+
+/// Spends what a list of moments holds from the request's budget.
+pub fn spend_moments(ctx: &Context<'_>, moments: &[MomentRecord]) -> Result<()> {
+    limits(ctx)?.spend(moments.iter().map(MomentRecord::content_bytes).sum())
+}
+
+/// Runs one list query for this request: after the budget is checked, in the request's turn, and
+/// with what the rows hold spent from the budget.
+pub async fn list_moments(ctx: &Context<'_>, q: &ListQuery) -> Result<Vec<MomentRecord>> {
+    let limits = limits(ctx)?;
+    limits.check()?;
+    let records = {
+        let _turn = limits.statement_turn().await;
+        store::moments::list(&services(ctx)?.db.read, q).await?
+    };
+    spend_moments(ctx, &records)?;
+    Ok(records)
 }
 
 /// A page of moments as a connection; `records` holds up to one more than `first`, which tells
@@ -302,23 +355,32 @@ impl Profile {
     }
 
     /// The pinned moments the viewer may see, whatever their age, newest posted first (never by
-    /// when they were pinned).
-    #[graphql(complexity = "LIST_FIELD_COST + 10 * child_complexity")]
-    async fn pinned(&self, ctx: &Context<'_>) -> ApiResult<Vec<Moment>> {
-        let Some(filter) = visibility::pinned_condition(&self.access) else {
-            return Ok(Vec::new());
-        };
-        let q = ListQuery {
-            viewer: self.access.viewer,
-            filter,
-            pins: Pins::Only,
-            after: None,
-            limit: None,
-            with_media: wants_media(ctx, &[&[]]),
-            ids_first: false,
-        };
-        let list = store::moments::list(&services(ctx)?.db.read, &q).await?;
-        Ok(list.into_iter().map(|m| Moment(Arc::new(m))).collect())
+    /// when they were pinned). At most 100 at a time: with more pins, page on with `after` (the
+    /// `endCursor` of `pinnedConnection`, or of the timeline) or read `pinnedConnection`.
+    #[graphql(complexity = "LIST_FIELD_COST + pinned_cost(first) * child_complexity")]
+    async fn pinned(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many pinned moments, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
+        #[graphql(desc = "A cursor of this profile: continue after that moment.")] after: Option<String>,
+    ) -> ApiResult<Vec<Moment>> {
+        let first = check_first(first.or(Some(MAX_PAGE)))?;
+        let records = self.pinned_page(ctx, first, after, wants_media(ctx, &[&[]])).await?;
+        Ok(records.into_iter().map(|m| Moment(Arc::new(m))).collect())
+    }
+
+    /// The same pinned moments as `pinned`, as a connection with cursors and `hasNextPage`.
+    #[graphql(complexity = "LIST_FIELD_COST + page_cost(first) * child_complexity")]
+    async fn pinned_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many pinned moments, 0 to 100.", default_with = "Some(20)")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> ApiResult<MomentConnection> {
+        let first = check_first(first)?;
+        let with_media = wants_media(ctx, &[&["nodes"], &["edges", "node"]]);
+        let records = self.pinned_page(ctx, first + 1, after, with_media).await?;
+        Ok(connection(ctx, records, first, Scope::Author(self.user.id))?)
     }
 
     /// The moments the viewer may see, newest first, pinned ones in their place (marked
@@ -338,7 +400,7 @@ impl Profile {
         let first = check_first(first)?;
         let exclude_pinned = exclude_pinned.unwrap_or(false);
         let services = services(ctx)?;
-        let scope = Scope::Timeline(self.user.id);
+        let scope = Scope::Author(self.user.id);
         let after = after.map(|c| cursor::decode(&services.keys, scope, &c)).transpose()?;
         let request = request(ctx)?;
         let Some(filter) = visibility::timeline_condition(&self.access, request.now) else {
@@ -353,7 +415,7 @@ impl Profile {
             with_media: wants_media(ctx, &[&["nodes"], &["edges", "node"]]),
             ids_first: false,
         };
-        let list = store::moments::list(&services.db.read, &q).await?;
+        let list = list_moments(ctx, &q).await?;
         Ok(connection(ctx, list, first, scope)?)
     }
 
@@ -363,12 +425,40 @@ impl Profile {
     }
 
     /// The owner's moments settings; `null` for anyone else.
+    #[graphql(complexity = "STATEMENT_FIELD_COST + child_complexity")]
     async fn settings(&self, ctx: &Context<'_>) -> ApiResult<Option<MomentsSettings>> {
         if !OwnerOnly(self.user.id).admits(ctx)? {
             return Ok(None);
         }
+        let _turn = limits(ctx)?.statement_turn().await;
         let record = store::users::settings(&services(ctx)?.db.read, self.user.id).await?;
         Ok(Some(MomentsSettings { user: self.user.id, record }))
+    }
+}
+
+impl Profile {
+    /// Up to `limit` of the pinned moments the viewer may see, after the cursor `after`.
+    async fn pinned_page(
+        &self,
+        ctx: &Context<'_>,
+        limit: u64,
+        after: Option<String>,
+        with_media: bool,
+    ) -> Result<Vec<MomentRecord>> {
+        let after = after.map(|c| cursor::decode(&services(ctx)?.keys, Scope::Author(self.user.id), &c)).transpose()?;
+        let Some(filter) = visibility::pinned_condition(&self.access) else {
+            return Ok(Vec::new());
+        };
+        let q = ListQuery {
+            viewer: self.access.viewer,
+            filter,
+            pins: Pins::Only,
+            after,
+            limit: Some(limit),
+            with_media,
+            ids_first: false,
+        };
+        list_moments(ctx, &q).await
     }
 }
 
@@ -399,11 +489,15 @@ impl Moment {
     }
 
     /// Its text, if any.
-    async fn text(&self) -> Option<&str> {
-        self.0.text.as_deref()
+    async fn text(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        if let Some(text) = &self.0.text {
+            limits(ctx)?.spend(text.len())?;
+        }
+        Ok(self.0.text.as_deref())
     }
 
     /// Its pictures in order, or its one video; empty for text and articles.
+    #[graphql(complexity = "MAX_IMAGES_COST * child_complexity")]
     async fn media(&self) -> Vec<Media> {
         self.0.media.iter().map(|m| Media { url: m.url.clone(), width: m.width, height: m.height }).collect()
     }
@@ -468,7 +562,7 @@ impl Moment {
 }
 
 /// A picture or a video.
-#[derive(SimpleObject, Clone, Debug)]
+#[derive(Clone, Debug)]
 pub struct Media {
     /// Where the file is.
     pub url: String,
@@ -478,13 +572,49 @@ pub struct Media {
     pub height: Option<i32>,
 }
 
+/// A picture or a video.
+#[Object]
+impl Media {
+    /// Where the file is.
+    async fn url(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        limits(ctx)?.spend(self.url.len())?;
+        Ok(&self.url)
+    }
+
+    /// Width in pixels, if known.
+    async fn width(&self) -> Option<i32> {
+        self.width
+    }
+
+    /// Height in pixels, if known.
+    async fn height(&self) -> Option<i32> {
+        self.height
+    }
+}
+
 /// A shared link.
-#[derive(SimpleObject, Clone, Debug)]
+#[derive(Clone, Debug)]
 pub struct Article {
     /// Where the article is.
     pub url: String,
     /// Its title.
     pub title: String,
+}
+
+/// A shared link.
+#[Object]
+impl Article {
+    /// Where the article is.
+    async fn url(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        limits(ctx)?.spend(self.url.len())?;
+        Ok(&self.url)
+    }
+
+    /// Its title.
+    async fn title(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        limits(ctx)?.spend(self.title.len())?;
+        Ok(&self.title)
+    }
 }
 
 /// Who may see a moment.
@@ -502,13 +632,17 @@ pub struct Audience {
 #[ComplexObject]
 impl Audience {
     /// Friends named in an `INCLUDE` or `EXCLUDE` audience, by handle.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
         Ok(load_users(ctx, &self.user_ids).await?)
     }
 
     /// Tags named in an `INCLUDE` or `EXCLUDE` audience, by name.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Vec<Tag>> {
+        limits(ctx)?.check()?;
         let found = loaded(request(ctx)?.tags.load_many(self.tag_ids.iter().copied()).await)?;
+        limits(ctx)?.spend(found.values().map(TagRecord::content_bytes).sum())?;
         let mut tags: Vec<TagRecord> = found.into_values().collect();
         tags.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(tags.into_iter().map(Tag).collect())
@@ -517,8 +651,10 @@ impl Audience {
 
 /// Users by id through the request's loader, by handle.
 pub async fn load_users(ctx: &Context<'_>, ids: &[UserId]) -> Result<Vec<User>> {
+    limits(ctx)?.check()?;
     let found = loaded(request(ctx)?.users.load_many(ids.iter().copied()).await)?;
     let mut users: Vec<UserRecord> = found.into_values().collect();
+    spend_users(ctx, &users)?;
     users.sort_by(|a, b| a.handle.cmp(&b.handle));
     Ok(users.into_iter().map(User::from).collect())
 }
@@ -540,6 +676,7 @@ impl Tag {
     }
 
     /// Its members, by handle.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn members(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
         let ids = loaded(request(ctx)?.tag_members.load_one(self.0.id).await)?.unwrap_or_default();
         Ok(load_users(ctx, &ids).await?)
@@ -567,8 +704,13 @@ impl MomentsSettings {
     }
 
     /// Users from whom all the owner's moments are hidden, pinned ones included.
+    #[graphql(complexity = "OWNER_LIST_COST + 10 * child_complexity")]
     async fn hidden_from(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
-        let list = store::social::hidden_from(&services(ctx)?.db.read, self.user).await?;
+        let list = {
+            let _turn = owner_list_turn(ctx).await?;
+            store::social::hidden_from(&services(ctx)?.db.read, self.user).await?
+        };
+        spend_users(ctx, &list)?;
         Ok(list.into_iter().map(User::from).collect())
     }
 }

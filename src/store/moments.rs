@@ -19,10 +19,10 @@ use super::{
 };
 use crate::{
     domain::{
-        AudienceMode, MomentKind, UserId, VisibleWindow,
+        self, AudienceMode, MomentKind, UserId, VisibleWindow,
         input::{MomentContent, check_audience_shape},
         model::{MomentId, TagId},
-        visibility::Relation,
+        visibility::{MomentFacts, Relation},
     },
     entity::{
         friendships, hidden_from, moment_audience_tags, moment_audience_users, moment_media, moments, moments_settings,
@@ -68,6 +68,18 @@ pub struct MomentRecord {
     pub author: Option<UserRecord>,
     /// Whether the author is a friend of the viewer the list was made for, when joined.
     pub author_is_friend: Option<bool>,
+}
+
+impl MomentRecord {
+    /// About how many bytes the record holds, for the request's content budget: its text, article,
+    /// media URLs and author, and a fixed share for the rest.
+    pub fn content_bytes(&self) -> usize {
+        2 * super::users::RECORD_OVERHEAD_BYTES
+            + self.text.as_ref().map_or(0, String::len)
+            + self.article.as_ref().map_or(0, |(url, title)| url.len() + title.len())
+            + self.media.iter().map(|m| 32 + m.url.len()).sum::<usize>()
+            + self.author.as_ref().map_or(0, UserRecord::content_bytes)
+    }
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -209,9 +221,10 @@ fn narrow_to_page(q: &ListQuery, mut select: SelectStatement) -> SelectStatement
     select
 }
 
-/// The moments of the page with what they show: author, whether the author is the viewer's
-/// friend, and when they were pinned (a primary-key lookup each).
-fn moments_page(q: &ListQuery) -> SelectStatement {
+/// What a listed moment shows, for `viewer`: its columns, its author's handle and name, whether
+/// the author is the viewer's friend, and when it was pinned (a primary-key lookup each). The
+/// caller adds the tables.
+fn moment_columns(viewer: UserId) -> SelectStatement {
     let pinned_at = Query::select()
         .column((pins::Entity, pins::Column::PinnedAt))
         .from(pins::Entity)
@@ -220,14 +233,13 @@ fn moments_page(q: &ListQuery) -> SelectStatement {
     let author_is_friend = Query::select()
         .expr(Expr::val(1))
         .from(friendships::Entity)
-        .and_where(Expr::col((friendships::Entity, friendships::Column::UserId)).eq(q.viewer))
+        .and_where(Expr::col((friendships::Entity, friendships::Column::UserId)).eq(viewer))
         .and_where(
             Expr::col((friendships::Entity, friendships::Column::FriendId))
                 .equals((moments::Entity, moments::Column::AuthorId)),
         )
         .to_owned();
-    let mut select = Query::select();
-    select
+    Query::select()
         .columns([
             (moments::Entity, moments::Column::Id),
             (moments::Entity, moments::Column::AuthorId),
@@ -242,11 +254,16 @@ fn moments_page(q: &ListQuery) -> SelectStatement {
         .expr_as(Expr::col((users::Entity, users::Column::DisplayName)), Alias::new("author_display_name"))
         .expr_as(Expr::exists(author_is_friend), Alias::new("author_is_friend"))
         .expr_as(Expr::from(SubQueryStatement::from(pinned_at)), Alias::new("pinned_at"))
-        .from(moments::Entity)
-        .inner_join(
-            users::Entity,
-            Expr::col((users::Entity, users::Column::Id)).equals((moments::Entity, moments::Column::AuthorId)),
-        );
+        .to_owned()
+}
+
+/// The moments of the page with what they show.
+fn moments_page(q: &ListQuery) -> SelectStatement {
+    let mut select = moment_columns(q.viewer);
+    select.from(moments::Entity).inner_join(
+        users::Entity,
+        Expr::col((users::Entity, users::Column::Id)).equals((moments::Entity, moments::Column::AuthorId)),
+    );
     if !q.ids_first {
         return narrow_to_page(q, select);
     }
@@ -268,15 +285,19 @@ pub async fn list(db: &impl ConnectionTrait, q: &ListQuery) -> Result<Vec<Moment
 /// one JSON column, so a page is one row per moment.
 pub fn list_statement(q: &ListQuery, backend: DbBackend) -> SelectStatement {
     let mut page = moments_page(q);
-    let media = if !q.with_media {
+    page.expr_as(Expr::cust(media_json(q.with_media, backend)), Alias::new("media_json"));
+    page
+}
+
+/// Each moment's media as one JSON array, in order (or NULL when not asked for).
+fn media_json(with_media: bool, backend: DbBackend) -> &'static str {
+    if !with_media {
         "NULL"
     } else if backend == DbBackend::Postgres {
         r#"(SELECT json_agg(json_build_array("url", "width", "height") ORDER BY "position")::text FROM "moment_media" WHERE "moment_media"."moment_id" = "moments"."id")"#
     } else {
         r#"(SELECT json_group_array(json_array("url", "width", "height") ORDER BY "position") FROM "moment_media" WHERE "moment_media"."moment_id" = "moments"."id")"#
-    };
-    page.expr_as(Expr::cust(media), Alias::new("media_json"));
-    page
+    }
 }
 
 /// The facts the rules need about `viewer` and each author, selected from `moments_settings`.
@@ -377,58 +398,99 @@ pub async fn profile_by_handle(
     Ok(Some((user, access)))
 }
 
-/// What `viewer` may see of the author of moment `id`; `None` when there is no such moment.
-pub async fn access_for_moment(db: &impl ConnectionTrait, viewer: UserId, id: MomentId) -> Result<Option<Access>> {
-    let mut select = access_select(viewer);
-    select
-        .inner_join(
-            moments::Entity,
-            Expr::col((moments::Entity, moments::Column::AuthorId))
-                .equals((moments_settings::Entity, moments_settings::Column::UserId)),
+/// The one statement of `moment(id)`: the moment with what a list shows of it, and every fact the
+/// rules decide on — the author's settings, whether the author hides from the viewer, whether the
+/// viewer is listed in its audience, and whether ten newer public moments of the author exist (a
+/// stranger's cap). It starts from a one-row table and joins the moment, so a missing moment
+/// gives a row of nulls after the same lookups as an existing one.
+pub fn visible_moment_statement(viewer: UserId, id: MomentId, with_media: bool, backend: DbBackend) -> SelectStatement {
+    let author = (moments::Entity, moments::Column::AuthorId);
+    let newer = Alias::new("newer");
+    let tenth_newer_public = Query::select()
+        .column((newer.clone(), moments::Column::Id))
+        .from_as(moments::Entity, newer.clone())
+        .and_where(Expr::col((newer.clone(), moments::Column::AuthorId)).equals(author))
+        .and_where(Expr::col((newer.clone(), moments::Column::AudienceMode)).eq(AudienceMode::Public.as_str()))
+        .and_where(
+            Expr::tuple([
+                Expr::col((newer.clone(), moments::Column::PostedAt)),
+                Expr::col((newer.clone(), moments::Column::Id)),
+            ])
+            .gt(Expr::tuple([
+                Expr::col((moments::Entity, moments::Column::PostedAt)),
+                Expr::col((moments::Entity, moments::Column::Id)),
+            ])),
         )
-        .and_where(Expr::col((moments::Entity, moments::Column::Id)).eq(id));
-    match db.query_one(&select).await? {
-        Some(row) => Ok(Some(AccessRow::from_query_result(&row, "")?.into_access(viewer)?)),
-        None => Ok(None),
-    }
+        .order_by((newer.clone(), moments::Column::PostedAt), Order::Asc)
+        .order_by((newer, moments::Column::Id), Order::Asc)
+        .limit(1)
+        .offset(visibility::STRANGER_CAP_OFFSET)
+        .to_owned();
+    let hidden = Query::select()
+        .expr(Expr::val(1))
+        .from(hidden_from::Entity)
+        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::OwnerId)).equals(author))
+        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::HiddenUserId)).eq(viewer))
+        .to_owned();
+    let one_row = Query::select().expr_as(Expr::val(1), Alias::new("one")).to_owned();
+    let mut select = moment_columns(viewer);
+    select
+        .column((moments_settings::Entity, moments_settings::Column::VisibleWindow))
+        .column((moments_settings::Entity, moments_settings::Column::StrangersCanView))
+        .expr_as(Expr::exists(hidden), Alias::new("is_hidden"))
+        .expr_as(Expr::case(visibility::listed(viewer), true).finally(false), Alias::new("viewer_listed"))
+        .expr_as(Expr::from(SubQueryStatement::from(tenth_newer_public)), Alias::new("tenth_newer_public"))
+        .from_subquery(one_row, Alias::new("w"))
+        .join(JoinType::LeftJoin, moments::Entity, Expr::col((moments::Entity, moments::Column::Id)).eq(id))
+        .join(
+            JoinType::LeftJoin,
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id)).equals((moments::Entity, moments::Column::AuthorId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            moments_settings::Entity,
+            Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).equals(author),
+        );
+    select.expr_as(Expr::cust(media_json(with_media, backend)), Alias::new("media_json"));
+    select
 }
 
-/// The condition for "in the author's timeline or pinned set as the viewer sees them": what
-/// `moment(id)` resolves (SPEC §3). `None` when the viewer can see nothing of the author.
-pub fn visible_condition(access: &Access, now: DateTime<Utc>) -> Option<Condition> {
-    let timeline = visibility::timeline_condition(access, now);
-    let pinned = visibility::pinned_condition_unjoined(access);
-    match (timeline, pinned) {
-        (None, None) => None,
-        (t, p) => Some(Condition::any().add_option(t).add_option(p)),
-    }
-}
-
-/// Moment `id` if `viewer` may see it (timeline or pinned set of its author), with media. A missing
-/// and an invisible moment give the same `None`.
+/// Moment `id` if `viewer` may see it (in its author's timeline or pinned set as the viewer sees
+/// them), with media. One statement whether the moment exists, is invisible or is missing; the
+/// rules are applied to its facts by [`domain::visibility::moment_visible`].
 pub async fn visible_moment(
     db: &impl ConnectionTrait,
     viewer: UserId,
     id: MomentId,
     now: DateTime<Utc>,
     with_media: bool,
-) -> Result<Option<(MomentRecord, Access)>> {
-    let Some(access) = access_for_moment(db, viewer, id).await? else {
+) -> Result<Option<MomentRecord>> {
+    let statement = visible_moment_statement(viewer, id, with_media, db.get_database_backend());
+    let Some(row) = db.query_one(&statement).await? else {
         return Ok(None);
     };
-    let Some(visible) = visible_condition(&access, now) else {
+    if row.try_get::<Option<i64>>("", "id")?.is_none() {
         return Ok(None);
+    }
+    let window: String = row.try_get("", "visible_window")?;
+    let tenth: Option<i64> = row.try_get("", "tenth_newer_public")?;
+    let record = MomentRow::from_query_result(&row, "")?.into_record()?;
+    let facts = MomentFacts {
+        relation: Relation::of(
+            viewer == record.author_id,
+            row.try_get("", "is_hidden")?,
+            record.author_is_friend.unwrap_or(false),
+        ),
+        audience: record.audience,
+        listed: row.try_get("", "viewer_listed")?,
+        strangers_can_view: row.try_get("", "strangers_can_view")?,
+        window: parse_window(&window)?,
+        posted_at: record.posted_at,
+        pinned: record.pinned_at.is_some(),
+        newer_public_fill_the_cap: tenth.is_some(),
     };
-    let q = ListQuery {
-        viewer,
-        filter: Condition::all().add(Expr::col((moments::Entity, moments::Column::Id)).eq(id)).add(visible),
-        pins: Pins::Any,
-        after: None,
-        limit: Some(1),
-        with_media,
-        ids_first: false,
-    };
-    Ok(list(db, &q).await?.into_iter().next().map(|m| (m, access)))
+    Ok(domain::visibility::moment_visible(&facts, now).then_some(record))
 }
 
 /// A moment to post, checked: content and audience.
@@ -562,10 +624,8 @@ pub async fn own_moment_for_change(
 ) -> Result<MomentRecord> {
     match visible_moment(db, viewer, id, now, true).await? {
         None => Err(Error::NotFound("momentId: no moment with this id".into())),
-        Some((m, _)) if m.author_id != viewer => {
-            Err(Error::Forbidden("only the author can do this to a moment".into()))
-        }
-        Some((m, _)) => Ok(m),
+        Some(m) if m.author_id != viewer => Err(Error::Forbidden("only the author can do this to a moment".into())),
+        Some(m) => Ok(m),
     }
 }
 

@@ -230,6 +230,13 @@ pub struct TagRecord {
     pub name: String,
 }
 
+impl TagRecord {
+    /// About how many bytes the record holds, for the request's content budget.
+    pub fn content_bytes(&self) -> usize {
+        super::users::RECORD_OVERHEAD_BYTES + self.name.len()
+    }
+}
+
 impl From<tags::Model> for TagRecord {
     fn from(m: tags::Model) -> Self {
         Self { id: m.id, owner_id: m.owner_id, name: m.name }

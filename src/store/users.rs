@@ -25,6 +25,16 @@ pub struct UserRecord {
     pub display_name: String,
 }
 
+/// What any record is counted as holding besides its strings (its fields, the map entry around it).
+pub const RECORD_OVERHEAD_BYTES: usize = 128;
+
+impl UserRecord {
+    /// About how many bytes the record holds, for the request's content budget.
+    pub fn content_bytes(&self) -> usize {
+        RECORD_OVERHEAD_BYTES + self.handle.len() + self.display_name.len()
+    }
+}
+
 impl From<users::Model> for UserRecord {
     fn from(m: users::Model) -> Self {
         Self { id: m.id, handle: m.handle, display_name: m.display_name }

@@ -13,7 +13,7 @@ use crate::{
         AudienceMode, UserId, VisibleWindow,
         visibility::{Relation, STRANGER_TIMELINE_CAP, can_see, window_applies, window_start},
     },
-    entity::{moment_audience_tags, moment_audience_users, moments, pins, tag_members},
+    entity::{moment_audience_tags, moment_audience_users, moments, tag_members},
 };
 
 /// What the rules need to know about one viewer looking at one author.
@@ -31,12 +31,16 @@ pub struct Access {
     pub strangers_can_view: bool,
 }
 
+/// The offset of the newer public moment that, when it exists, puts a moment out of a stranger's
+/// timeline: the tenth newer one.
+pub const STRANGER_CAP_OFFSET: u64 = STRANGER_TIMELINE_CAP as u64 - 1;
+
 fn col(c: moments::Column) -> Expr {
     Expr::col((moments::Entity, c))
 }
 
 /// The viewer is named in the moment's audience users, or is now a member of one of its tags.
-fn listed(viewer: UserId) -> Condition {
+pub fn listed(viewer: UserId) -> Condition {
     let named = Query::select()
         .expr(Expr::val(1))
         .from(moment_audience_users::Entity)
@@ -137,16 +141,6 @@ pub fn timeline_condition(access: &Access, now: DateTime<Utc>) -> Option<Conditi
 pub fn pinned_condition(access: &Access) -> Option<Condition> {
     let can_see = can_see_condition(access.relation, access.viewer, access.strangers_can_view)?;
     Some(by_author(access.author).add(can_see))
-}
-
-/// The same as [`pinned_condition`] for a query that is not joined with `pins`.
-pub fn pinned_condition_unjoined(access: &Access) -> Option<Condition> {
-    let pin = Query::select()
-        .expr(Expr::val(1))
-        .from(pins::Entity)
-        .and_where(Expr::col((pins::Entity, pins::Column::MomentId)).equals((moments::Entity, moments::Column::Id)))
-        .to_owned();
-    Some(pinned_condition(access)?.add(Expr::exists(pin)))
 }
 
 /// `Query.feed`: the viewer's own moments, and the moments of each friend the viewer can see inside

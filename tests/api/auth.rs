@@ -11,7 +11,7 @@ use sha2::Sha256;
 use crate::helpers::TestApp;
 
 /// One operation per field of `Query` and `Mutation` that needs a viewer.
-const GUARDED: &[(&str, &str)] = &[
+pub const GUARDED: &[(&str, &str)] = &[
     ("node", r#"{ node(id: "VXNlcjox") { id } }"#),
     ("viewer", "{ viewer { id } }"),
     ("user", r#"{ user(handle: "alice") { id } }"#),
@@ -156,7 +156,23 @@ async fn a_taken_handle_and_a_bad_handle_are_refused_with_a_reason() {
     assert_eq!(app.rows("users").await, 1);
 }
 
-fn token_key(secret: &str) -> Vec<u8> {
+/// The deployment id the migrations made for this test's database.
+pub async fn deployment(app: &TestApp) -> String {
+    use sea_orm::EntityTrait as _;
+    moments::entity::server_secrets::Entity::find_by_id("deployment_id".to_owned())
+        .one(&app.services.db.read)
+        .await
+        .unwrap()
+        .expect("a deployment id")
+        .value
+}
+
+/// The audience of this deployment's tokens.
+pub async fn audience(app: &TestApp) -> String {
+    format!("moments:{}", deployment(app).await)
+}
+
+pub fn token_key(secret: &str) -> Vec<u8> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(b"moments/token");
     mac.finalize().into_bytes().to_vec()
@@ -172,8 +188,10 @@ async fn forged_expired_unsigned_and_other_algorithm_tokens_are_refused() {
 
     let sub = ids::encode(ids::NodeKind::User, alice);
     let exp = (Utc::now() + Duration::hours(1)).timestamp();
-    let claims = json!({ "sub": sub, "iat": Utc::now().timestamp(), "exp": exp });
-    let forged = Keys::from_secret(b"somebody else's secret, long enough").issue_now(alice).unwrap();
+    let aud = audience(&app).await;
+    let claims = json!({ "sub": sub, "iat": Utc::now().timestamp(), "exp": exp, "aud": aud });
+    let forged =
+        Keys::from_secret(b"somebody else's secret, long enough", &deployment(&app).await).issue_now(alice).unwrap();
     let expired = app.services.keys.issue(alice, Utc::now() - Duration::days(31)).unwrap();
     let unsigned = format!(
         "{}.{}.",
@@ -188,7 +206,7 @@ async fn forged_expired_unsigned_and_other_algorithm_tokens_are_refused() {
             .unwrap();
     let no_exp = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
-        &json!({ "sub": sub }),
+        &json!({ "sub": sub, "aud": aud }),
         &EncodingKey::from_secret(&token_key(SECRET)),
     )
     .unwrap();

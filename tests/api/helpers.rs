@@ -18,7 +18,7 @@ use moments::{
     app::Services,
     clock::Clock,
     config::Config,
-    db::Db,
+    db::{Db, PoolSettings},
     domain::UserId,
     http::{HttpOptions, router},
     import::{ImportReport, import_str},
@@ -69,21 +69,58 @@ async fn fresh_database() -> (String, Db, Place) {
     if on_postgres() {
         let admin_url = std::env::var("MOMENTS_TEST_DATABASE_URL").unwrap();
         let schema = unique_name();
-        let admin = Db::connect(&admin_url, 1).await.expect("connect to the test PostgreSQL");
+        let admin = Db::connect(&admin_url, PoolSettings::of_size(1)).await.expect("connect to the test PostgreSQL");
         use sea_orm::ConnectionTrait as _;
         admin.write.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
         admin.close().await;
         let sep = if admin_url.contains('?') { '&' } else { '?' };
         let url = format!("{admin_url}{sep}options=-csearch_path%3D{schema}&application_name={schema}");
-        let db = Db::connect(&url, 4).await.expect("connect to the test schema");
+        let db = Db::connect(&url, PoolSettings::of_size(4)).await.expect("connect to the test schema");
         db.migrate().await.expect("migrations run");
         (url, db, Place::Postgres { admin_url, schema })
     } else {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite://{}/moments.db?mode=rwc", dir.path().display());
-        let db = Db::connect(&url, 4).await.expect("open the test SQLite file");
+        let db = Db::connect(&url, PoolSettings::of_size(4)).await.expect("open the test SQLite file");
         db.migrate().await.expect("migrations run");
         (url, db, Place::Sqlite(dir))
+    }
+}
+
+/// A fresh database nothing has migrated yet, dropped when this goes out of scope.
+pub struct BlankDatabase {
+    /// Its URL.
+    pub url: String,
+    place: Option<Place>,
+}
+
+impl BlankDatabase {
+    /// An empty SQLite file path, or an empty schema on the test PostgreSQL.
+    pub async fn new() -> Self {
+        if on_postgres() {
+            let admin_url = std::env::var("MOMENTS_TEST_DATABASE_URL").unwrap();
+            let schema = unique_name();
+            let admin =
+                Db::connect(&admin_url, PoolSettings::of_size(1)).await.expect("connect to the test PostgreSQL");
+            use sea_orm::ConnectionTrait as _;
+            admin.write.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+            admin.close().await;
+            let sep = if admin_url.contains('?') { '&' } else { '?' };
+            let url = format!("{admin_url}{sep}options=-csearch_path%3D{schema}&application_name={schema}");
+            Self { url, place: Some(Place::Postgres { admin_url, schema }) }
+        } else {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let url = format!("sqlite://{}/moments.db?mode=rwc", dir.path().display());
+            Self { url, place: Some(Place::Sqlite(dir)) }
+        }
+    }
+}
+
+impl Drop for BlankDatabase {
+    fn drop(&mut self) {
+        if let Some(place) = self.place.take() {
+            drop_place(place);
+        }
     }
 }
 
@@ -112,7 +149,7 @@ impl TestApp {
         }
         let clock = Clock::fixed(test_now());
         let services = Services::with_db(&config, db, clock.clone()).await.expect("services start");
-        let router = router(services.clone(), options);
+        let router = router(services.clone(), options).expect("the router is built");
         Self { router, services, statements, clock, database_url, place }
     }
 
@@ -123,6 +160,25 @@ impl TestApp {
         let headers = response.headers().clone();
         let body = response.into_body().collect().await.expect("a body").to_bytes();
         (status, headers, body)
+    }
+
+    /// Sends one HTTP request as if it came over a connection from `peer`.
+    pub async fn send_from(
+        &self,
+        peer: std::net::SocketAddr,
+        mut request: Request<Body>,
+    ) -> (StatusCode, HeaderMap, Bytes) {
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        self.send(request).await
+    }
+
+    /// Asserts that `/healthz` answers `ok` and that `token` can still ask who it is: what every
+    /// refusal must leave working.
+    pub async fn still_serves(&self, token: &str, handle: &str) {
+        let (status, _, body) = self.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
+        assert_eq!((status, &body[..]), (StatusCode::OK, &b"ok"[..]));
+        let me = self.gql(Some(token), "{ viewer { handle } }", json!({})).await;
+        assert_eq!(me, json!({ "data": { "viewer": { "handle": handle } } }));
     }
 
     /// Posts a GraphQL operation and returns the whole JSON body.
@@ -208,29 +264,34 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Place::Postgres { admin_url, schema } = &self.place {
-            let (admin_url, schema) = (admin_url.clone(), schema.clone());
-            // The drop runs on a runtime of its own, as the test's runtime is blocked here; the
-            // test's idle connections hold no locks, so the schema can go while they linger.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(async move {
-                    if let Ok(admin) = Db::connect(&admin_url, 1).await {
-                        use sea_orm::ConnectionTrait as _;
-                        // A transaction the test left open would hold its locks until its runtime
-                        // sends the rollback, which cannot happen while this drop blocks it.
-                        let _ = admin
-                            .write
-                            .execute_unprepared(&format!(
-                                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{schema}'"
-                            ))
-                            .await;
-                        let _ = admin.write.execute_unprepared(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await;
-                        admin.close().await;
-                    }
-                });
-            })
-            .join();
+            drop_place(Place::Postgres { admin_url: admin_url.clone(), schema: schema.clone() });
         }
+    }
+}
+
+fn drop_place(place: Place) {
+    if let Place::Postgres { admin_url, schema } = place {
+        // The drop runs on a runtime of its own, as the test's runtime is blocked here; the
+        // test's idle connections hold no locks, so the schema can go while they linger.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                if let Ok(admin) = Db::connect(&admin_url, PoolSettings::of_size(1)).await {
+                    use sea_orm::ConnectionTrait as _;
+                    // A transaction the test left open would hold its locks until its runtime
+                    // sends the rollback, which cannot happen while this drop blocks it.
+                    let _ = admin
+                        .write
+                        .execute_unprepared(&format!(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{schema}'"
+                        ))
+                        .await;
+                    let _ = admin.write.execute_unprepared(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
     }
 }
 

@@ -4,7 +4,7 @@ use axum::{
     body::Body,
     http::{Method, Request, StatusCode, header},
 };
-use moments::http::HttpOptions;
+use moments::http::{HttpOptions, cors::CorsOrigin};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -46,7 +46,10 @@ async fn the_playground_and_the_health_check_answer() {
 
 #[tokio::test]
 async fn cors_lets_the_configured_origins_call_and_no_others() {
-    let options = HttpOptions { cors_origins: vec!["http://localhost:5173".into()], playground_token: None };
+    let options = HttpOptions {
+        cors_origins: vec![CorsOrigin::parse("http://localhost:5173").unwrap()],
+        ..HttpOptions::default()
+    };
     let app = TestApp::spawn_with_options(|_| {}, options).await;
     let preflight = |origin: &str| {
         Request::builder()

@@ -153,3 +153,72 @@ async fn each_kind_of_bad_line_is_refused_with_its_line_number() {
         assert_eq!(app.rows("users").await, 0, "after {tail}");
     }
 }
+
+#[tokio::test]
+async fn future_times_bad_bytes_and_a_byte_order_mark() {
+    let app = TestApp::spawn().await;
+    // The tests' clock reads 2026-11-26T12:00Z; five minutes of skew are allowed.
+    let head = "{\"type\":\"user\",\"handle\":\"alice\",\"displayName\":\"Alice\"}\n";
+    for (tail, expected) in [
+        (
+            "{\"type\":\"moment\",\"author\":\"alice\",\"text\":\"t\",\"postedAt\":\"2999-01-01T00:00:00Z\"}",
+            "line 2: postedAt: \"2999-01-01T00:00:00Z\" is in the future (the import runs at 2026-11-26T12:00:00Z); times must not be later than now",
+        ),
+        (
+            "{\"type\":\"moment\",\"ref\":\"a\",\"author\":\"alice\",\"images\":[{\"url\":\"https://img.example/a.jpg\"}]}\n{\"type\":\"pin\",\"moment\":\"a\",\"pinnedAt\":\"2026-11-26T12:06:00Z\"}",
+            "line 3: pinnedAt: \"2026-11-26T12:06:00Z\" is in the future",
+        ),
+        (
+            "{\"type\":\"moment\",\"author\":\"alice\",\"text\":\"nul \\u0000 inside\"}",
+            "line 2: text: must not contain control characters (found U+0000)",
+        ),
+        (
+            "{\"type\":\"user\",\"handle\":\"bob\",\"displayName\":\"\\u202Eevil\"}",
+            "line 2: displayName: must not contain invisible or direction-changing characters (found U+202E)",
+        ),
+    ] {
+        let error = moments::import::import_str(&app.services.db, &format!("{head}{tail}\n"), app.clock.now())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with(expected), "expected {expected:?}, got {error:?}");
+    }
+    let mut bad_bytes = head.as_bytes().to_vec();
+    bad_bytes.extend_from_slice(b"{\"type\":\"user\",\"handle\":\"bob\",\"displayName\":\"B\"}\n");
+    bad_bytes.extend_from_slice(b"{\"type\":\"user\",\"handle\":\"carol\",\"displayName\":\"Caf\xe9\"}\n");
+    let error = moments::import::import(&app.services.db, std::io::Cursor::new(bad_bytes), app.clock.now())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(error, "line 3: not UTF-8 text (an invalid byte at column 51)");
+    assert_eq!(app.rows("users").await, 0);
+    // Just within the skew, and a file saved with a byte-order mark.
+    let report = app
+        .import(&format!(
+            "\u{FEFF}{head}{{\"type\":\"moment\",\"author\":\"alice\",\"text\":\"soon\",\"postedAt\":\"2026-11-26T12:04:59Z\"}}\n"
+        ))
+        .await;
+    assert_eq!(report.to_string(), "1 users, 0 friendships, 0 tags, 0 settings, 1 moments, 0 pins");
+}
+
+#[tokio::test]
+async fn a_failed_import_into_a_new_sqlite_file_leaves_no_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("new.db");
+    let file = dir.path().join("bad.jsonl");
+    std::fs::write(&file, "{\"type\":\"user\",\"handle\":\"alice\",\"displayName\":\"Alice\"}\n{\"type\":\"nope\"}\n")
+        .unwrap();
+    let url = format!("sqlite://{}?mode=rwc", database.display());
+    let output = crate::binary::moments(&url).arg("import").arg(&file).output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("line 2: not a valid record: unknown variant `nope`"));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, [std::ffi::OsString::from("bad.jsonl")], "only the input is left");
+    // A file that existed before keeps existing, with nothing of the failed import in it.
+    std::fs::write(&file, "{\"type\":\"user\",\"handle\":\"alice\",\"displayName\":\"Alice\"}\n").unwrap();
+    assert!(crate::binary::moments(&url).arg("import").arg(&file).output().unwrap().status.success());
+    std::fs::write(&file, "{\"type\":\"user\",\"handle\":\"bob\",\"displayName\":\"Bob\"}\n{\"type\":\"nope\"}\n")
+        .unwrap();
+    assert!(!crate::binary::moments(&url).arg("import").arg(&file).output().unwrap().status.success());
+    assert!(database.exists());
+}

@@ -1,16 +1,21 @@
 //! The integration tests: one binary, one fresh database per test (SQLite by default, PostgreSQL
 //! when `MOMENTS_TEST_DATABASE_URL` is set).
 
+mod binary;
 mod helpers;
 mod world;
 
 pub use world::reference_from_import;
 
+mod access;
 mod auth;
+mod bad_input;
 mod demo;
+mod exhaustion;
 mod http;
 mod import;
 mod limits;
+mod operators;
 mod pinning;
 mod plans;
 mod properties;

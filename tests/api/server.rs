@@ -1,91 +1,12 @@
 //! The real binary: `moments serve` configured from the environment, `moments token`, and a clean
 //! stop on SIGTERM.
 
-use std::{
-    io::{BufRead as _, BufReader},
-    process::{Child, Command, Stdio},
-    time::Duration,
+use serde_json::json;
+
+use crate::{
+    binary::{Server, moments, token},
+    helpers::TestApp,
 };
-
-use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt as _, AsyncWriteExt as _},
-    net::TcpStream,
-};
-
-use crate::helpers::TestApp;
-
-fn moments(database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_moments"));
-    command
-        .env("DATABASE_URL", database_url)
-        .env_remove("MOMENTS_JWT_SECRET")
-        .env_remove("MOMENTS_PIN_LIMIT")
-        .env("RUST_LOG", "warn");
-    command
-}
-
-fn token(database_url: &str, handle: &str) -> String {
-    let output = moments(database_url).args(["token", handle]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let token = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(token.lines().count(), 1, "the token alone on stdout");
-    token.trim().to_owned()
-}
-
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
-        let mut command = moments(database_url);
-        command.arg("serve").env("MOMENTS_LISTEN", "127.0.0.1:0").stdout(Stdio::piped()).stderr(Stdio::null());
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        let mut child = command.spawn().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut address = None;
-        for line in stdout.lines() {
-            let line = line.unwrap();
-            if let Some(rest) = line.strip_prefix("moments serves GraphQL at http://") {
-                address = Some(rest.split('/').next().unwrap().to_owned());
-                break;
-            }
-        }
-        Self { child, address: address.expect("the server printed its address") }
-    }
-
-    async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
-        let body = json!({ "query": query, "variables": variables }).to_string();
-        let mut stream = TcpStream::connect(&self.address).await.unwrap();
-        let request = format!(
-            "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.address,
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let (_, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"))
-    }
-
-    fn stop(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-        for _ in 0..100 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        self.child.kill().unwrap();
-        panic!("the server did not stop on SIGTERM");
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollout_of_zero_with_an_allowlist_lets_only_alice_pin_and_others_keep_and_unpin() {

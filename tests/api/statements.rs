@@ -45,15 +45,16 @@ async fn statements_of(app: &TestApp, token: &str, query: &str, k: usize) -> (us
 }
 
 #[tokio::test]
-async fn a_profile_page_costs_three_statements_for_1_or_100_moments() {
+async fn a_profile_page_costs_four_statements_for_1_or_100_moments() {
     let app = busy_profile(None).await;
     for viewer in ["fay", "ann"] {
         let token = app.token(app.id_of(viewer).await);
         let (one, listed_one) = statements_of(&app, &token, PAGE, 1).await;
         let (hundred, listed_hundred) = statements_of(&app, &token, PAGE, 100).await;
         assert_eq!((listed_one, listed_hundred), (1, 100));
-        // The user with what the viewer may see of them, the pinned block, the timeline page.
-        assert_eq!((one, hundred), (3, 3), "statements for first:1 and first:100, as {viewer}");
+        // The viewer (does the token's user exist?), the user with what the viewer may see of
+        // them, the pinned block, the timeline page.
+        assert_eq!((one, hundred), (4, 4), "statements for first:1 and first:100, as {viewer}");
     }
 }
 
@@ -64,8 +65,9 @@ async fn pin_state_and_reasons_cost_no_statement_per_moment_even_with_a_limit() 
     let query = r#"query($k: Int!) { profile(handle: "ann") { pinLimit timeline(first: $k) { edges { node { isPinned pinnedAt viewerCanPin viewerCannotPinReasons } } } } }"#;
     let (one, _) = statements_of(&app, &token, query, 1).await;
     let (hundred, _) = statements_of(&app, &token, query, 100).await;
-    // The user and access, the page, and the viewer's pin count for the limit (once per request).
-    assert_eq!((one, hundred), (3, 3));
+    // The viewer, the user and access, the page, and the viewer's pin count for the limit (once per
+    // request).
+    assert_eq!((one, hundred), (4, 4));
 }
 
 #[tokio::test]
@@ -77,7 +79,36 @@ async fn a_feed_page_costs_the_same_for_1_or_100_moments() {
     let (hundred, listed_hundred) = statements_of(&app, &token, query, 100).await;
     assert_eq!((listed_one, listed_hundred), (1, 100));
     assert_eq!(one, hundred);
-    // The viewer's friends with what the viewer may see of each, then the page (authors and
-    // whether they are friends come joined to it).
-    assert_eq!(hundred, 2);
+    // The viewer, the viewer's friends with what the viewer may see of each, then the page
+    // (authors and whether they are friends come joined to it).
+    assert_eq!(hundred, 3);
+}
+
+#[tokio::test]
+async fn a_moment_by_id_is_one_statement_whether_visible_invisible_or_missing() {
+    let app = TestApp::spawn().await;
+    app.import(
+        r#"{"type":"user","handle":"ann","displayName":"Ann"}
+{"type":"user","handle":"sam","displayName":"Sam"}
+{"type":"settings","user":"ann","strangersCanView":true}
+{"type":"moment","ref":"public","author":"ann","text":"public","postedAt":"2026-11-20T08:00:00Z"}
+{"type":"moment","ref":"private","author":"ann","text":"private","postedAt":"2026-11-19T08:00:00Z","audience":{"mode":"PRIVATE"}}"#,
+    )
+    .await;
+    let sam = app.token(app.id_of("sam").await);
+    let ann = app.token(app.id_of("ann").await);
+    let ids = app.ok(&ann, r#"{ profile(handle: "ann") { timeline { nodes { id } } } }"#, json!({})).await;
+    let public = ids["profile"]["timeline"]["nodes"][0]["id"].clone();
+    let private = ids["profile"]["timeline"]["nodes"][1]["id"].clone();
+    let missing = json!(moments::ids::encode(moments::ids::NodeKind::Moment, 999_999));
+    let query = "query($id: ID!) { moment(id: $id) { text } }";
+    let mut costs = Vec::new();
+    for (id, expected) in [(public, json!({ "text": "public" })), (private, json!(null)), (missing, json!(null))] {
+        let before = app.statement_count();
+        assert_eq!(app.ok(&sam, query, json!({ "id": id })).await, json!({ "moment": expected }));
+        costs.push(app.statement_count() - before);
+    }
+    // The viewer, then the moment with every fact the rules need: the same work for all three, so
+    // the time taken does not tell an invisible moment from a missing one.
+    assert_eq!(costs, [2, 2, 2]);
 }

@@ -1,0 +1,211 @@
+//! The HTTP layer: `POST`/`GET /graphql`, the GraphiQL playground at `/`, `/healthz`, CORS and the
+//! limits of the edge. It decides the viewer once per request from the `Authorization` header and
+//! the client's address (for rate limits) from the connection.
+
+pub mod client;
+pub mod cors;
+pub mod request;
+pub mod serve;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use async_graphql::{
+    BatchRequest, BatchResponse, Request, Response, http::GraphiQLSource, parser::types::OperationType,
+};
+use async_graphql_axum::GraphQLResponse;
+use axum::{
+    Router,
+    extract::{ConnectInfo, State},
+    http::{HeaderValue, Method, StatusCode, header},
+    response::{Html, IntoResponse, Response as HttpResponse},
+    routing::get,
+};
+use sea_orm::ConnectionTrait as _;
+pub use serve::{ConnectionLimits, serve};
+
+pub use self::request::MAX_BODY_BYTES;
+use self::{client::TrustedProxies, cors::CorsOrigin, request::Refusal};
+use crate::{
+    app::Services,
+    auth::resolve_viewer,
+    error::{self, code},
+    graphql::{MomentsSchema, build_schema, context::RequestContext, document, limits::RequestLimits},
+};
+
+/// How long the health check waits for the database before it answers 503.
+const HEALTH_TIMEOUT: Duration = Duration::from_millis(500);
+
+#[derive(Clone)]
+struct HttpState {
+    schema: MomentsSchema,
+    services: Services,
+    playground_token: Option<String>,
+    trusted_proxies: Arc<TrustedProxies>,
+    body_timeout: Duration,
+}
+
+/// How the router is set up beyond the services.
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    /// Origins allowed to call from a browser.
+    pub cors_origins: Vec<CorsOrigin>,
+    /// A token the playground sends by default (the demo's), so its example queries just work.
+    pub playground_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
+    /// How long a request's body may take to arrive.
+    pub body_timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            playground_token: None,
+            trusted_proxies: TrustedProxies::default(),
+            body_timeout: ConnectionLimits::default().client_timeout,
+        }
+    }
+}
+
+/// The whole HTTP application; `serve` and the tests use the same one. Fails when the CORS
+/// origins cannot work together.
+pub fn router(services: Services, options: HttpOptions) -> Result<Router, String> {
+    let cors = cors::layer(&options.cors_origins)?;
+    let state = HttpState {
+        schema: build_schema(Some(services.clone())),
+        services,
+        playground_token: options.playground_token,
+        trusted_proxies: Arc::new(options.trusted_proxies),
+        body_timeout: options.body_timeout,
+    };
+    let mut app = Router::new()
+        .route("/", get(playground))
+        .route("/graphql", get(graphql).post(graphql))
+        .route("/healthz", get(healthz))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state);
+    if let Some(cors) = cors {
+        app = app.layer(cors);
+    }
+    Ok(app)
+}
+
+fn is_mutation(request: &mut Request) -> bool {
+    let operation_name = request.operation_name.clone();
+    match request.parsed_query() {
+        Ok(doc) => doc.operations.iter().any(|(name, op)| {
+            let selected = operation_name.as_deref().is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted));
+            selected && op.node.ty == OperationType::Mutation
+        }),
+        Err(_) => false,
+    }
+}
+
+/// Gives every error without a code one: errors async-graphql raises before resolvers run
+/// (syntax, unknown fields, limits) are the client's to fix.
+fn with_codes(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code::GRAPHQL_VALIDATION_FAILED);
+        }
+    }
+    response
+}
+
+/// The longest `retryAfter` of the response's `RATE_LIMITED` errors, if it has any.
+fn retry_after(responses: &[Response]) -> Option<u64> {
+    responses
+        .iter()
+        .flat_map(|r| &r.errors)
+        .filter_map(|e| e.extensions.as_ref())
+        .filter(|ext| matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == code::RATE_LIMITED))
+        .filter_map(|ext| match ext.get("retryAfter") {
+            Some(async_graphql::Value::Number(n)) => n.as_u64(),
+            _ => None,
+        })
+        .max()
+}
+
+async fn graphql(State(state): State<HttpState>, request: axum::extract::Request) -> HttpResponse {
+    let (parts, body) = request.into_parts();
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip());
+    let client = state.trusted_proxies.client(peer, &parts.headers);
+    let batch = match request::read(&parts.method, &parts.uri, &parts.headers, body, state.body_timeout).await {
+        Ok(batch) => batch,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let (single, mut requests) = match batch {
+        BatchRequest::Single(r) => (true, vec![r]),
+        BatchRequest::Batch(list) => (false, list),
+    };
+    if parts.method == Method::GET && requests.iter_mut().any(is_mutation) {
+        return Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST", code::BAD_USER_INPUT)
+            .into_response();
+    }
+    let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let (viewer, viewer_record) =
+        match resolve_viewer(&state.services.keys, &state.services.db.read, authorization).await {
+            Ok(found) => found,
+            Err(e) => {
+                error::log_internal(&e);
+                let mut response = Refusal::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the service is unavailable: its database did not answer in time; try again shortly",
+                    code::INTERNAL,
+                )
+                .into_response();
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return response;
+            }
+        };
+    let limits = Arc::new(RequestLimits::new(client));
+    let mut responses = Vec::with_capacity(requests.len());
+    for mut r in requests {
+        // A parse error is left for execution to report; an oversized expansion stops here.
+        if let Ok(document) = r.parsed_query()
+            && let Err(message) = document::check(document)
+        {
+            responses.push(with_codes(Response::from_errors(vec![async_graphql::ServerError::new(message, None)])));
+            continue;
+        }
+        let context = RequestContext::new(&state.services, viewer.clone(), viewer_record.clone(), limits.clone()).await;
+        responses.push(with_codes(state.schema.execute(r.data(context)).await));
+    }
+    let retry = retry_after(&responses);
+    let batch = if single {
+        BatchResponse::Single(responses.pop().unwrap_or_default())
+    } else {
+        BatchResponse::Batch(responses)
+    };
+    let mut response = GraphQLResponse::from(batch).into_response();
+    if let Some(seconds) = retry {
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    }
+    response
+}
+
+async fn playground(State(state): State<HttpState>) -> Html<String> {
+    let bearer = state.playground_token.as_ref().map(|t| format!("Bearer {t}"));
+    let mut source = GraphiQLSource::build().endpoint("/graphql").title("moments");
+    if let Some(bearer) = bearer.as_deref() {
+        source = source.header("Authorization", bearer);
+    }
+    Html(source.finish())
+}
+
+/// `ok` when the database answers within half a second; 503 at once when it does not (the pool
+/// would otherwise wait its whole acquire timeout for a server that is down).
+async fn healthz(State(state): State<HttpState>) -> HttpResponse {
+    let probe = state.services.db.read.execute_unprepared("SELECT 1");
+    match tokio::time::timeout(HEALTH_TIMEOUT, probe).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ok").into_response(),
+        Ok(Err(e)) => {
+            error::log_internal(&e.into());
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}

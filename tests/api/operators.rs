@@ -1,0 +1,315 @@
+//! The real binary as operators run it: the demo token only for a world it just loaded, CORS
+//! settings that can work, no secret in help or errors, replicas starting together, timeouts on
+//! slow clients, a database that goes away and comes back, and the memory one request may take.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncReadExt as _, AsyncWriteExt as _},
+    net::{TcpListener, TcpStream},
+    task::JoinHandle,
+};
+
+use crate::{
+    binary::{Server, moments, token},
+    helpers::{BlankDatabase, TestApp, on_postgres},
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_token_is_given_only_when_this_start_loaded_the_demo_world() {
+    let existing = TestApp::spawn().await;
+    existing.import(r#"{"type":"user","handle":"alice","displayName":"The real Alice"}"#).await;
+    let server = Server::start(&existing.database_url, &[("MOMENTS_DEMO", "true")]);
+    assert_eq!(server.banner, Vec::<String>::new(), "nothing but the address on stdout");
+    assert!(
+        server
+            .stderr()
+            .contains("the database already has users, so the demo world was not loaded and no demo token is given"),
+        "{}",
+        server.stderr()
+    );
+    let page = server.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("Bearer"), "the playground carries no token");
+    server.still_serves(&token(&existing.database_url, "alice"), "alice").await;
+    drop(server);
+
+    let empty = TestApp::spawn().await;
+    let server = Server::start(&empty.database_url, &[("MOMENTS_DEMO", "true")]);
+    assert_eq!(server.banner.len(), 2, "{:?}", server.banner);
+    assert_eq!(server.banner[0], "Signed in as @alice (password for every demo user: moments-demo).");
+    let demo_token = server.banner[1].strip_prefix("Authorization: Bearer ").expect("a ready header");
+    assert!(server.get("/").await.body.contains(&format!("Bearer {demo_token}")));
+    server.still_serves(demo_token, "alice").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_takes_a_star_for_any_origin_and_refuses_origins_that_cannot_match() {
+    let app = TestApp::spawn().await;
+    let server = Server::start(&app.database_url, &[("MOMENTS_CORS_ORIGINS", "*")]);
+    let preflight = server
+        .raw(&format!(
+            "OPTIONS /graphql HTTP/1.1\r\nHost: {}\r\nOrigin: https://anywhere.example\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization,content-type\r\nConnection: close\r\n\r\n",
+            server.address
+        ))
+        .await;
+    assert_eq!(preflight.headers.get("access-control-allow-origin").map(String::as_str), Some("*"));
+    assert!(!preflight.headers.contains_key("access-control-allow-credentials"));
+    assert_eq!(server.get("/healthz").await.body, "ok");
+    drop(server);
+    for (origins, message) in [
+        (
+            "https://app.example/",
+            "the CORS origin \"https://app.example/\" can never match a browser's Origin: browsers send it as \"https://app.example\" (no path, no trailing slash, lower case)",
+        ),
+        ("http://localhost:5173,https://App.Example", "the CORS origin \"https://App.Example\" can never match"),
+        ("*,https://app.example", "the CORS origin \"*\" allows every origin: give it alone, not in a list"),
+    ] {
+        let Err((status, stderr)) = Server::try_start(&app.database_url, &[("MOMENTS_CORS_ORIGINS", origins)]) else {
+            panic!("{origins}: the server started");
+        };
+        assert!(!status.success());
+        assert!(stderr.contains(message), "{origins}: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_password_of_a_database_url_is_shown_in_help_or_errors() {
+    let secret = "s3cr3t-pw";
+    let help = moments(&format!("postgres://app:{secret}@127.0.0.1:1/moments"))
+        .env("MOMENTS_JWT_SECRET", "a jwt secret that must not be shown either")
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success());
+    assert!(text.contains("DATABASE_URL") && !text.contains(secret) && !text.contains("must not be shown"), "{text}");
+    for (url, shown) in [
+        (format!("mysql://root:{secret}@127.0.0.1/moments"), "mysql://***@127.0.0.1/moments"),
+        (format!("postgres://app:{secret}@127.0.0.1:1/moments"), "postgres://***@127.0.0.1:1/moments"),
+    ] {
+        for command in [&["migrate"][..], &["token", "alice"], &["serve"]] {
+            let started = Instant::now();
+            let output = moments(&url).env("MOMENTS_DB_ACQUIRE_TIMEOUT_MS", "300").args(command).output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success(), "{command:?}");
+            assert!(!stderr.contains(secret), "{command:?} showed the password: {stderr}");
+            assert!(stderr.contains(shown), "{command:?}: {stderr}");
+            assert!(started.elapsed() < Duration::from_secs(5), "{command:?} took {:?}", started.elapsed());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_started_together_on_a_new_database_all_come_up() {
+    let blank = BlankDatabase::new().await;
+    let replicas = if on_postgres() { 6 } else { 5 };
+    let started: Vec<_> = (0..replicas)
+        .map(|_| {
+            let url = blank.url.clone();
+            std::thread::spawn(move || Server::try_start(&url, &[]))
+        })
+        .collect();
+    let servers: Vec<Server> = started
+        .into_iter()
+        .map(|s| s.join().unwrap().unwrap_or_else(|(status, stderr)| panic!("a replica failed, {status}: {stderr}")))
+        .collect();
+    let alice = {
+        let output = moments(&blank.url)
+            .args(["import", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write as _;
+                child.stdin.take().unwrap().write_all(br#"{"type":"user","handle":"alice","displayName":"Alice"}"#)?;
+                child.wait()
+            })
+            .unwrap();
+        assert!(output.success());
+        token(&blank.url, "alice")
+    };
+    for server in &servers {
+        server.still_serves(&alice, "alice").await;
+    }
+}
+
+/// Reads until the server closes the connection; what it sent, and how long that took.
+async fn until_closed(stream: &mut TcpStream, patience: Duration) -> (String, Duration) {
+    let started = Instant::now();
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(patience, stream.read_to_end(&mut received)).await;
+    assert!(read.is_ok(), "the server kept the connection open for {patience:?}");
+    (String::from_utf8_lossy(&received).into_owned(), started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_silent_clients_are_timed_out_and_cannot_hold_up_a_shutdown() {
+    let app = TestApp::spawn().await;
+    app.import(r#"{"type":"user","handle":"alice","displayName":"Alice"}"#).await;
+    let alice = token(&app.database_url, "alice");
+    let env = [("MOMENTS_CLIENT_TIMEOUT_SECS", "1"), ("MOMENTS_SHUTDOWN_GRACE_SECS", "1")];
+    let server = Server::start(&app.database_url, &env);
+    let patience = Duration::from_secs(4);
+
+    // Headers that never end.
+    let mut stream = TcpStream::connect(&server.address).await.unwrap();
+    stream.write_all(b"POST /graphql HTTP/1.1\r\nHost: moments\r\nContent-Type: appl").await.unwrap();
+    let (_, took) = until_closed(&mut stream, patience).await;
+    assert!(took >= Duration::from_millis(900), "closed after {took:?}");
+
+    // A body that never ends.
+    let mut stream = TcpStream::connect(&server.address).await.unwrap();
+    stream
+        .write_all(b"POST /graphql HTTP/1.1\r\nHost: moments\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":")
+        .await
+        .unwrap();
+    let (reply, _) = until_closed(&mut stream, patience).await;
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(reply.ends_with(r#"{"errors":[{"message":"the request body did not arrive within 1 s","extensions":{"code":"BAD_USER_INPUT"}}]}"#), "{reply}");
+
+    // A keep-alive connection left idle after its request.
+    let mut stream = TcpStream::connect(&server.address).await.unwrap();
+    stream.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", server.address).as_bytes()).await.unwrap();
+    let (reply, took) = until_closed(&mut stream, patience).await;
+    assert!(reply.starts_with("HTTP/1.1 200") && reply.ends_with("ok"), "{reply}");
+    assert!(took >= Duration::from_millis(900), "closed after {took:?}");
+
+    server.still_serves(&alice, "alice").await;
+
+    // A connection that is never finished does not hold the server up past the grace period.
+    let mut stuck = TcpStream::connect(&server.address).await.unwrap();
+    stuck.write_all(b"POST /graphql HTTP/1.1\r\nHost: moments\r\nContent-Length: 10\r\n\r\n{").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let stopping = Instant::now();
+    assert!(server.stop().success(), "a clean exit");
+    assert!(stopping.elapsed() < Duration::from_secs(3), "stopped after {:?}", stopping.elapsed());
+}
+
+/// A TCP relay to PostgreSQL that can be cut and restored, as a network or a database would fail.
+struct Relay {
+    port: u16,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Relay {
+    async fn start(port: u16, target: String) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let tasks: std::sync::Arc<std::sync::Mutex<Vec<JoinHandle<()>>>> = Default::default();
+        let registry = tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                registry.lock().unwrap().push(relay);
+            }
+        });
+        tasks.lock().unwrap().push(accept);
+        Self { port, tasks }
+    }
+
+    /// Closes the listener and every relayed connection.
+    fn cut(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_goes_away_is_answered_at_once_and_comes_back_cleanly() {
+    // SQLite is a file the server opens itself: only a database server can go away.
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    app.import(r#"{"type":"user","handle":"alice","displayName":"Alice"}"#).await;
+    let alice = token(&app.database_url, "alice");
+    let mut direct = url::Url::parse(&app.database_url).unwrap();
+    let target = format!("{}:{}", direct.host_str().unwrap(), direct.port().unwrap_or(5432));
+    let relay = Relay::start(0, target.clone()).await;
+    direct.set_port(Some(relay.port)).unwrap();
+    let env = [("MOMENTS_DB_ACQUIRE_TIMEOUT_MS", "500")];
+    let server = Server::start(direct.as_str(), &env);
+    server.still_serves(&alice, "alice").await;
+
+    relay.cut();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let health = server.get("/healthz").await;
+    assert_eq!((health.status, health.body.as_str()), (503, "database unavailable"));
+    assert!(started.elapsed() < Duration::from_millis(900), "healthz took {:?}", started.elapsed());
+    for _ in 0..20 {
+        let started = Instant::now();
+        let reply = server.post(Some(&alice), &json!({ "query": "{ viewer { handle } }" }).to_string()).await;
+        assert!(started.elapsed() < Duration::from_millis(1_500), "a request took {:?}", started.elapsed());
+        assert_eq!(reply.status, 503, "{}", reply.body);
+        assert_eq!(reply.headers.get("retry-after").map(String::as_str), Some("1"));
+        assert_eq!(
+            reply.json(),
+            json!({ "errors": [{
+                "message": "the service is unavailable: its database did not answer in time; try again shortly",
+                "extensions": { "code": "INTERNAL" }
+            }] })
+        );
+    }
+    let logged = server.stderr().matches("the database is unavailable").count();
+    assert!((1..=3).contains(&logged), "{logged} log lines for 20 failed requests:\n{}", server.stderr());
+
+    let _back = Relay::start(relay.port, target).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.get("/healthz").await.status != 200 {
+        assert!(Instant::now() < deadline, "the server did not recover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.still_serves(&alice, "alice").await;
+}
+
+fn status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field).map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap()))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_request_one_can_build_stays_within_64_mib_of_server_memory() {
+    let app = TestApp::spawn().await;
+    let text = "長".repeat(1_990);
+    let url = format!("https://img.example/{}/", "a".repeat(2_000));
+    app.import(&crate::exhaustion::pinned_profile(100, &text, &url)).await;
+    let fay = token(&app.database_url, "fay");
+    let server = Server::start(&app.database_url, &[]);
+    // Warm the server up with a normal page first: what counts is what the hostile request adds.
+    let page =
+        server.gql(&fay, r#"{ profile(handle: "ann") { pinned(first: 10) { text media { url } } } }"#, json!({})).await;
+    assert_eq!(page["data"]["profile"]["pinned"].as_array().unwrap().len(), 10);
+    let pid = server.pid();
+    let idle = status_kib(pid, "VmRSS:");
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
+
+    // Ten operations, each with as many aliases of the pinned block, with all its text and media,
+    // as the complexity limit lets through: about 1 GB of answer without a budget.
+    let aliases: String = (0..16).map(|i| format!("p{i}: pinned {{ text media {{ url }} }} ")).collect();
+    let operation = json!({ "query": format!(r#"{{ profile(handle: "ann") {{ {aliases} }} }}"#) });
+    let reply = server.post(Some(&fay), &Value::Array(vec![operation; 10]).to_string()).await;
+    let peak = status_kib(pid, "VmHWM:");
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.contains("RESPONSE_TOO_LARGE"), "the budget stopped it");
+    let added_mib = peak.saturating_sub(idle) / 1024;
+    eprintln!(
+        "the hostile batch: {} bytes of answer, {added_mib} MiB above idle ({} MiB)",
+        reply.body.len(),
+        idle / 1024
+    );
+    assert!(added_mib <= 64, "the request took {added_mib} MiB above the idle {} MiB", idle / 1024);
+    server.still_serves(&fay, "fay").await;
+}
