@@ -140,6 +140,7 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         playground_token,
         trusted_proxies: TrustedProxies(args.trusted_proxies.clone()),
         body_timeout: args.connection_limits().client_timeout,
+        max_concurrent_requests: usize::from(args.max_concurrent_requests),
     };
     let app = router(services.clone(), options).map_err(anyhow::Error::msg)?;
     println!("moments serves GraphQL at http://{address}/graphql and the playground at http://{address}/");

@@ -9,7 +9,7 @@ use ipnet::IpNet;
 use crate::{
     db::{DEFAULT_ACQUIRE_TIMEOUT, PoolSettings},
     domain::pinning::PinPolicy,
-    http::{ConnectionLimits, cors::CorsOrigin},
+    http::{ConnectionLimits, DEFAULT_MAX_CONCURRENT_REQUESTS, cors::CorsOrigin},
     rate_limit::RateLimits,
 };
 
@@ -192,6 +192,11 @@ pub struct ServeArgs {
     #[arg(long, env = "MOMENTS_MAX_CONNECTIONS", default_value_t = ConnectionLimits::default().max_connections,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+
+    /// GraphQL requests executed at once; more wait their turn.
+    #[arg(long, env = "MOMENTS_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS as u16,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_requests: u16,
 
     /// Seconds in-flight requests get to finish after SIGTERM before the server stops anyway.
     #[arg(long, env = "MOMENTS_SHUTDOWN_GRACE_SECS", default_value_t = ConnectionLimits::default().shutdown_grace.as_secs(),

@@ -227,6 +227,7 @@ struct ImportedMoment {
     id: MomentId,
     kind: MomentKind,
     author: UserId,
+    posted_at: DateTime<Utc>,
 }
 
 /// Rows waiting for the next multi-row insert, in the order the foreign keys need.
@@ -243,7 +244,8 @@ struct Pending {
     media: Vec<MediaRow>,
     audience_users: Vec<(MomentId, UserId)>,
     audience_tags: Vec<(MomentId, TagId)>,
-    pins: Vec<(MomentId, UserId, DateTime<Utc>)>,
+    /// Moment, author, when pinned, when the moment was posted.
+    pins: Vec<(MomentId, UserId, DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// A picture or video row: moment, position, URL, width, height.
@@ -507,12 +509,19 @@ impl Pending {
             db,
             &pending.pins,
             || {
-                let mut insert =
-                    into(pins::Entity, cols![pins::Column::MomentId, pins::Column::AuthorId, pins::Column::PinnedAt]);
+                let mut insert = into(
+                    pins::Entity,
+                    cols![
+                        pins::Column::MomentId,
+                        pins::Column::AuthorId,
+                        pins::Column::PinnedAt,
+                        pins::Column::PostedAt
+                    ],
+                );
                 insert.on_conflict(OnConflict::column(pins::Column::MomentId).do_nothing().to_owned());
                 insert
             },
-            |(m, a, at)| vec![Expr::val(*m), Expr::val(*a), Expr::val(*at)],
+            |(m, a, pinned, posted)| vec![Expr::val(*m), Expr::val(*a), Expr::val(*pinned), Expr::val(*posted)],
         )
         .await?;
         Ok(())
@@ -733,7 +742,7 @@ impl Importer<'_> {
                     Some(raw) => time("pinnedAt", raw, self.now)?,
                     None => self.now,
                 };
-                self.pending.pins.push((moment.id, moment.author, pinned_at));
+                self.pending.pins.push((moment.id, moment.author, pinned_at, moment.posted_at));
                 self.report.pins += 1;
             }
         }
@@ -805,7 +814,7 @@ impl Importer<'_> {
             posted_at,
         });
         if let Some(reference) = m.reference {
-            self.moments.insert(reference, ImportedMoment { id, kind: content.kind, author });
+            self.moments.insert(reference, ImportedMoment { id, kind: content.kind, author, posted_at });
         }
         self.report.moments += 1;
         Ok(())

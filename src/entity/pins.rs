@@ -1,4 +1,5 @@
-//! `pins`: at most one per moment (the primary key), with the author for counting and listing.
+//! `pins`: at most one per moment (the primary key), with the author for counting and the moment's
+//! posting time for listing the pinned block in order from an index.
 
 use sea_orm::entity::prelude::*;
 
@@ -9,6 +10,8 @@ pub struct Model {
     pub moment_id: i64,
     pub author_id: i64,
     pub pinned_at: DateTimeUtc,
+    /// The moment's `posted_at` (which never changes).
+    pub posted_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

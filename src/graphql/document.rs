@@ -1,8 +1,16 @@
-//! A check on the shape of a query before async-graphql validates it. Validation walks fragment
-//! spreads inline, so a query whose fragments each spread the next one twice makes it walk 2^n
-//! fields: 25 such fragments in a 1 KB query kept a core busy for a minute. Here each fragment's
-//! size is worked out once (memoised), and a query that would expand to more fields than the
-//! complexity limit allows is refused before anything else looks at it.
+//! Checks on the shape of a query before async-graphql validates it.
+//!
+//! - Size. Validation walks fragment spreads inline, so a query whose fragments each spread the
+//!   next one twice makes it walk 2^n fields: 25 such fragments in a 1 KB query kept a core busy
+//!   for a minute. Here each fragment's size is worked out once (memoised), and a query that would
+//!   expand to more fields than the complexity limit allows is refused before anything else looks
+//!   at it.
+//! - Introspection. The schema's own types (`__schema`, `__type`) are answered from memory and the
+//!   complexity limit counts their lists as one item each, so aliases and nesting could multiply
+//!   an answer without bound (`types { fields { type { fields { type { fields … }}}}}`). A query
+//!   may hold one `__schema` and a few `__type`, nest their lists at most three deep (what the
+//!   introspection queries of GraphiQL, Apollo and graphql-codegen need), and not ask for the same
+//!   introspection field twice under two names.
 
 use std::collections::HashMap;
 
@@ -59,13 +67,118 @@ pub fn expanded_fields(document: &ExecutableDocument) -> usize {
         .fold(0, usize::saturating_add)
 }
 
-/// Refuses a document that expands to more than [`MAX_EXPANDED_FIELDS`] fields.
+/// The most `__schema` fields one query may select.
+pub const MAX_SCHEMA_FIELDS: usize = 1;
+/// The most `__type` fields one query may select.
+pub const MAX_TYPE_FIELDS: usize = 20;
+/// How deep the lists of the schema's own types may nest (`types { fields { args } }` is three).
+pub const MAX_INTROSPECTION_LIST_DEPTH: usize = 3;
+
+/// The fields of the introspection types that answer lists.
+const INTROSPECTION_LISTS: [&str; 8] =
+    ["types", "fields", "inputFields", "interfaces", "possibleTypes", "enumValues", "args", "directives"];
+
+#[derive(Default)]
+struct Introspection {
+    schema_fields: usize,
+    type_fields: usize,
+}
+
+impl Introspection {
+    /// Checks every field under `set`, `lists` lists deep inside an introspection field (or outside
+    /// one when `None`), recursing into sub-selections with fragments inline.
+    fn check<'a>(
+        &mut self,
+        document: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        lists: Option<usize>,
+    ) -> Result<(), String> {
+        let mut fields = Vec::new();
+        self.fields(document, set, &mut fields, &mut Vec::new());
+        if lists.is_some() {
+            let mut keys: HashMap<&str, &str> = HashMap::new();
+            for field in &fields {
+                let name = field.name.node.as_str();
+                let key = field.alias.as_ref().map_or(name, |a| a.node.as_str());
+                if *keys.entry(name).or_insert(key) != key {
+                    return Err(format!(
+                        "the query asks for the introspection field `{name}` twice under different names"
+                    ));
+                }
+            }
+        }
+        for field in fields {
+            let name = field.name.node.as_str();
+            let inner = match (lists, name) {
+                (None, "__schema") => {
+                    self.schema_fields += 1;
+                    Some(0)
+                }
+                (None, "__type") => {
+                    self.type_fields += 1;
+                    Some(0)
+                }
+                (None, _) => None,
+                (Some(depth), _) if INTROSPECTION_LISTS.contains(&name) => Some(depth + 1),
+                (Some(depth), _) => Some(depth),
+            };
+            if self.schema_fields > MAX_SCHEMA_FIELDS || self.type_fields > MAX_TYPE_FIELDS {
+                return Err(format!(
+                    "a query may ask for `__schema` at most {MAX_SCHEMA_FIELDS} time and for `__type` at most {MAX_TYPE_FIELDS} times"
+                ));
+            }
+            if inner.is_some_and(|depth| depth > MAX_INTROSPECTION_LIST_DEPTH) {
+                return Err(format!(
+                    "the lists of the schema's own types may nest at most {MAX_INTROSPECTION_LIST_DEPTH} deep"
+                ));
+            }
+            self.check(document, &field.selection_set.node, inner)?;
+        }
+        Ok(())
+    }
+
+    fn fields<'a>(
+        &self,
+        document: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        out: &mut Vec<&'a async_graphql::parser::types::Field>,
+        spreading: &mut Vec<&'a str>,
+    ) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => out.push(&field.node),
+                Selection::InlineFragment(inline) => {
+                    self.fields(document, &inline.node.selection_set.node, out, spreading)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if spreading.contains(&name) {
+                        continue;
+                    }
+                    if let Some((_, fragment)) = document.fragments.iter().find(|(n, _)| n.as_str() == name) {
+                        spreading.push(name);
+                        self.fields(document, &fragment.node.selection_set.node, out, spreading);
+                        spreading.pop();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Refuses a document that expands to more than [`MAX_EXPANDED_FIELDS`] fields, or whose
+/// introspection could multiply (see the module's documentation).
 pub fn check(document: &ExecutableDocument) -> Result<(), String> {
     let fields = expanded_fields(document);
     if fields > MAX_EXPANDED_FIELDS {
         return Err(format!(
             "the query selects more than {MAX_EXPANDED_FIELDS} fields once its fragments are expanded"
         ));
+    }
+    // Small enough to walk with its fragments inline.
+    let mut introspection = Introspection::default();
+    for (_, operation) in document.operations.iter() {
+        introspection.check(document, &operation.node.selection_set.node, None)?;
     }
     Ok(())
 }
@@ -89,5 +202,45 @@ mod tests {
         assert!(check(&doc).is_err());
         let cycle = parse_query("{ ...A } fragment A on Query { x ...B } fragment B on Query { y ...A }").unwrap();
         assert_eq!(expanded_fields(&cycle), 2);
+    }
+
+    const GRAPHIQL_INTROSPECTION: &str = r#"query IntrospectionQuery { __schema { queryType { name } mutationType { name }
+        subscriptionType { name } types { ...FullType } directives { name description locations args { ...InputValue } } } }
+        fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name description
+        args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason } inputFields { ...InputValue }
+        interfaces { ...TypeRef } enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+        possibleTypes { ...TypeRef } }
+        fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+        fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+        ofType { kind name ofType { kind name ofType { kind name } } } } } } } }"#;
+
+    #[test]
+    fn the_usual_introspection_query_passes_and_multiplied_ones_do_not() {
+        check(&parse_query(GRAPHIQL_INTROSPECTION).unwrap()).unwrap();
+        check(&parse_query("{ a: __type(name: \"User\") { name } b: __type(name: \"Moment\") { name } }").unwrap())
+            .unwrap();
+        for (query, message) in [
+            (
+                "{ a: __schema { queryType { name } } b: __schema { queryType { name } } }",
+                "a query may ask for `__schema` at most 1 time",
+            ),
+            (
+                "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }",
+                "the lists of the schema's own types may nest at most 3 deep",
+            ),
+            (
+                "{ __schema { types { name } again: types { name } } }",
+                "the query asks for the introspection field `types` twice under different names",
+            ),
+            (
+                "{ __schema { types { ...A ...B } } } fragment A on __Type { n1: name } fragment B on __Type { n2: name }",
+                "the query asks for the introspection field `name` twice under different names",
+            ),
+        ] {
+            let error = check(&parse_query(query).unwrap()).unwrap_err();
+            assert!(error.starts_with(message), "{query}: {error}");
+        }
+        let many_types: String = (0..21).map(|i| format!("t{i}: __type(name: \"User\") {{ name }} ")).collect();
+        assert!(check(&parse_query(format!("{{ {many_types} }}")).unwrap()).is_err());
     }
 }

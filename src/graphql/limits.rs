@@ -80,10 +80,15 @@ impl RequestLimits {
         }
     }
 
-    /// Waits for a turn to run a statement.
-    pub async fn statement_turn(&self) -> SemaphorePermit<'_> {
+    /// Waits for a turn to run a statement, and refuses when the budget was spent by the time the
+    /// turn comes (statements queue behind each other: what one found may spend the budget
+    /// another was waiting to use).
+    pub async fn statement_turn(&self) -> Result<SemaphorePermit<'_>> {
+        self.check()?;
         // The semaphore is never closed.
-        self.statements.acquire().await.expect("the statement semaphore stays open")
+        let turn = self.statements.acquire().await.expect("the statement semaphore stays open");
+        self.check()?;
+        Ok(turn)
     }
 }
 

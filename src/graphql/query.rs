@@ -32,7 +32,7 @@ pub async fn visible_moment(ctx: &Context<'_>, id: i64) -> Result<Option<Moment>
     let viewer = viewer_id(ctx)?;
     let now = request(ctx)?.now;
     let found = {
-        let _turn = limits(ctx)?.statement_turn().await;
+        let _turn = limits(ctx)?.statement_turn().await?;
         store::moments::visible_moment(&services(ctx)?.db.read, viewer, id, now, true).await?
     };
     if let Some(m) = &found {
@@ -55,7 +55,7 @@ impl Query {
             NodeKind::User => loaded(request(ctx)?.users.load_one(raw).await)?.map(|u| Node::User(User::from(u))),
             NodeKind::Moment => visible_moment(ctx, raw).await?.map(Node::Moment),
             NodeKind::Tag => {
-                let _turn = limits(ctx)?.statement_turn().await;
+                let _turn = limits(ctx)?.statement_turn().await?;
                 store::social::owned_tag(db, viewer, raw).await?.map(|t| Node::Tag(Tag(t)))
             }
         })
@@ -77,7 +77,7 @@ impl Query {
         let Ok(handle) = Handle::parse(&handle) else {
             return Ok(None);
         };
-        let _turn = limits(ctx)?.statement_turn().await;
+        let _turn = limits(ctx)?.statement_turn().await?;
         Ok(store::users::by_handle(&services(ctx)?.db.read, handle.as_str()).await?.map(User::from))
     }
 
@@ -92,7 +92,7 @@ impl Query {
         let Ok(handle) = Handle::parse(&handle) else {
             return Ok(None);
         };
-        let _turn = limits(ctx)?.statement_turn().await;
+        let _turn = limits(ctx)?.statement_turn().await?;
         let found = store::moments::profile_by_handle(&services(ctx)?.db.read, viewer, handle.as_str()).await?;
         Ok(found.map(|(user, access)| Profile { user, access }))
     }
@@ -123,13 +123,13 @@ impl Query {
         let services = services(ctx)?;
         let scope = Scope::Feed(viewer);
         let after = after.map(|c| cursor::decode(&services.keys, scope, &c)).transpose()?;
-        limits(ctx)?.check()?;
         let friends = {
-            let _turn = limits(ctx)?.statement_turn().await;
+            let _turn = limits(ctx)?.statement_turn().await?;
             store::moments::friends_access(&services.db.read, viewer).await?
         };
         let q = ListQuery {
             viewer,
+            author: None,
             filter: visibility::feed_condition(viewer, &friends, request(ctx)?.now),
             pins: Pins::Any,
             after,

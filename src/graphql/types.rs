@@ -158,7 +158,7 @@ impl User {
     #[graphql(complexity = "STATEMENT_FIELD_COST + child_complexity")]
     async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Profile> {
         let viewer = viewer_id(ctx)?;
-        let _turn = limits(ctx)?.statement_turn().await;
+        let _turn = limits(ctx)?.statement_turn().await?;
         let access = store::moments::access(&services(ctx)?.db.read, viewer, self.record.id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("user {} has no settings", self.record.id))?;
@@ -292,9 +292,7 @@ pub fn check_first(first: Option<i32>) -> Result<u64> {
 
 /// Waits for the request's turn to run an owner list's statement, once the budget allows.
 async fn owner_list_turn<'a>(ctx: &Context<'a>) -> Result<tokio::sync::SemaphorePermit<'a>> {
-    let limits = limits(ctx)?;
-    limits.check()?;
-    Ok(limits.statement_turn().await)
+    limits(ctx)?.statement_turn().await
 }
 
 /// Spends what a list of users holds from the request's budget.
@@ -310,10 +308,8 @@ pub fn spend_moments(ctx: &Context<'_>, moments: &[MomentRecord]) -> Result<()> 
 /// Runs one list query for this request: after the budget is checked, in the request's turn, and
 /// with what the rows hold spent from the budget.
 pub async fn list_moments(ctx: &Context<'_>, q: &ListQuery) -> Result<Vec<MomentRecord>> {
-    let limits = limits(ctx)?;
-    limits.check()?;
     let records = {
-        let _turn = limits.statement_turn().await;
+        let _turn = limits(ctx)?.statement_turn().await?;
         store::moments::list(&services(ctx)?.db.read, q).await?
     };
     spend_moments(ctx, &records)?;
@@ -408,6 +404,7 @@ impl Profile {
         };
         let q = ListQuery {
             viewer: self.access.viewer,
+            author: Some(self.access.author),
             filter,
             pins: if exclude_pinned { Pins::Exclude } else { Pins::Any },
             after,
@@ -430,7 +427,7 @@ impl Profile {
         if !OwnerOnly(self.user.id).admits(ctx)? {
             return Ok(None);
         }
-        let _turn = limits(ctx)?.statement_turn().await;
+        let _turn = limits(ctx)?.statement_turn().await?;
         let record = store::users::settings(&services(ctx)?.db.read, self.user.id).await?;
         Ok(Some(MomentsSettings { user: self.user.id, record }))
     }
@@ -451,6 +448,7 @@ impl Profile {
         };
         let q = ListQuery {
             viewer: self.access.viewer,
+            author: Some(self.access.author),
             filter,
             pins: Pins::Only,
             after,

@@ -42,6 +42,7 @@ struct HttpState {
     playground_token: Option<String>,
     trusted_proxies: Arc<TrustedProxies>,
     body_timeout: Duration,
+    executing: Arc<tokio::sync::Semaphore>,
 }
 
 /// How the router is set up beyond the services.
@@ -55,7 +56,13 @@ pub struct HttpOptions {
     pub trusted_proxies: TrustedProxies,
     /// How long a request's body may take to arrive.
     pub body_timeout: Duration,
+    /// GraphQL requests executed at once; the others wait their turn (each may hold up to the
+    /// content budget while it runs).
+    pub max_concurrent_requests: usize,
 }
+
+/// GraphQL requests executed at once by default.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 
 impl Default for HttpOptions {
     fn default() -> Self {
@@ -64,6 +71,7 @@ impl Default for HttpOptions {
             playground_token: None,
             trusted_proxies: TrustedProxies::default(),
             body_timeout: ConnectionLimits::default().client_timeout,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
     }
 }
@@ -78,6 +86,7 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
         playground_token: options.playground_token,
         trusted_proxies: Arc::new(options.trusted_proxies),
         body_timeout: options.body_timeout,
+        executing: Arc::new(tokio::sync::Semaphore::new(options.max_concurrent_requests.max(1))),
     };
     let mut app = Router::new()
         .route("/", get(playground))
@@ -144,6 +153,8 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
         return Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST", code::BAD_USER_INPUT)
             .into_response();
     }
+    // Wait for a turn before anything touches the database or builds an answer.
+    let _turn = state.executing.acquire().await.expect("the request semaphore stays open");
     let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let (viewer, viewer_record) =
         match resolve_viewer(&state.services.keys, &state.services.db.read, authorization).await {

@@ -153,6 +153,9 @@ pub type Position = (DateTime<Utc>, MomentId);
 pub struct ListQuery {
     /// Who the list is for (to tell whether each author is their friend).
     pub viewer: UserId,
+    /// The one author the list is of, when it is one author's (lets the pinned block start from
+    /// that author's pins).
+    pub author: Option<UserId>,
     /// The visibility condition (and anything else that narrows the list).
     pub filter: Condition,
     /// Pin filter.
@@ -180,16 +183,26 @@ fn page_ids(q: &ListQuery) -> SelectStatement {
 
 /// Adds the page's conditions, order and limit to a select over `moments`.
 fn narrow_to_page(q: &ListQuery, mut select: SelectStatement) -> SelectStatement {
+    // The pinned block is read in the order of the pins' own index (author, posted_at, moment):
+    // the same order, since a pin keeps its moment's posting time, and a range that stops at the
+    // page however many pins there are.
+    let (posted_at, id) = match q.pins {
+        Pins::Only => {
+            (Expr::col((pins::Entity, pins::Column::PostedAt)), Expr::col((pins::Entity, pins::Column::MomentId)))
+        }
+        Pins::Any | Pins::Exclude => {
+            (Expr::col((moments::Entity, moments::Column::PostedAt)), Expr::col((moments::Entity, moments::Column::Id)))
+        }
+    };
     select
         .cond_where(q.filter.clone())
-        .order_by((moments::Entity, moments::Column::PostedAt), Order::Desc)
-        .order_by((moments::Entity, moments::Column::Id), Order::Desc);
+        .order_by_expr(posted_at.clone(), Order::Desc)
+        .order_by_expr(id.clone(), Order::Desc);
     let pin_of_moment =
         || Expr::col((pins::Entity, pins::Column::MomentId)).equals((moments::Entity, moments::Column::Id));
     match q.pins {
         Pins::Any => {}
         Pins::Only => {
-            // Joined on the author too, so the query can start from the author's few pins.
             select.join(
                 JoinType::InnerJoin,
                 pins::Entity,
@@ -198,6 +211,9 @@ fn narrow_to_page(q: &ListQuery, mut select: SelectStatement) -> SelectStatement
                         .equals((moments::Entity, moments::Column::AuthorId)),
                 ),
             );
+            if let Some(author) = q.author {
+                select.and_where(Expr::col((pins::Entity, pins::Column::AuthorId)).eq(author));
+            }
         }
         Pins::Exclude => {
             // A scalar subquery, not NOT EXISTS: PostgreSQL would make that an anti-join that hashes
@@ -206,14 +222,9 @@ fn narrow_to_page(q: &ListQuery, mut select: SelectStatement) -> SelectStatement
             select.and_where(Expr::from(SubQueryStatement::from(pin)).is_null());
         }
     }
-    if let Some((posted_at, id)) = q.after {
-        select.and_where(
-            Expr::tuple([
-                Expr::col((moments::Entity, moments::Column::PostedAt)),
-                Expr::col((moments::Entity, moments::Column::Id)),
-            ])
-            .lt(Expr::tuple([Expr::val(posted_at), Expr::val(id)])),
-        );
+    if let Some((after_posted_at, after_id)) = q.after {
+        select
+            .and_where(Expr::tuple([posted_at, id]).lt(Expr::tuple([Expr::val(after_posted_at), Expr::val(after_id)])));
     }
     if let Some(limit) = q.limit {
         select.limit(limit);

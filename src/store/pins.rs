@@ -75,10 +75,15 @@ pub async fn pin(
     {
         return Err(Error::PinLimitReached { limit });
     }
-    pins::Entity::insert(pins::ActiveModel { moment_id: Set(id), author_id: Set(viewer), pinned_at: Set(now) })
-        .on_conflict(OnConflict::column(pins::Column::MomentId).do_nothing().to_owned())
-        .exec_without_returning(&txn)
-        .await?;
+    pins::Entity::insert(pins::ActiveModel {
+        moment_id: Set(id),
+        author_id: Set(viewer),
+        pinned_at: Set(now),
+        posted_at: Set(moment.posted_at),
+    })
+    .on_conflict(OnConflict::column(pins::Column::MomentId).do_nothing().to_owned())
+    .exec_without_returning(&txn)
+    .await?;
     let pinned = pins::Entity::find_by_id(id)
         .one(&txn)
         .await?

@@ -312,10 +312,17 @@ async fn p10_unpinning_is_always_allowed_to_the_author_and_deleting_removes_the_
         use sea_orm::{ActiveValue::Set, EntityTrait as _};
         let moment = ids::decode(&w.id("ancient").await).unwrap().1;
         let author = w.app.id_of("ann").await;
+        let posted_at = moments::entity::moments::Entity::find_by_id(moment)
+            .one(&w.app.services.db.read)
+            .await
+            .unwrap()
+            .unwrap()
+            .posted_at;
         moments::entity::pins::Entity::insert(moments::entity::pins::ActiveModel {
             moment_id: Set(moment),
             author_id: Set(author),
             pinned_at: Set(Utc.with_ymd_and_hms(2026, 5, 27, 8, 0, 0).unwrap()),
+            posted_at: Set(posted_at),
         })
         .exec_without_returning(&w.app.services.db.write)
         .await

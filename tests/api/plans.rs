@@ -107,6 +107,7 @@ async fn every_listing_reaches_moments_through_an_index() {
     let stranger = app.id_of(&handle(150)).await;
     let list = |viewer, filter, pins, after, limit| ListQuery {
         viewer,
+        author: Some(owner),
         filter,
         pins,
         after,
@@ -135,6 +136,7 @@ async fn every_listing_reaches_moments_through_an_index() {
     let friends = store::moments::friends_access(db, friend).await.unwrap();
     let feed = ListQuery {
         ids_first: true,
+        author: None,
         ..list(friend, visibility::feed_condition(friend, &friends, now), Pins::Any, None, Some(21))
     };
     let (plan, _) = explain(&app, &list_statement_for(&app, &feed)).await;
@@ -144,4 +146,51 @@ async fn every_listing_reaches_moments_through_an_index() {
     let by_id = store::moments::visible_moment_statement(friend, some_moment, true, db.get_database_backend());
     let (plan, _) = explain(&app, &by_id).await;
     assert_uses_indexes("moment by id", &plan);
+}
+
+#[tokio::test]
+async fn the_pinned_block_of_a_profile_with_thousands_of_pins_reads_only_its_page() {
+    let app = TestApp::spawn().await;
+    let mut lines = vec![
+        r#"{"type":"user","handle":"ann","displayName":"Ann"}"#.to_owned(),
+        r#"{"type":"user","handle":"fay","displayName":"Fay"}"#.to_owned(),
+        r#"{"type":"friendship","users":["ann","fay"]}"#.to_owned(),
+    ];
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z").unwrap();
+    for i in 0..3_000 {
+        let posted = (start - chrono::Duration::hours(i)).to_rfc3339();
+        lines.push(format!(
+            r#"{{"type":"moment","ref":"m{i}","author":"ann","text":"m{i}","images":[{{"url":"https://img.example/{i}.jpg"}}],"postedAt":"{posted}"}}"#
+        ));
+        lines.push(format!(r#"{{"type":"pin","moment":"m{i}"}}"#));
+    }
+    app.import(&lines.join("\n")).await;
+    let db = &app.services.db.read;
+    let (ann, fay) = (app.id_of("ann").await, app.id_of("fay").await);
+    for (who, viewer) in [("owner", ann), ("friend", fay)] {
+        let access = store::moments::access(db, viewer, ann).await.unwrap().unwrap();
+        let page = ListQuery {
+            viewer,
+            author: Some(ann),
+            filter: visibility::pinned_condition(&access).unwrap(),
+            pins: Pins::Only,
+            after: None,
+            limit: Some(100),
+            with_media: true,
+            ids_first: false,
+        };
+        let (plan, _) = explain(&app, &list_statement_for(&app, &page)).await;
+        if std::env::var_os("MOMENTS_SHOW_PLANS").is_some() {
+            eprintln!("pinned of 3,000 for the {who}:\n  {}", plan.join("\n  "));
+        }
+        assert!(
+            plan.iter().any(|l| l.contains("idx_pins_author_posted")),
+            "{who}: not from the pins index:\n{}",
+            plan.join("\n")
+        );
+        let sorts = plan.iter().any(|l| {
+            l.contains("TEMP B-TREE FOR ORDER BY") || l.starts_with("Sort on") || l.starts_with("Incremental Sort")
+        });
+        assert!(!sorts, "{who}: the pins are sorted instead of read in order:\n{}", plan.join("\n"));
+    }
 }
