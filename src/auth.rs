@@ -210,6 +210,13 @@ impl Keys {
         tag.copy_from_slice(&full[..12]);
         tag
     }
+
+    /// Whether `tag` authenticates `payload`, compared in constant time.
+    pub fn cursor_tag_matches(&self, payload: &[u8], tag: &[u8]) -> bool {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.cursor_key).expect("any key length");
+        mac.update(payload);
+        tag.len() == 12 && mac.verify_truncated_left(tag).is_ok()
+    }
 }
 
 /// The viewer of a request, decided once: the token is checked, then the user it names is read

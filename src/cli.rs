@@ -145,7 +145,8 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let app = router(services.clone(), options).map_err(anyhow::Error::msg)?;
     println!("moments serves GraphQL at http://{address}/graphql and the playground at http://{address}/");
     tracing::info!(%address, "listening");
-    crate::http::serve(listener, app, args.connection_limits(), shutdown_signal()).await?;
+    let proxies = TrustedProxies(args.trusted_proxies.clone());
+    crate::http::serve(listener, app, args.connection_limits(), proxies, shutdown_signal()).await?;
     tracing::info!("stopped serving; closing the database");
     services.db.close().await;
     Ok(())

@@ -193,6 +193,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
+    /// Connections one client address may hold at once (trusted proxies are not held to it).
+    #[arg(long, env = "MOMENTS_MAX_CONNECTIONS_PER_CLIENT",
+          default_value_t = ConnectionLimits::default().max_connections_per_client,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_client: u32,
+
     /// GraphQL requests executed at once; more wait their turn.
     #[arg(long, env = "MOMENTS_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS as u16,
           value_parser = clap::value_parser!(u16).range(1..))]
@@ -217,6 +223,7 @@ impl ServeArgs {
         ConnectionLimits {
             client_timeout: Duration::from_secs(self.client_timeout_secs),
             max_connections: self.max_connections,
+            max_connections_per_client: self.max_connections_per_client,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
         }
     }

@@ -56,15 +56,37 @@ fn sqlite_tuning(opts: SqliteConnectOptions) -> SqliteConnectOptions {
         .pragma("temp_store", "memory")
 }
 
-/// A database URL as it may be shown: the password (and user name) replaced by `***`.
+/// Whether a URL query parameter may carry a credential (`password`, `sslpassword`, `passfile`,
+/// `user`…).
+fn is_secret_parameter(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key.contains("pass") || key.contains("secret") || key.contains("token") || key == "user" || key == "username"
+}
+
+/// A database URL as it may be shown: its user name, its password and any query parameter that
+/// may hold a credential replaced by `***`.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            let _ = parsed.set_username("***");
-            let _ = parsed.set_password(None);
+        Ok(mut parsed) if !parsed.cannot_be_a_base() => {
+            if !parsed.username().is_empty() || parsed.password().is_some() {
+                let _ = parsed.set_username("***");
+                let _ = parsed.set_password(None);
+            }
+            if parsed.query_pairs().any(|(k, _)| is_secret_parameter(&k)) {
+                let pairs: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let shown = if is_secret_parameter(&k) { "***".to_owned() } else { v.into_owned() };
+                        (k.into_owned(), shown)
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             parsed.to_string()
         }
-        Ok(parsed) if !(parsed.cannot_be_a_base() && url.contains('@')) => url.to_owned(),
+        Ok(parsed) if !url.contains('@') && !parsed.query_pairs().any(|(k, _)| is_secret_parameter(&k)) => {
+            url.to_owned()
+        }
         // Not a URL we can take apart: show only its scheme.
         _ => match url.split_once(':') {
             Some((scheme, _)) if scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+') => {
@@ -75,7 +97,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// A message about `url` with every form of its password and user name taken out.
+/// A message about `url` with every form of its password and other credentials taken out.
 pub fn scrub(message: &str, url: &str) -> String {
     let mut out = message.replace(url, &redact_url(url));
     if let Ok(parsed) = url::Url::parse(url) {
@@ -84,6 +106,11 @@ pub fn scrub(message: &str, url: &str) -> String {
             secrets.push(password.to_owned());
             if let Ok(decoded) = urlencoding_decode(password) {
                 secrets.push(decoded);
+            }
+        }
+        for (key, value) in parsed.query_pairs() {
+            if is_secret_parameter(&key) && key.to_ascii_lowercase().contains("pass") {
+                secrets.push(value.into_owned());
             }
         }
         for secret in secrets.into_iter().filter(|s| s.len() >= 3) {
@@ -220,6 +247,14 @@ mod tests {
         assert_eq!(redact_url("sqlite://moments.db?mode=rwc"), "sqlite://moments.db?mode=rwc");
         assert_eq!(redact_url("postgres://postgres@127.0.0.1/postgres"), "postgres://***@127.0.0.1/postgres");
         assert_eq!(redact_url("weird:thing@with:secret"), "weird:***");
+        assert_eq!(
+            redact_url("postgres://db.example/moments?user=app&password=s3cret&sslmode=require"),
+            "postgres://db.example/moments?user=***&password=***&sslmode=require"
+        );
+        assert_eq!(
+            scrub("password s3cret refused", "postgres://db.example/moments?password=s3cret"),
+            "password *** refused"
+        );
         let url = "postgres://app:p%40ss%20word@db.example/moments";
         assert_eq!(
             scrub(&format!("failed to connect to {url} with p@ss word"), url),

@@ -27,7 +27,8 @@ use crate::{
     domain::{
         AudienceMode, MomentKind, UserId, VisibleWindow,
         input::{
-            ArticleLink, DisplayName, Handle, MediaItem, MomentContent, NewPassword, TagName, check_audience_shape,
+            ArticleLink, DisplayName, Handle, MAX_FRIENDS, MAX_TAG_MEMBERS, MediaItem, MomentContent, NewPassword,
+            TagName, check_audience_shape,
         },
         model::{MomentId, TagId},
         pinning::kind_is_pinnable,
@@ -667,8 +668,16 @@ impl Importer<'_> {
                 if a == b {
                     return refused(format!("users: {a:?} cannot be their own friend"));
                 }
-                let (a, b) = (self.user(a).await?, self.user(b).await?);
-                if self.friends_of(a).await?.insert(b) {
+                let (handles, (a, b)) = (&f.users, (self.user(a).await?, self.user(b).await?));
+                if !self.friends_of(a).await?.contains(&b) {
+                    for (who, handle) in [(a, &handles[0]), (b, &handles[1])] {
+                        if self.friends_of(who).await?.len() as u64 >= MAX_FRIENDS {
+                            return refused(format!(
+                                "users: @{handle} already has {MAX_FRIENDS} friends, the most one may have"
+                            ));
+                        }
+                    }
+                    self.friends_of(a).await?.insert(b);
                     self.friends_of(b).await?.insert(a);
                     self.pending.friendships.push((a, b));
                     self.pending.friendships.push((b, a));
@@ -679,6 +688,12 @@ impl Importer<'_> {
                 let owner = self.user(&t.owner).await?;
                 let name = TagName::parse(&t.name)?;
                 let members = self.handles(&t.members).await?;
+                if members.len() > MAX_TAG_MEMBERS {
+                    return refused(format!(
+                        "members: a tag holds at most {MAX_TAG_MEMBERS} members, got {}",
+                        members.len()
+                    ));
+                }
                 self.require_friends(owner, &members, "members").await?;
                 self.read_tags(owner).await?;
                 let key = (owner, name.as_str().to_owned());
@@ -778,7 +793,7 @@ impl Importer<'_> {
                 let mode = AudienceMode::parse(&a.mode).ok_or_else(|| {
                     Refused(format!("audience.mode: {:?} is not one of PUBLIC, PRIVATE, INCLUDE, EXCLUDE", a.mode))
                 })?;
-                check_audience_shape(mode, !a.users.is_empty() || !a.tags.is_empty())?;
+                check_audience_shape(mode, a.users.len(), a.tags.len())?;
                 let named = self.handles(&a.users).await?;
                 self.require_friends(author, &named, "audience.userIds").await?;
                 self.read_tags(author).await?;
@@ -957,7 +972,10 @@ pub async fn import(db: &Db, input: impl BufRead, now: DateTime<Utc>) -> Result<
         DbBackend::Postgres => format!("ANALYZE {}", TABLES.join(", ")),
         _ => "ANALYZE".to_owned(),
     };
-    db.write.execute_unprepared(&analyze).await.map_err(Error::from)?;
+    // The import is committed: statistics that fail to refresh are worth a warning, not a failure.
+    if let Err(e) = db.write.execute_unprepared(&analyze).await {
+        tracing::warn!(error = %e, "the import is in; refreshing the planner's statistics failed");
+    }
     Ok(report)
 }
 

@@ -14,12 +14,14 @@ pub const DEPLOYMENT_ID: &str = "deployment_id";
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        // The value comes from the database's own random source; the time is written in the form the
-        // driver reads back as a UTC timestamp.
+        // The value comes from the database's own random source (on PostgreSQL of any version, no
+        // extension needed); the time is written in the form the driver reads back as UTC. It
+        // must be unique, not secret: the token secret is what signs.
         let sql = match db.get_database_backend() {
             DbBackend::Postgres => {
                 "INSERT INTO server_secrets (name, value, created_at) \
-                 VALUES ('deployment_id', gen_random_uuid()::text, now()) ON CONFLICT (name) DO NOTHING"
+                 VALUES ('deployment_id', md5(random()::text || clock_timestamp()::text || pg_backend_pid()::text), now()) \
+                 ON CONFLICT (name) DO NOTHING"
             }
             _ => {
                 "INSERT INTO server_secrets (name, value, created_at) \

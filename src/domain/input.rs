@@ -22,6 +22,16 @@ pub const MAX_IMAGES: usize = 9;
 pub const MAX_URL_CHARS: usize = 2_048;
 /// The longest article title accepted.
 pub const MAX_TITLE_CHARS: usize = 300;
+/// The most friends an audience may name (bigger groups are what tags are for).
+pub const MAX_AUDIENCE_USERS: usize = 100;
+/// The most tags an audience may name.
+pub const MAX_AUDIENCE_TAGS: usize = 20;
+/// The most members a tag may have.
+pub const MAX_TAG_MEMBERS: usize = 1_000;
+/// The most friends a user may have (WeChat's long-standing limit).
+pub const MAX_FRIENDS: u64 = 5_000;
+/// The most friend requests a user may have waiting for an answer.
+pub const MAX_PENDING_REQUESTS: u64 = 100;
 
 /// A user's handle: 3 to 32 of `a-z`, `0-9`, `_`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -306,9 +316,19 @@ impl MomentContent {
 }
 
 /// Checks the shape of an audience: lists go with `INCLUDE` and `EXCLUDE` only, and those need at
-/// least one name. Whether the names are the author's friends and tags is the store's to check.
-pub fn check_audience_shape(mode: super::AudienceMode, has_names: bool) -> Result<(), InvalidInput> {
+/// least one name and at most [`MAX_AUDIENCE_USERS`] friends and [`MAX_AUDIENCE_TAGS`] tags.
+/// Whether the names are the author's friends and tags is the store's to check.
+pub fn check_audience_shape(mode: super::AudienceMode, users: usize, tags: usize) -> Result<(), InvalidInput> {
     use super::AudienceMode::*;
+    if users > MAX_AUDIENCE_USERS {
+        return invalid(format!(
+            "audience: at most {MAX_AUDIENCE_USERS} friends by name, got {users}; name a tag for a larger group"
+        ));
+    }
+    if tags > MAX_AUDIENCE_TAGS {
+        return invalid(format!("audience: at most {MAX_AUDIENCE_TAGS} tags, got {tags}"));
+    }
+    let has_names = users + tags > 0;
     match mode {
         Public | Private if has_names => {
             invalid(format!("audience: userIds and tagIds go with INCLUDE or EXCLUDE, not with {mode}"))

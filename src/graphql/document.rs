@@ -18,53 +18,67 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 
 use super::MAX_COMPLEXITY;
 
-/// The most fields a query may select once its fragments are expanded. Every field costs at
-/// least 1 in the complexity limit, so nothing under it is refused here that would pass there.
-pub const MAX_EXPANDED_FIELDS: usize = MAX_COMPLEXITY;
+/// The most selections (fields, fragment spreads, inline fragments) a query may hold once its
+/// fragments are expanded. Every field costs at least 1 in the complexity limit, so nothing under
+/// it is refused here that would pass there.
+pub const MAX_EXPANDED_SELECTIONS: usize = MAX_COMPLEXITY;
+/// The most fragment definitions one query may hold (an app's largest queries hold a few dozen).
+pub const MAX_FRAGMENTS: usize = 100;
+/// The deepest a query may nest selections, fragments included: far above the depth limit (15), low
+/// enough that walking it can never run out of stack.
+pub const MAX_NESTING: usize = 64;
 
 struct Sizes<'a> {
     document: &'a ExecutableDocument,
-    fragments: HashMap<&'a str, usize>,
+    /// Fragments sized so far (`None` while one is being sized: meeting it again is a cycle).
+    fragments: HashMap<&'a str, Option<usize>>,
 }
 
 impl<'a> Sizes<'a> {
-    fn selection_set(&mut self, set: &'a SelectionSet) -> usize {
+    fn selection_set(&mut self, set: &'a SelectionSet, depth: usize) -> Result<usize, String> {
+        if depth > MAX_NESTING {
+            return Err(format!("the query nests selections more than {MAX_NESTING} deep"));
+        }
         let mut total = 0usize;
         for item in &set.items {
-            let size = match &item.node {
-                Selection::Field(field) => 1usize.saturating_add(self.selection_set(&field.node.selection_set.node)),
-                Selection::InlineFragment(inline) => self.selection_set(&inline.node.selection_set.node),
-                Selection::FragmentSpread(spread) => self.fragment(spread.node.fragment_name.node.as_str()),
+            // Every selection counts, so walking a chain of spreads of empty fragments costs too.
+            let inner = match &item.node {
+                Selection::Field(field) => self.selection_set(&field.node.selection_set.node, depth + 1)?,
+                Selection::InlineFragment(inline) => self.selection_set(&inline.node.selection_set.node, depth + 1)?,
+                Selection::FragmentSpread(spread) => {
+                    self.fragment(spread.node.fragment_name.node.as_str(), depth + 1)?
+                }
             };
-            total = total.saturating_add(size);
+            total = total.saturating_add(1).saturating_add(inner);
         }
-        total
+        Ok(total)
     }
 
-    fn fragment(&mut self, name: &'a str) -> usize {
-        if let Some(size) = self.fragments.get(name) {
-            return *size;
+    fn fragment(&mut self, name: &'a str, depth: usize) -> Result<usize, String> {
+        match self.fragments.get(name) {
+            Some(Some(size)) => return Ok(*size),
+            Some(None) => return Err(format!("the fragment `{name}` spreads itself")),
+            None => {}
         }
-        // While a fragment is being sized it counts as empty: a cycle ends here, and validation
-        // reports it.
-        self.fragments.insert(name, 0);
-        let Some(definition) = self.document.fragments.iter().find(|(n, _)| n.as_str() == name).map(|(_, d)| d) else {
-            return 0;
+        let Some(definition) = self.document.fragments.get(name) else {
+            return Err(format!("the query spreads an unknown fragment `{name}`"));
         };
-        let size = self.selection_set(&definition.node.selection_set.node);
-        self.fragments.insert(name, size);
-        size
+        self.fragments.insert(name, None);
+        let size = self.selection_set(&definition.node.selection_set.node, depth)?;
+        self.fragments.insert(name, Some(size));
+        Ok(size)
     }
 }
 
-/// The number of fields the document's operations select, with every fragment spread expanded.
-pub fn expanded_fields(document: &ExecutableDocument) -> usize {
+/// The number of selections the document's operations hold, with every fragment spread expanded;
+/// an error for a fragment that is unknown or spreads itself, or nesting past [`MAX_NESTING`].
+pub fn expanded_selections(document: &ExecutableDocument) -> Result<usize, String> {
     let mut sizes = Sizes { document, fragments: HashMap::new() };
-    document
-        .operations
-        .iter()
-        .map(|(_, operation)| sizes.selection_set(&operation.node.selection_set.node))
-        .fold(0, usize::saturating_add)
+    let mut total = 0usize;
+    for (_, operation) in document.operations.iter() {
+        total = total.saturating_add(1).saturating_add(sizes.selection_set(&operation.node.selection_set.node, 0)?);
+    }
+    Ok(total)
 }
 
 /// The most `__schema` fields one query may select.
@@ -155,7 +169,7 @@ impl Introspection {
                     if spreading.contains(&name) {
                         continue;
                     }
-                    if let Some((_, fragment)) = document.fragments.iter().find(|(n, _)| n.as_str() == name) {
+                    if let Some(fragment) = document.fragments.get(name) {
                         spreading.push(name);
                         self.fields(document, &fragment.node.selection_set.node, out, spreading);
                         spreading.pop();
@@ -166,13 +180,18 @@ impl Introspection {
     }
 }
 
-/// Refuses a document that expands to more than [`MAX_EXPANDED_FIELDS`] fields, or whose
-/// introspection could multiply (see the module's documentation).
+/// Refuses a document with too many fragments, or that expands to more than
+/// [`MAX_EXPANDED_SELECTIONS`] selections, or whose introspection could multiply (see the module's
+/// documentation).
 pub fn check(document: &ExecutableDocument) -> Result<(), String> {
-    let fields = expanded_fields(document);
-    if fields > MAX_EXPANDED_FIELDS {
+    // Validation looks at every definition, used or not: their number is bounded first.
+    if document.fragments.len() > MAX_FRAGMENTS {
+        return Err(format!("a query may define at most {MAX_FRAGMENTS} fragments"));
+    }
+    let selections = expanded_selections(document)?;
+    if selections > MAX_EXPANDED_SELECTIONS {
         return Err(format!(
-            "the query selects more than {MAX_EXPANDED_FIELDS} fields once its fragments are expanded"
+            "the query holds more than {MAX_EXPANDED_SELECTIONS} selections once its fragments are expanded"
         ));
     }
     // Small enough to walk with its fragments inline.
@@ -192,16 +211,36 @@ mod tests {
     #[test]
     fn fragments_are_counted_where_they_are_spread_and_sized_once() {
         let doc = parse_query("{ a b ...F } fragment F on Query { c d { e } ...G } fragment G on Query { f }").unwrap();
-        assert_eq!(expanded_fields(&doc), 2 + 3 + 1);
+        // The operation, a, b, the spread of F, c, d, e, the spread of G, f.
+        assert_eq!(expanded_selections(&doc), Ok(9));
         let bomb: String = (0..60)
             .map(|i| format!("fragment F{i} on Query {{ ...F{} ...F{} }}\n", i + 1, i + 1))
             .chain(std::iter::once("fragment F60 on Query { __typename }".to_owned()))
             .collect();
         let doc = parse_query(format!("{{ ...F0 }}\n{bomb}")).unwrap();
-        assert_eq!(expanded_fields(&doc), 1 << 60, "2^60 fields, counted without walking them");
+        assert!(expanded_selections(&doc).unwrap() > 1 << 60, "counted without walking them");
         assert!(check(&doc).is_err());
+    }
+
+    #[test]
+    fn empty_unknown_and_cyclic_fragments_are_refused_before_anything_walks_them() {
+        // A chain whose last fragment spreads an unknown one: no field at all, 2^41 spreads.
+        let chain: String =
+            (0..40).map(|i| format!("fragment F{i} on Query {{ ...F{} ...F{} }}\n", i + 1, i + 1)).collect();
+        let unknown = parse_query(format!("{{ ...F0 }}\n{chain}fragment F40 on Query {{ ...Nope }}")).unwrap();
+        assert_eq!(check(&unknown), Err("the query spreads an unknown fragment `Nope`".into()));
+        let cyclic = parse_query(format!("{{ ...F0 }}\n{chain}fragment F40 on Query {{ ...F40 }}")).unwrap();
+        assert_eq!(check(&cyclic), Err("the fragment `F40` spreads itself".into()));
         let cycle = parse_query("{ ...A } fragment A on Query { x ...B } fragment B on Query { y ...A }").unwrap();
-        assert_eq!(expanded_fields(&cycle), 2);
+        assert_eq!(check(&cycle), Err("the fragment `A` spreads itself".into()));
+        // Many fragments, used or not, are refused by their number.
+        let unused: String = (0..101).map(|i| format!("fragment C{i} on Query {{ ...C{} }}\n", i + 1)).collect();
+        let many = parse_query(format!("{{ __typename }}\n{unused}fragment C101 on Query {{ __typename }}")).unwrap();
+        assert_eq!(check(&many), Err("a query may define at most 100 fragments".into()));
+        // A long chain of used fragments ends at the nesting bound, not the stack's.
+        let long: String = (0..90).map(|i| format!("fragment L{i} on Query {{ ...L{} }}\n", i + 1)).collect();
+        let deep = parse_query(format!("{{ ...L0 }}\n{long}fragment L90 on Query {{ __typename }}")).unwrap();
+        assert_eq!(check(&deep), Err("the query nests selections more than 64 deep".into()));
     }
 
     const GRAPHIQL_INTROSPECTION: &str = r#"query IntrospectionQuery { __schema { queryType { name } mutationType { name }

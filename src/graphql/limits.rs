@@ -1,5 +1,6 @@
-//! What one HTTP request may take, shared by every operation of a batch: a budget of content bytes,
-//! one password check, and two database statements in flight at a time.
+//! What one HTTP request may take, shared by every operation of a batch: a budget of content bytes
+//! (which each statement also draws on), one password check, and two database statements in flight
+//! at a time.
 //!
 //! The budget bounds memory. Static complexity counts fields, but a field's value can be large (a
 //! moment's text is up to 8 KB, its pictures' URLs up to 18 KB) and the size of some lists depends on
@@ -19,13 +20,17 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::error::{Error, Result};
 
 /// The most content one request may gather: the rows its lists read and the text it answers with.
-/// A profile page with 100 pinned moments and a 100-moment timeline page, every moment at the
-/// largest size input allows, fits; a typical page uses a few hundred kilobytes.
-pub const MAX_CONTENT_BYTES: usize = 12 << 20;
+/// A profile page with 100 pinned moments and a 20-moment timeline page, every moment at the
+/// largest size input allows, fits (about 6 MiB); a typical page uses a few dozen kilobytes.
+pub const MAX_CONTENT_BYTES: usize = 8 << 20;
 
 /// Statements of one request that may run at the same time; the others wait. Keeps one request
 /// with many list fields from taking every connection of the pool.
 pub const STATEMENTS_IN_FLIGHT: usize = 2;
+
+/// What each statement a request runs costs of its content budget: the budget then also bounds the
+/// statements of one request (3,072 at most), whatever lists of lists it asks for.
+pub const STATEMENT_COST_BYTES: usize = 4 * 1024;
 
 /// How many `signIn` or `signUp` fields one request may run (each costs an argon2 computation).
 pub const PASSWORD_CHECKS_PER_REQUEST: u32 = 1;
@@ -87,7 +92,7 @@ impl RequestLimits {
         self.check()?;
         // The semaphore is never closed.
         let turn = self.statements.acquire().await.expect("the statement semaphore stays open");
-        self.check()?;
+        self.spend(STATEMENT_COST_BYTES)?;
         Ok(turn)
     }
 }

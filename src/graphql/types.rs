@@ -13,13 +13,17 @@ use super::{
     scalars::DateTime,
 };
 use crate::{
-    domain::{self, UserId, pinning::PinFacts},
+    domain::{
+        self, UserId,
+        input::{Handle, MAX_AUDIENCE_TAGS, MAX_AUDIENCE_USERS, TagName},
+        pinning::PinFacts,
+    },
     error::{ApiResult, Error, Result},
     ids::{self, NodeKind},
     store::{
         self,
         moments::{ListQuery, MomentRecord, Pins},
-        social::TagRecord,
+        social::{NamePage, TagRecord},
         users::{SettingsRecord, UserRecord},
         visibility::{self, Access},
     },
@@ -189,61 +193,106 @@ impl User {
         Ok(services(ctx)?.pin_policy.enabled_for(self.record.id, &self.record.handle))
     }
 
-    /// The user's friends, by handle. Only the user reads this; `null` for anyone else.
-    #[graphql(complexity = "OWNER_LIST_COST + 10 * child_complexity")]
-    async fn friends(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
+    /// The user's friends, by handle, 100 at a time. Only the user reads this; `null` for anyone
+    /// else.
+    #[graphql(complexity = "OWNER_LIST_COST + name_page_cost(first) * child_complexity")]
+    async fn friends(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
+        #[graphql(desc = "The handle of the last user of the previous page.")] after: Option<String>,
+    ) -> ApiResult<Option<Vec<User>>> {
         if !OwnerOnly(self.record.id).admits(ctx)? {
             return Ok(None);
         }
+        let page = handle_page(first, after)?;
         let list = {
             let _turn = owner_list_turn(ctx).await?;
-            store::social::friends_of(&services(ctx)?.db.read, self.record.id).await?
+            store::social::friends_of(&services(ctx)?.db.read, self.record.id, &page).await?
         };
         spend_users(ctx, &list)?;
         Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
-    /// Users waiting for this user to accept their friend request. Only the user reads this; `null` for anyone else.
-    #[graphql(complexity = "OWNER_LIST_COST + 10 * child_complexity")]
-    async fn incoming_friend_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
+    /// Users waiting for this user to accept their friend request, by handle, 100 at a time. Only
+    /// the user reads this; `null` for anyone else.
+    #[graphql(complexity = "OWNER_LIST_COST + name_page_cost(first) * child_complexity")]
+    async fn incoming_friend_requests(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
+        #[graphql(desc = "The handle of the last user of the previous page.")] after: Option<String>,
+    ) -> ApiResult<Option<Vec<User>>> {
         if !OwnerOnly(self.record.id).admits(ctx)? {
             return Ok(None);
         }
+        let page = handle_page(first, after)?;
         let list = {
             let _turn = owner_list_turn(ctx).await?;
-            store::social::pending_requests(&services(ctx)?.db.read, self.record.id, true).await?
+            store::social::pending_requests(&services(ctx)?.db.read, self.record.id, true, &page).await?
         };
         spend_users(ctx, &list)?;
         Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
-    /// Users this user asked to be friends, still waiting. Only the user reads this; `null` for anyone else.
-    #[graphql(complexity = "OWNER_LIST_COST + 10 * child_complexity")]
-    async fn outgoing_friend_requests(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<User>>> {
+    /// Users this user asked to be friends, still waiting, by handle, 100 at a time. Only the user
+    /// reads this; `null` for anyone else.
+    #[graphql(complexity = "OWNER_LIST_COST + name_page_cost(first) * child_complexity")]
+    async fn outgoing_friend_requests(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
+        #[graphql(desc = "The handle of the last user of the previous page.")] after: Option<String>,
+    ) -> ApiResult<Option<Vec<User>>> {
         if !OwnerOnly(self.record.id).admits(ctx)? {
             return Ok(None);
         }
+        let page = handle_page(first, after)?;
         let list = {
             let _turn = owner_list_turn(ctx).await?;
-            store::social::pending_requests(&services(ctx)?.db.read, self.record.id, false).await?
+            store::social::pending_requests(&services(ctx)?.db.read, self.record.id, false, &page).await?
         };
         spend_users(ctx, &list)?;
         Ok(Some(list.into_iter().map(User::from).collect()))
     }
 
-    /// The user's tags, by name. Only the user reads this; `null` for anyone else.
-    #[graphql(complexity = "OWNER_LIST_COST + 10 * child_complexity")]
-    async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Tag>>> {
+    /// The user's tags, by name, 100 at a time. Only the user reads this; `null` for anyone else.
+    #[graphql(complexity = "OWNER_LIST_COST + name_page_cost(first) * child_complexity")]
+    async fn tags(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
+        #[graphql(desc = "The name of the last tag of the previous page.")] after: Option<String>,
+    ) -> ApiResult<Option<Vec<Tag>>> {
         if !OwnerOnly(self.record.id).admits(ctx)? {
             return Ok(None);
         }
+        let after = after
+            .map(|a| TagName::parse(&a).map(|n| n.as_str().to_owned()))
+            .transpose()
+            .map_err(|e| Error::bad_input(format!("after: not a tag name ({})", e.0)))?;
+        let page = NamePage { first: check_first(first.or(Some(MAX_PAGE)))?, after };
         let list = {
             let _turn = owner_list_turn(ctx).await?;
-            store::social::tags_of(&services(ctx)?.db.read, self.record.id).await?
+            store::social::tags_of(&services(ctx)?.db.read, self.record.id, &page).await?
         };
         limits(ctx)?.spend(list.iter().map(TagRecord::content_bytes).sum())?;
         Ok(Some(list.into_iter().map(Tag).collect()))
     }
+}
+
+/// How many items a page of an owner's list counts for: 100 when `first` is left out or null.
+pub fn name_page_cost(first: Option<i32>) -> usize {
+    pinned_cost(first)
+}
+
+/// A page of a list of users by handle: `first` 0–100 (100 when left out), after a handle.
+pub fn handle_page(first: Option<i32>, after: Option<String>) -> Result<NamePage> {
+    let after = after
+        .map(|a| Handle::parse(&a).map(|h| h.as_str().to_owned()))
+        .transpose()
+        .map_err(|e| Error::bad_input(format!("after: not a handle ({})", e.0)))?;
+    Ok(NamePage { first: check_first(first.or(Some(MAX_PAGE)))?, after })
 }
 
 /// A user's moments page: the pinned block and the timeline, as the viewer may see them.
@@ -630,13 +679,13 @@ pub struct Audience {
 #[ComplexObject]
 impl Audience {
     /// Friends named in an `INCLUDE` or `EXCLUDE` audience, by handle.
-    #[graphql(complexity = "10 * child_complexity")]
+    #[graphql(complexity = "MAX_AUDIENCE_USERS * child_complexity")]
     async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
         Ok(load_users(ctx, &self.user_ids).await?)
     }
 
     /// Tags named in an `INCLUDE` or `EXCLUDE` audience, by name.
-    #[graphql(complexity = "10 * child_complexity")]
+    #[graphql(complexity = "MAX_AUDIENCE_TAGS * child_complexity")]
     async fn tags(&self, ctx: &Context<'_>) -> ApiResult<Vec<Tag>> {
         limits(ctx)?.check()?;
         let found = loaded(request(ctx)?.tags.load_many(self.tag_ids.iter().copied()).await)?;
@@ -673,11 +722,22 @@ impl Tag {
         &self.0.name
     }
 
-    /// Its members, by handle.
-    #[graphql(complexity = "10 * child_complexity")]
-    async fn members(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+    /// Its members, by handle, 100 at a time.
+    #[graphql(complexity = "name_page_cost(first) * child_complexity")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
+        #[graphql(desc = "The handle of the last member of the previous page.")] after: Option<String>,
+    ) -> ApiResult<Vec<User>> {
+        let page = handle_page(first, after)?;
         let ids = loaded(request(ctx)?.tag_members.load_one(self.0.id).await)?.unwrap_or_default();
-        Ok(load_users(ctx, &ids).await?)
+        let users = load_users(ctx, &ids).await?;
+        Ok(users
+            .into_iter()
+            .filter(|u| page.after.as_deref().is_none_or(|after| u.record().handle.as_str() > after))
+            .take(page.first as usize)
+            .collect())
     }
 }
 
@@ -701,12 +761,19 @@ impl MomentsSettings {
         self.record.strangers_can_view
     }
 
-    /// Users from whom all the owner's moments are hidden, pinned ones included.
-    #[graphql(complexity = "OWNER_LIST_COST + 10 * child_complexity")]
-    async fn hidden_from(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+    /// Users from whom all the owner's moments are hidden, pinned ones included, by handle, 100 at
+    /// a time.
+    #[graphql(complexity = "OWNER_LIST_COST + name_page_cost(first) * child_complexity")]
+    async fn hidden_from(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
+        #[graphql(desc = "The handle of the last user of the previous page.")] after: Option<String>,
+    ) -> ApiResult<Vec<User>> {
+        let page = handle_page(first, after)?;
         let list = {
             let _turn = owner_list_turn(ctx).await?;
-            store::social::hidden_from(&services(ctx)?.db.read, self.user).await?
+            store::social::hidden_from(&services(ctx)?.db.read, self.user, &page).await?
         };
         spend_users(ctx, &list)?;
         Ok(list.into_iter().map(User::from).collect())

@@ -6,6 +6,7 @@ pub mod client;
 pub mod cors;
 pub mod request;
 pub mod serve;
+pub mod stream;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 

@@ -1,10 +1,19 @@
 //! Serving connections with bounds on what a slow or silent client can hold: a deadline for each
-//! request's headers (which also closes a keep-alive connection left idle), a deadline for a
-//! response the client does not take, a limit on connections served at once, a cap on the buffer a
-//! connection may fill, and a bounded drain on shutdown. The request body's deadline is the
-//! GraphQL handler's (`http::request`). HTTP/1.1 only: TLS and HTTP/2 belong to the proxy in front.
+//! request's headers (which also closes a keep-alive connection left idle), deadlines for a
+//! response the client does not take or takes at a trickle (`http::stream`), a limit on
+//! connections served at once and on those of one client, a cap on the buffer a connection may
+//! fill, and a bounded drain on shutdown. The request body's deadline is the GraphQL handler's
+//! (`http::request`). HTTP/1.1 only: TLS and HTTP/2 belong to the proxy in front.
 
-use std::{future::Future, io, net::SocketAddr, pin::pin, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    future::Future,
+    io,
+    net::{IpAddr, SocketAddr},
+    pin::pin,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use axum::{Router, extract::ConnectInfo};
 use hyper::body::Incoming;
@@ -14,8 +23,10 @@ use hyper_util::{
     service::TowerToHyperService,
 };
 use tokio::{net::TcpListener, sync::Semaphore};
-use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt as _;
+
+use super::{client::TrustedProxies, stream::ClientStream};
+use crate::rate_limit::address_key;
 
 /// The most a connection may buffer for one request's line and headers.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -28,13 +39,21 @@ pub struct ConnectionLimits {
     pub client_timeout: Duration,
     /// Connections served at once; further ones wait in the listen queue.
     pub max_connections: u32,
+    /// Connections one client address (an IPv6 address by its /64) may hold at once; more are
+    /// closed as they arrive. Trusted proxies are not held to it.
+    pub max_connections_per_client: u32,
     /// How long in-flight requests may take to finish once shutdown starts.
     pub shutdown_grace: Duration,
 }
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        Self { client_timeout: Duration::from_secs(10), max_connections: 1024, shutdown_grace: Duration::from_secs(10) }
+        Self {
+            client_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            max_connections_per_client: 64,
+            shutdown_grace: Duration::from_secs(10),
+        }
     }
 }
 
@@ -46,14 +65,47 @@ fn is_connection_error(e: &io::Error) -> bool {
     )
 }
 
+/// The connections each client holds.
+#[derive(Clone, Default)]
+struct PerClient(Arc<Mutex<HashMap<IpAddr, u32>>>);
+
+/// A client's hold on one of its connections; let go when the connection ends.
+struct Held(PerClient, IpAddr);
+
+impl PerClient {
+    fn take(&self, client: IpAddr, most: u32) -> Option<Held> {
+        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = held.entry(client).or_insert(0);
+        if *count >= most {
+            return None;
+        }
+        *count += 1;
+        Some(Held(self.clone(), client))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut held = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = held.get_mut(&self.1) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.1);
+            }
+        }
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting, lets in-flight
 /// requests finish for up to `limits.shutdown_grace`, and returns.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    proxies: TrustedProxies,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    let per_client = PerClient::default();
     let slots = Arc::new(Semaphore::new(limits.max_connections as usize));
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
@@ -77,10 +129,17 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let held = if proxies.is_trusted(peer.ip()) {
+            None
+        } else {
+            match per_client.take(address_key(peer.ip()), limits.max_connections_per_client) {
+                Some(held) => Some(held),
+                // Over its share: closed at once, before anything is read.
+                None => continue,
+            }
+        };
         let _ = stream.set_nodelay(true);
-        let mut stream = TimeoutStream::new(stream);
-        stream.set_write_timeout(Some(limits.client_timeout));
-        let io = TokioIo::new(Box::pin(stream));
+        let io = TokioIo::new(ClientStream::new(stream, limits.client_timeout));
         let service = app.clone().map_request(move |mut request: axum::http::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             request
@@ -91,7 +150,7 @@ pub async fn serve(
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
-            drop(slot);
+            drop((slot, held));
         });
     }
     drop(listener);

@@ -526,7 +526,7 @@ pub async fn check_audience(
     users: &[UserId],
     tags_named: &[TagId],
 ) -> Result<()> {
-    check_audience_shape(mode, !users.is_empty() || !tags_named.is_empty())?;
+    check_audience_shape(mode, users.len(), tags_named.len())?;
     require_friends(db, author, users, "audience.userIds").await?;
     if !tags_named.is_empty() {
         let owned: Vec<i64> = tags::Entity::find()

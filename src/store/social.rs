@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, QueryFilter as _, QueryOrder as _,
-    QuerySelect as _, TransactionSession as _, TransactionTrait,
-    sea_query::{Expr, ExprTrait as _, OnConflict},
+    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+    QueryOrder as _, QuerySelect as _, TransactionSession as _, TransactionTrait,
+    sea_query::{Expr, ExprTrait as _, OnConflict, Order, Query, SelectStatement},
 };
 
 use super::{
@@ -15,9 +15,13 @@ use super::{
     users::{self, UserRecord},
 };
 use crate::{
-    domain::{UserId, input::TagName},
+    domain::{
+        UserId,
+        input::{MAX_FRIENDS, MAX_PENDING_REQUESTS, MAX_TAG_MEMBERS, TagName},
+    },
     entity::{
         friend_requests, friendships, hidden_from, moment_audience_tags, moment_audience_users, tag_members, tags,
+        users as user_rows,
     },
     error::{Error, Result},
 };
@@ -77,8 +81,27 @@ pub async fn friends_among(db: &impl ConnectionTrait, me: UserId, others: &[User
         .collect())
 }
 
-/// Makes two users friends, in both directions, and clears requests between them. Idempotent.
-pub async fn befriend(db: &impl ConnectionTrait, a: UserId, b: UserId, now: DateTime<Utc>) -> Result<()> {
+/// How many friends a user has.
+pub async fn friend_count(db: &impl ConnectionTrait, user: UserId) -> Result<u64> {
+    Ok(friendships::Entity::find().filter(friendships::Column::UserId.eq(user)).count(db).await?)
+}
+
+/// Makes `me` and `other` friends, in both directions, and clears requests between them.
+/// Idempotent; refused when either already has [`MAX_FRIENDS`].
+pub async fn befriend(db: &impl ConnectionTrait, me: UserId, other: UserId, now: DateTime<Utc>) -> Result<()> {
+    if !are_friends(db, me, other).await? {
+        if friend_count(db, me).await? >= MAX_FRIENDS {
+            return Err(Error::bad_input(format!(
+                "you have {MAX_FRIENDS} friends, the most one may have: remove one first"
+            )));
+        }
+        if friend_count(db, other).await? >= MAX_FRIENDS {
+            return Err(Error::bad_input(format!(
+                "userId: this user has {MAX_FRIENDS} friends, the most one may have"
+            )));
+        }
+    }
+    let (a, b) = (me, other);
     friendships::Entity::insert_many([
         friendships::ActiveModel { user_id: Set(a), friend_id: Set(b), created_at: Set(now) },
         friendships::ActiveModel { user_id: Set(b), friend_id: Set(a), created_at: Set(now) },
@@ -120,7 +143,16 @@ pub async fn request_friend(
             befriend(&txn, me, other, now).await?;
             FriendState::Friends
         }
-        FriendState::RequestSent | FriendState::None => {
+        FriendState::RequestSent => FriendState::RequestSent,
+        FriendState::None => {
+            let waiting =
+                friend_requests::Entity::find().filter(friend_requests::Column::FromUserId.eq(me)).count(&txn).await?;
+            if waiting >= MAX_PENDING_REQUESTS {
+                return Err(Error::bad_input(format!(
+                    "you have {MAX_PENDING_REQUESTS} friend requests waiting for an answer, the most one may have: \
+                     withdraw some first"
+                )));
+            }
             friend_requests::Entity::insert(friend_requests::ActiveModel {
                 from_user_id: Set(me),
                 to_user_id: Set(other),
@@ -172,39 +204,69 @@ pub async fn remove_friend(db: &impl TransactionTrait, me: UserId, other: UserId
     Ok(())
 }
 
-/// A user's friends, by handle.
-pub async fn friends_of(db: &impl ConnectionTrait, user: UserId) -> Result<Vec<UserRecord>> {
-    let ids: Vec<UserId> = friendships::Entity::find()
-        .filter(friendships::Column::UserId.eq(user))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| f.friend_id)
-        .collect();
-    sorted_users(db, &ids).await
+/// Where a page of a list ordered by name (a handle, a tag's name) starts, and how long it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NamePage {
+    /// At most this many.
+    pub first: u64,
+    /// Only names after this one.
+    pub after: Option<String>,
 }
 
-async fn sorted_users(db: &impl ConnectionTrait, ids: &[UserId]) -> Result<Vec<UserRecord>> {
-    let mut list: Vec<UserRecord> = users::by_ids(db, ids).await?.into_values().collect();
-    list.sort_by(|a, b| a.handle.cmp(&b.handle));
-    Ok(list)
+/// A page of the users whose ids `ids` selects, by handle: one statement, however many there are.
+async fn users_page(db: &impl ConnectionTrait, ids: SelectStatement, page: &NamePage) -> Result<Vec<UserRecord>> {
+    let mut select = Query::select();
+    select
+        .columns([
+            (user_rows::Entity, user_rows::Column::Id),
+            (user_rows::Entity, user_rows::Column::Handle),
+            (user_rows::Entity, user_rows::Column::DisplayName),
+        ])
+        .from(user_rows::Entity)
+        .and_where(Expr::col((user_rows::Entity, user_rows::Column::Id)).in_subquery(ids))
+        .order_by((user_rows::Entity, user_rows::Column::Handle), Order::Asc)
+        .limit(page.first);
+    if let Some(after) = &page.after {
+        select.and_where(Expr::col((user_rows::Entity, user_rows::Column::Handle)).gt(after.as_str()));
+    }
+    let rows = db.query_all(&select).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(UserRecord {
+                id: row.try_get("", "id")?,
+                handle: row.try_get("", "handle")?,
+                display_name: row.try_get("", "display_name")?,
+            })
+        })
+        .collect()
 }
 
-/// Users who asked `user` to be friends (`incoming`), or whom `user` asked (otherwise), by handle.
-pub async fn pending_requests(db: &impl ConnectionTrait, user: UserId, incoming: bool) -> Result<Vec<UserRecord>> {
+/// A page of a user's friends, by handle.
+pub async fn friends_of(db: &impl ConnectionTrait, user: UserId, page: &NamePage) -> Result<Vec<UserRecord>> {
+    let ids = Query::select()
+        .column(friendships::Column::FriendId)
+        .from(friendships::Entity)
+        .and_where(Expr::col(friendships::Column::UserId).eq(user))
+        .to_owned();
+    users_page(db, ids, page).await
+}
+
+/// A page of the users who asked `user` to be friends (`incoming`), or whom `user` asked
+/// (otherwise), by handle.
+pub async fn pending_requests(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    incoming: bool,
+    page: &NamePage,
+) -> Result<Vec<UserRecord>> {
     let (mine, theirs) = if incoming {
         (friend_requests::Column::ToUserId, friend_requests::Column::FromUserId)
     } else {
         (friend_requests::Column::FromUserId, friend_requests::Column::ToUserId)
     };
-    let ids: Vec<UserId> = friend_requests::Entity::find()
-        .select_only()
-        .column(theirs)
-        .filter(mine.eq(user))
-        .into_tuple::<UserId>()
-        .all(db)
-        .await?;
-    sorted_users(db, &ids).await
+    let ids =
+        Query::select().column(theirs).from(friend_requests::Entity).and_where(Expr::col(mine).eq(user)).to_owned();
+    users_page(db, ids, page).await
 }
 
 /// Checks that every one of `members` is a friend of `owner`; the message names the first who is not.
@@ -255,6 +317,16 @@ async fn set_members(db: &impl ConnectionTrait, tag: i64, members: &[UserId]) ->
     Ok(())
 }
 
+fn check_tag_size(members: &[UserId]) -> Result<()> {
+    if members.len() > MAX_TAG_MEMBERS {
+        return Err(Error::bad_input(format!(
+            "memberIds: a tag holds at most {MAX_TAG_MEMBERS} members, got {}",
+            members.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Creates a tag of `owner` holding `members` (who must be the owner's friends).
 pub async fn create_tag(
     db: &impl TransactionTrait,
@@ -264,6 +336,7 @@ pub async fn create_tag(
     now: DateTime<Utc>,
 ) -> Result<TagRecord> {
     let members = dedup(members.iter().copied());
+    check_tag_size(&members)?;
     let txn = db.begin().await?;
     require_friends(&txn, owner, &members, "memberIds").await?;
     let inserted = tags::Entity::insert(tags::ActiveModel {
@@ -323,6 +396,7 @@ pub async fn update_tag(
     }
     if let Some(members) = members {
         let members = dedup(members.iter().copied());
+        check_tag_size(&members)?;
         require_friends(&txn, owner, &members, "memberIds").await?;
         set_members(&txn, id, &members).await?;
     }
@@ -371,16 +445,13 @@ pub async fn delete_tag(db: &impl TransactionTrait, owner: UserId, id: i64) -> R
     Ok(())
 }
 
-/// A user's tags, by name.
-pub async fn tags_of(db: &impl ConnectionTrait, owner: UserId) -> Result<Vec<TagRecord>> {
-    Ok(tags::Entity::find()
-        .filter(tags::Column::OwnerId.eq(owner))
-        .order_by_asc(tags::Column::Name)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+/// A page of a user's tags, by name.
+pub async fn tags_of(db: &impl ConnectionTrait, owner: UserId, page: &NamePage) -> Result<Vec<TagRecord>> {
+    let mut find = tags::Entity::find().filter(tags::Column::OwnerId.eq(owner));
+    if let Some(after) = &page.after {
+        find = find.filter(tags::Column::Name.gt(after.as_str()));
+    }
+    Ok(find.order_by_asc(tags::Column::Name).limit(page.first).all(db).await?.into_iter().map(Into::into).collect())
 }
 
 /// Tags by id, in one query.
@@ -429,14 +500,12 @@ pub async fn set_hidden(db: &impl ConnectionTrait, owner: UserId, user: UserId, 
     Ok(())
 }
 
-/// Whom `owner` hides their moments from, by handle.
-pub async fn hidden_from(db: &impl ConnectionTrait, owner: UserId) -> Result<Vec<UserRecord>> {
-    let ids: Vec<UserId> = hidden_from::Entity::find()
-        .filter(hidden_from::Column::OwnerId.eq(owner))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|h| h.hidden_user_id)
-        .collect();
-    sorted_users(db, &ids).await
+/// A page of the users `owner` hides their moments from, by handle.
+pub async fn hidden_from(db: &impl ConnectionTrait, owner: UserId, page: &NamePage) -> Result<Vec<UserRecord>> {
+    let ids = Query::select()
+        .column(hidden_from::Column::HiddenUserId)
+        .from(hidden_from::Entity)
+        .and_where(Expr::col(hidden_from::Column::OwnerId).eq(owner))
+        .to_owned();
+    users_page(db, ids, page).await
 }

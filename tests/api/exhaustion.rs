@@ -132,7 +132,7 @@ async fn a_request_that_would_gather_too_much_is_cut_at_the_budget_and_the_serve
             .unwrap_or_else(|| panic!("batch of {batch}: no RESPONSE_TOO_LARGE in {}", &first["errors"]));
         assert_eq!(
             refusal["message"],
-            "this request asks for more than 12 MiB of content: ask for fewer or smaller pages"
+            "this request asks for more than 8 MiB of content: ask for fewer or smaller pages"
         );
     }
     app.still_serves(&fay, "fay").await;
@@ -269,4 +269,135 @@ async fn sign_up_is_rate_limited_per_client_address() {
     assert_eq!(status, StatusCode::OK);
     let token = app.token(app.id_of("three").await);
     app.still_serves(&token, "three").await;
+}
+
+#[tokio::test]
+async fn owner_lists_come_a_hundred_at_a_time_by_name_and_page_on() {
+    let app = TestApp::spawn().await;
+    let mut lines = vec![r#"{"type":"user","handle":"hub","displayName":"Hub"}"#.to_owned()];
+    for i in 0..150 {
+        lines.push(format!(r#"{{"type":"user","handle":"f{i:03}","displayName":"F"}}"#));
+        lines.push(format!(r#"{{"type":"friendship","users":["hub","f{i:03}"]}}"#));
+    }
+    let members: Vec<String> = (0..120).map(|i| format!("f{i:03}")).collect();
+    lines.push(json!({ "type": "tag", "owner": "hub", "name": "many", "members": members }).to_string());
+    let hidden: Vec<String> = (0..130).map(|i| format!("f{i:03}")).collect();
+    lines.push(json!({ "type": "settings", "user": "hub", "hiddenFrom": hidden }).to_string());
+    app.import(&lines.join("\n")).await;
+    let hub = app.token(app.id_of("hub").await);
+    let handles = |value: &Value| -> Vec<String> {
+        value.as_array().unwrap().iter().map(|u| u["handle"].as_str().unwrap().to_owned()).collect()
+    };
+    let names = |range: std::ops::Range<usize>| -> Vec<String> { range.map(|i| format!("f{i:03}")).collect() };
+    let first = app
+        .ok(&hub, "{ viewer { friends { handle } tags { name members { handle } } profile { settings { hiddenFrom { handle } } } } }", json!({}))
+        .await;
+    assert_eq!(handles(&first["viewer"]["friends"]), names(0..100));
+    assert_eq!(handles(&first["viewer"]["tags"][0]["members"]), names(0..100));
+    assert_eq!(handles(&first["viewer"]["profile"]["settings"]["hiddenFrom"]), names(0..100));
+    let next = app
+        .ok(
+            &hub,
+            r#"{ viewer { friends(first: 60, after: "f099") { handle } tags { members(after: "f099") { handle } }
+                 profile { settings { hiddenFrom(after: "f099") { handle } } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(handles(&next["viewer"]["friends"]), names(100..150));
+    assert_eq!(handles(&next["viewer"]["tags"][0]["members"]), names(100..120));
+    assert_eq!(handles(&next["viewer"]["profile"]["settings"]["hiddenFrom"]), names(100..130));
+    let (code, message) =
+        app.fails(Some(&hub), r#"{ viewer { friends(after: "Not A Handle") { handle } } }"#, json!({})).await;
+    assert_eq!(code, "BAD_USER_INPUT");
+    assert!(message.starts_with("after: not a handle"), "{message}");
+    // Costed by their pages: ten aliases of a hundred friends with their profiles are refused.
+    let aliases: String = (0..10).map(|i| format!("a{i}: friends {{ profile {{ pinLimit }} }} ")).collect();
+    let body = app.gql(Some(&hub), &format!("{{ viewer {{ {aliases} }} }}"), json!({})).await;
+    assert_eq!(body["errors"][0]["message"], "Query is too complex.", "{body:#}");
+    app.still_serves(&hub, "hub").await;
+}
+
+#[tokio::test]
+async fn friends_pending_requests_tags_and_audiences_have_a_size_limit() {
+    let app = TestApp::spawn().await;
+    let mut lines = vec![r#"{"type":"user","handle":"hub","displayName":"Hub"}"#.to_owned()];
+    for i in 0..5_001 {
+        lines.push(format!(r#"{{"type":"user","handle":"u{i:04}","displayName":"U"}}"#));
+    }
+    for i in 0..5_000 {
+        lines.push(format!(r#"{{"type":"friendship","users":["hub","u{i:04}"]}}"#));
+    }
+    app.import(&lines.join("\n")).await;
+    // The 5,001st friendship is refused, by the importer and by the API.
+    let error = moments::import::import_str(
+        &app.services.db,
+        r#"{"type":"friendship","users":["u5000","hub"]}"#,
+        app.clock.now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.to_string(), "line 1: users: @hub already has 5000 friends, the most one may have");
+    let (hub_id, late) = (app.id_of("hub").await, app.id_of("u5000").await);
+    let hub = app.token(hub_id);
+    let late_token = app.token(late);
+    let hub_gid = moments::ids::encode(moments::ids::NodeKind::User, hub_id);
+    let request = "mutation($id: ID!) { sendFriendRequest(userId: $id) { status } }";
+    assert_eq!(
+        app.ok(&late_token, request, json!({ "id": hub_gid })).await["sendFriendRequest"]["status"],
+        "REQUEST_SENT"
+    );
+    let late_gid = moments::ids::encode(moments::ids::NodeKind::User, late);
+    let (code, message) = app
+        .fails(
+            Some(&hub),
+            "mutation($id: ID!) { acceptFriendRequest(userId: $id) { status } }",
+            json!({ "id": late_gid }),
+        )
+        .await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("BAD_USER_INPUT", "you have 5000 friends, the most one may have: remove one first")
+    );
+    // A hundred requests may wait at once.
+    let sender = app.token(app.id_of("u4999").await);
+    for i in 0..101 {
+        let other = moments::ids::encode(moments::ids::NodeKind::User, app.id_of(&format!("u{:04}", 4_000 - i)).await);
+        let body = app.gql(Some(&sender), request, json!({ "id": other })).await;
+        if i < 100 {
+            assert_eq!(body["data"]["sendFriendRequest"]["status"], "REQUEST_SENT", "{i}: {body:#}");
+        } else {
+            assert_eq!(
+                body["errors"][0]["message"],
+                "you have 100 friend requests waiting for an answer, the most one may have: withdraw some first"
+            );
+        }
+    }
+    // A tag holds at most 1,000 members; an audience names at most 100 friends.
+    let members: Vec<String> =
+        (0..1_001).map(|i| moments::ids::encode(moments::ids::NodeKind::User, (i + 2) as i64)).collect();
+    let (code, message) = app
+        .fails(
+            Some(&hub),
+            "mutation($m: [ID!]!) { createTag(input: { name: \"big\", memberIds: $m }) { tag { id } } }",
+            json!({ "m": members }),
+        )
+        .await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("BAD_USER_INPUT", "memberIds: a tag holds at most 1000 members, got 1001")
+    );
+    let named: Vec<String> = members[..101].to_vec();
+    let (code, message) = app
+        .fails(
+            Some(&hub),
+            "mutation($u: [ID!]!) { postMoment(input: { text: \"hi\", audience: { mode: INCLUDE, userIds: $u } }) { moment { id } } }",
+            json!({ "u": named }),
+        )
+        .await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("BAD_USER_INPUT", "audience: at most 100 friends by name, got 101; name a tag for a larger group")
+    );
+    assert_eq!((app.rows("tags").await, app.rows("moments").await), (0, 0));
+    app.still_serves(&hub, "hub").await;
 }

@@ -32,7 +32,7 @@ async fn every_record_type_is_loaded_and_served() {
             &token,
             r#"{ profile(handle: "alice") {
                 settings { visibleWindow strangersCanView hiddenFrom { handle } }
-                pinned { text pinnedAt audience { mode users { handle } tags { name members { handle } } } }
+                pinned(first: 10) { text pinnedAt audience { mode users { handle } tags { name members(first: 10) { handle } } } }
                 timeline(first: 10) { nodes { text kind isPinned } }
             } }"#,
             json!({}),

@@ -313,3 +313,54 @@ async fn the_largest_request_one_can_build_stays_within_64_mib_of_server_memory(
     assert!(added_mib <= 64, "the request took {added_mib} MiB above the idle {} MiB", idle / 1024);
     server.still_serves(&fay, "fay").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_cannot_take_every_connection_nor_hold_a_response_it_does_not_read() {
+    let app = TestApp::spawn().await;
+    let text = "長".repeat(1_990);
+    let url = format!("https://img.example/{}/", "a".repeat(2_000));
+    app.import(&crate::exhaustion::pinned_profile(60, &text, &url)).await;
+    let fay = token(&app.database_url, "fay");
+    let env = [("MOMENTS_MAX_CONNECTIONS_PER_CLIENT", "3"), ("MOMENTS_CLIENT_TIMEOUT_SECS", "1")];
+    let server = Server::start(&app.database_url, &env);
+
+    // Three idle connections are this client's share; a fourth is closed at once.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(TcpStream::connect(&server.address).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut fourth = TcpStream::connect(&server.address).await.unwrap();
+    let _ = fourth.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let (reply, took) = until_closed(&mut fourth, Duration::from_secs(2)).await;
+    assert_eq!(reply, "", "closed without an answer, after {took:?}");
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // A client that asks for large answers and never reads them is cut off, and the answers freed:
+    // six pipelined requests whose answers far exceed what the sockets can buffer.
+    let query = json!({ "query": r#"{ profile(handle: "ann") { pinned { text media { url } } } }"# }).to_string();
+    let full = server.post(Some(&fay), &query).await;
+    assert_eq!(full.status, 200);
+    assert!(full.body.len() > 1 << 20, "a large answer: {} bytes", full.body.len());
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut greedy = socket.connect(server.address.parse().unwrap()).await.unwrap();
+    let one = format!(
+        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer {fay}\r\nContent-Length: {}\r\n\r\n{query}",
+        query.len()
+    );
+    greedy.write_all(one.repeat(6).as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let started = Instant::now();
+    let mut received = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), greedy.read_to_end(&mut received)).await;
+    assert!(started.elapsed() < Duration::from_secs(5), "the connection was still open");
+    assert!(
+        received.len() < 6 * full.body.len(),
+        "the unread answers were cut: {} of {} bytes",
+        received.len(),
+        6 * full.body.len()
+    );
+    server.still_serves(&fay, "fay").await;
+}

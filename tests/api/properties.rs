@@ -238,7 +238,8 @@ async fn apply(app: &TestApp, spec: &WorldSpec, reference: &NamedWorld, change: 
             let Some(&id) = reference.ids.get(&format!("m{moment}")) else { return };
             let Some(row) = moment_rows::Entity::find_by_id(id).one(db).await.unwrap() else { return };
             let author = row.author_id;
-            let friends = store::social::friends_of(db, author).await.unwrap();
+            let page = store::social::NamePage { first: 100, after: None };
+            let friends = store::social::friends_of(db, author, &page).await.unwrap();
             let mode = AudienceMode::parse(&row.audience_mode).unwrap();
             let set_mode = |m: AudienceMode| moment_rows::ActiveModel {
                 id: Set(id),
