@@ -190,10 +190,15 @@ impl Keys {
                 ErrorKind::InvalidAudience => "the token was issued by another deployment: sign in here",
                 _ => "the token is not valid",
             })?;
-        // A token may not outlive what this server would issue (plus a minute for clocks that differ).
-        let latest = Utc::now() + Duration::days(TOKEN_LIFETIME_DAYS) + Duration::seconds(60);
+        // A token may not outlive what this server would issue, nor claim to be issued later than
+        // now (a minute allowed for clocks that differ).
+        let now = Utc::now();
+        let latest = now + Duration::days(TOKEN_LIFETIME_DAYS) + Duration::seconds(60);
         if data.claims.exp > latest.timestamp() {
             return Err("the token is valid for longer than this server allows");
+        }
+        if data.claims.iat > (now + Duration::seconds(60)).timestamp() {
+            return Err("the token is not valid yet");
         }
         match ids::decode(&data.claims.sub) {
             Some((NodeKind::User, id)) => Ok(Some(id)),
@@ -238,8 +243,19 @@ pub async fn resolve_viewer(
     }
 }
 
+/// Password hashes computed at once, server-wide: each takes about 19 MiB of memory (argon2id's
+/// default cost) and a core for 50–100 ms, so this bounds what a flood of sign-ins and sign-ups can
+/// take, whatever the rate limits let through; the others wait their turn.
+fn password_work() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+    })
+}
+
 /// Hashes a new password with argon2id (default parameters, a fresh salt), off the async threads.
 pub async fn hash_password(password: String) -> Result<String> {
+    let _turn = password_work().acquire().await.map_err(|e| anyhow::anyhow!("password work: {e}"))?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -254,6 +270,7 @@ pub async fn hash_password(password: String) -> Result<String> {
 /// Checks a password against a stored hash. Without a stored hash a dummy one is checked, so a
 /// missing user takes as long to refuse as a wrong password.
 pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool> {
+    let _turn = password_work().acquire().await.map_err(|e| anyhow::anyhow!("password work: {e}"))?;
     tokio::task::spawn_blocking(move || {
         let dummy = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zu9Uq8GTTJW6Tb3t0ZQpnjVQdCm3aUUYx5A2ZMPS5Kw";
         let hash = stored.as_deref().unwrap_or(dummy);

@@ -87,12 +87,23 @@ pub fn is_deceptive(c: char) -> bool {
             | '\u{FFF9}'..='\u{FFFB}'
             | '\u{FFFE}'
             | '\u{FFFF}'
+            | '\u{E0000}'..='\u{E007F}'
     )
 }
 
-/// Whether a character shows nothing by itself: white space and the joiners a name may hold.
+/// Combining marks of the blocks made of nothing else: they draw on the character before them.
+fn is_combining(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
+
+/// The most combining marks a name may stack on one character: accents need one or two; dozens
+/// make text that spills over the lines around it.
+pub const MAX_COMBINING_IN_A_ROW: usize = 4;
+
+/// Whether a character shows nothing by itself: white space, the braille blank, the joiners and
+/// variation selectors a name may hold, and combining marks (which need a character to sit on).
 fn is_blank(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE00}'..='\u{FE0F}')
+    c.is_whitespace() || is_combining(c) || matches!(c, '\u{2800}' | '\u{200C}' | '\u{200D}' | '\u{FE00}'..='\u{FE0F}')
 }
 
 /// A one-line name (display names, tag names, article titles): trimmed, 1 to `max` characters, with
@@ -114,6 +125,13 @@ fn short_text(field: &str, raw: &str, max: usize) -> Result<String, InvalidInput
     }
     if trimmed.chars().all(is_blank) {
         return invalid(format!("{field}: must not be empty"));
+    }
+    let mut in_a_row = 0;
+    for c in trimmed.chars() {
+        in_a_row = if is_combining(c) { in_a_row + 1 } else { 0 };
+        if in_a_row > MAX_COMBINING_IN_A_ROW {
+            return invalid(format!("{field}: at most {MAX_COMBINING_IN_A_ROW} combining marks on one character"));
+        }
     }
     Ok(trimmed.to_owned())
 }
@@ -191,6 +209,10 @@ impl HttpUrl {
         if raw.chars().count() > MAX_URL_CHARS {
             return invalid(format!("{field}: a URL may have at most {MAX_URL_CHARS} characters"));
         }
+        // The URL parser would drop tabs and line breaks and encode the rest without a word.
+        if raw.chars().any(char::is_control) {
+            return invalid(format!("{field}: a URL must not contain control characters"));
+        }
         let parsed = match url::Url::parse(raw) {
             Ok(url) => url,
             Err(e) => return invalid(format!("{field}: {raw:?} is not a URL ({e})")),
@@ -200,6 +222,10 @@ impl HttpUrl {
         }
         if parsed.host_str().is_none_or(str::is_empty) {
             return invalid(format!("{field}: the URL has no host"));
+        }
+        // `https://bank.example@evil.example/` reads as the bank and leads elsewhere.
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return invalid(format!("{field}: a URL must not carry a user name or password"));
         }
         let normalised: String = parsed.into();
         // Parsing percent-encodes what a URL may not hold as it is, which can make it longer.
@@ -380,6 +406,10 @@ mod tests {
             ("\u{3164}", "displayName: must not contain invisible or direction-changing characters (found U+3164)"),
             ("\u{200D}\u{200D}", "displayName: must not be empty"),
             ("   ", "displayName: must not be empty"),
+            ("a\u{E0041}b", "displayName: must not contain invisible or direction-changing characters (found U+E0041)"),
+            ("\u{2800}", "displayName: must not be empty"),
+            ("\u{0301}\u{0301}", "displayName: must not be empty"),
+            ("z\u{0301}\u{0302}\u{0303}\u{0304}\u{0305}", "displayName: at most 4 combining marks on one character"),
         ] {
             assert_eq!(DisplayName::parse(raw).unwrap_err().0, message, "{raw:?}");
         }
@@ -403,6 +433,14 @@ mod tests {
             "images[0].url: only http and https URLs are allowed, got a javascript: URL"
         );
         assert!(HttpUrl::parse("u", "ftp://x.example/a").is_err());
+        assert_eq!(
+            HttpUrl::parse("u", "https://bank.example:pw@evil.example/x").unwrap_err().0,
+            "u: a URL must not carry a user name or password"
+        );
+        assert_eq!(
+            HttpUrl::parse("u", "https://e.example/\u{0}").unwrap_err().0,
+            "u: a URL must not contain control characters"
+        );
         assert!(HttpUrl::parse("u", "not a url").is_err());
     }
 

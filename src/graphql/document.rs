@@ -27,6 +27,51 @@ pub const MAX_FRAGMENTS: usize = 100;
 /// The deepest a query may nest selections, fragments included: far above the depth limit (15), low
 /// enough that walking it can never run out of stack.
 pub const MAX_NESTING: usize = 64;
+/// The deepest a query's text may nest brackets — selection sets, arguments, list and object values
+/// — checked before it is parsed: the parser recurses into each, and 2,000 nested `[` in an
+/// argument ran a server thread out of stack.
+pub const MAX_BRACKET_DEPTH: usize = 64;
+/// The longest alias accepted: each alias is written once per item of every list it sits in.
+pub const MAX_ALIAS_CHARS: usize = 64;
+
+/// Checks a query's text before it is parsed: brackets nested at most [`MAX_BRACKET_DEPTH`] deep,
+/// outside strings and comments.
+pub fn check_text(query: &str) -> Result<(), String> {
+    let bytes = query.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > MAX_BRACKET_DEPTH {
+                    return Err(format!("the query nests brackets more than {MAX_BRACKET_DEPTH} deep"));
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
 
 struct Sizes<'a> {
     document: &'a ExecutableDocument,
@@ -43,7 +88,14 @@ impl<'a> Sizes<'a> {
         for item in &set.items {
             // Every selection counts, so walking a chain of spreads of empty fragments costs too.
             let inner = match &item.node {
-                Selection::Field(field) => self.selection_set(&field.node.selection_set.node, depth + 1)?,
+                Selection::Field(field) => {
+                    if let Some(alias) = &field.node.alias
+                        && alias.node.chars().count() > MAX_ALIAS_CHARS
+                    {
+                        return Err(format!("an alias may have at most {MAX_ALIAS_CHARS} characters"));
+                    }
+                    self.selection_set(&field.node.selection_set.node, depth + 1)?
+                }
                 Selection::InlineFragment(inline) => self.selection_set(&inline.node.selection_set.node, depth + 1)?,
                 Selection::FragmentSpread(spread) => {
                     self.fragment(spread.node.fragment_name.node.as_str(), depth + 1)?
@@ -220,6 +272,21 @@ mod tests {
         let doc = parse_query(format!("{{ ...F0 }}\n{bomb}")).unwrap();
         assert!(expanded_selections(&doc).unwrap() > 1 << 60, "counted without walking them");
         assert!(check(&doc).is_err());
+    }
+
+    #[test]
+    fn deeply_nested_brackets_are_refused_before_parsing_and_strings_do_not_count() {
+        let deep = format!("{{ user(handle: {}\"a\"{}) {{ id }} }}", "[".repeat(2_000), "]".repeat(2_000));
+        assert_eq!(check_text(&deep), Err("the query nests brackets more than 64 deep".into()));
+        let objects = format!("{{ user(handle: {}1{}) {{ id }} }}", "{a:".repeat(100), "}".repeat(100));
+        assert!(check_text(&objects).is_err());
+        let quoted = format!("{{ user(handle: \"{}\") {{ id }} }} # {}", "[".repeat(2_000), "{".repeat(100));
+        check_text(&quoted).unwrap();
+        let block = format!("query {{ a(x: \"\"\"{}\\\"\"\"\"\"\") }}", "(".repeat(200));
+        check_text(&block).unwrap();
+        check_text(&"{ viewer { profile { user { handle } } } }".repeat(10)).unwrap();
+        let long_alias = format!("{{ {}: __typename }}", "a".repeat(65));
+        assert_eq!(check(&parse_query(long_alias).unwrap()), Err("an alias may have at most 64 characters".into()));
     }
 
     #[test]

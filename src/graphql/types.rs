@@ -149,13 +149,15 @@ impl User {
     }
 
     /// The unique handle, `[a-z0-9_]{3,32}`.
-    async fn handle(&self) -> &str {
-        &self.record.handle
+    async fn handle(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        limits(ctx)?.spend(self.record.handle.len())?;
+        Ok(&self.record.handle)
     }
 
     /// The name shown.
-    async fn display_name(&self) -> &str {
-        &self.record.display_name
+    async fn display_name(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        limits(ctx)?.spend(self.record.display_name.len())?;
+        Ok(&self.record.display_name)
     }
 
     /// The user's moments page as the viewer may see it.
@@ -718,8 +720,9 @@ impl Tag {
     }
 
     /// Its name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        limits(ctx)?.spend(self.0.name.len())?;
+        Ok(&self.0.name)
     }
 
     /// Its members, by handle, 100 at a time.

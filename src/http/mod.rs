@@ -10,10 +10,7 @@ pub mod stream;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use async_graphql::{
-    BatchRequest, BatchResponse, Request, Response, http::GraphiQLSource, parser::types::OperationType,
-};
-use async_graphql_axum::GraphQLResponse;
+use async_graphql::{BatchRequest, Request, Response, http::GraphiQLSource, parser::types::OperationType};
 use axum::{
     Router,
     extract::{ConnectInfo, State},
@@ -28,7 +25,7 @@ pub use self::request::MAX_BODY_BYTES;
 use self::{client::TrustedProxies, cors::CorsOrigin, request::Refusal};
 use crate::{
     app::Services,
-    auth::resolve_viewer,
+    auth::{Viewer, resolve_viewer},
     error::{self, code},
     graphql::{MomentsSchema, build_schema, context::RequestContext, document, limits::RequestLimits},
 };
@@ -93,6 +90,8 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
         .route("/", get(playground))
         .route("/graphql", get(graphql).post(graphql))
         .route("/healthz", get(healthz))
+        .fallback(no_such_path)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
     if let Some(cors) = cors {
@@ -150,53 +149,118 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
         BatchRequest::Single(r) => (true, vec![r]),
         BatchRequest::Batch(list) => (false, list),
     };
-    if parts.method == Method::GET && requests.iter_mut().any(is_mutation) {
+    // What is refused by the shape of its text or document never reaches the parser's recursion,
+    // async-graphql's validation or a resolver.
+    let refusals: Vec<Option<String>> = requests
+        .iter_mut()
+        .map(|r| match document::check_text(&r.query) {
+            Err(message) => Some(message),
+            Ok(()) => match r.parsed_query() {
+                Ok(document) => document::check(document).err(),
+                // A syntax error is left for execution to report in the usual form.
+                Err(_) => None,
+            },
+        })
+        .collect();
+    if parts.method == Method::GET
+        && requests.iter_mut().zip(&refusals).any(|(r, refused)| refused.is_none() && is_mutation(r))
+    {
         return Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST", code::BAD_USER_INPUT)
             .into_response();
     }
     // Wait for a turn before anything touches the database or builds an answer.
     let _turn = state.executing.acquire().await.expect("the request semaphore stays open");
-    let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let (viewer, viewer_record) =
-        match resolve_viewer(&state.services.keys, &state.services.db.read, authorization).await {
-            Ok(found) => found,
+    let mut authorizations = parts.headers.get_all(header::AUTHORIZATION).iter();
+    let (viewer, viewer_record) = match (authorizations.next(), authorizations.next()) {
+        (Some(_), Some(_)) => (Viewer::Refused("send one Authorization header, not several"), None),
+        (first, _) => {
+            let authorization = first.map(|v| v.to_str().unwrap_or("not text"));
+            match resolve_viewer(&state.services.keys, &state.services.db.read, authorization).await {
+                Ok(found) => found,
+                Err(e) => {
+                    error::log_internal(&e);
+                    let mut response = Refusal::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the service is unavailable: its database did not answer in time; try again shortly",
+                        code::INTERNAL,
+                    )
+                    .into_response();
+                    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    return response;
+                }
+            }
+        }
+    };
+    let limits = Arc::new(RequestLimits::new(client));
+    let mut answers: Vec<Vec<u8>> = Vec::with_capacity(requests.len());
+    let mut retry = None;
+    for (r, refused) in requests.into_iter().zip(refusals) {
+        let response = if let Some(message) = refused {
+            with_codes(Response::from_errors(vec![async_graphql::ServerError::new(message, None)]))
+        } else if let Err(e) = limits.check() {
+            // The operations of a batch share the budget: once it is spent, the rest do not run.
+            Response::from_errors(vec![
+                async_graphql::ErrorExtensions::extend(&e).into_server_error(Default::default()),
+            ])
+        } else {
+            let context =
+                RequestContext::new(&state.services, viewer.clone(), viewer_record.clone(), limits.clone()).await;
+            with_codes(state.schema.execute(r.data(context)).await)
+        };
+        retry = retry.max(retry_after(std::slice::from_ref(&response)));
+        match serde_json::to_vec(&response) {
+            Ok(bytes) => {
+                // The answers already built count too: a batch cannot pile up ten budgets' worth.
+                let _ = limits.spend(bytes.len());
+                answers.push(bytes);
+            }
             Err(e) => {
-                error::log_internal(&e);
-                let mut response = Refusal::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the service is unavailable: its database did not answer in time; try again shortly",
+                error::log_internal(&anyhow::anyhow!("serialising an answer: {e}").into());
+                return Refusal::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error: the server could not answer this; it has been logged",
                     code::INTERNAL,
                 )
                 .into_response();
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                return response;
             }
-        };
-    let limits = Arc::new(RequestLimits::new(client));
-    let mut responses = Vec::with_capacity(requests.len());
-    for mut r in requests {
-        // A parse error is left for execution to report; an oversized expansion stops here.
-        if let Ok(document) = r.parsed_query()
-            && let Err(message) = document::check(document)
-        {
-            responses.push(with_codes(Response::from_errors(vec![async_graphql::ServerError::new(message, None)])));
-            continue;
         }
-        let context = RequestContext::new(&state.services, viewer.clone(), viewer_record.clone(), limits.clone()).await;
-        responses.push(with_codes(state.schema.execute(r.data(context)).await));
     }
-    let retry = retry_after(&responses);
-    let batch = if single {
-        BatchResponse::Single(responses.pop().unwrap_or_default())
+    let body = if single {
+        answers.pop().unwrap_or_default()
     } else {
-        BatchResponse::Batch(responses)
+        let mut joined = Vec::with_capacity(answers.iter().map(|a| a.len() + 1).sum::<usize>() + 1);
+        joined.push(b'[');
+        for (i, answer) in answers.iter().enumerate() {
+            if i > 0 {
+                joined.push(b',');
+            }
+            joined.extend_from_slice(answer);
+        }
+        joined.push(b']');
+        joined
     };
-    let mut response = GraphQLResponse::from(batch).into_response();
+    let mut response = HttpResponse::new(axum::body::Body::from(body));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/graphql-response+json"));
     if let Some(seconds) = retry {
         *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     }
     response
+}
+
+/// A method a path does not take: a coded JSON answer (axum adds `Allow`).
+async fn method_not_allowed() -> HttpResponse {
+    Refusal::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this path does not take that method: POST (or GET, for queries) /graphql",
+        code::BAD_USER_INPUT,
+    )
+    .into_response()
+}
+
+/// Any other path: a coded JSON answer, as from `/graphql`.
+async fn no_such_path() -> HttpResponse {
+    Refusal::new(StatusCode::NOT_FOUND, "no such path: GraphQL is served at /graphql", code::NOT_FOUND).into_response()
 }
 
 async fn playground(State(state): State<HttpState>) -> Html<String> {

@@ -28,8 +28,8 @@ use tower::ServiceExt as _;
 use super::{client::TrustedProxies, stream::ClientStream};
 use crate::rate_limit::address_key;
 
-/// The most a connection may buffer for one request's line and headers.
-pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// The most a connection may buffer for one request's line and headers (browsers send 1–2 KiB).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// Timeouts and the connection limit of the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +50,7 @@ impl Default for ConnectionLimits {
     fn default() -> Self {
         Self {
             client_timeout: Duration::from_secs(10),
-            max_connections: 1024,
+            max_connections: 4096,
             max_connections_per_client: 64,
             shutdown_grace: Duration::from_secs(10),
         }

@@ -125,5 +125,30 @@ async fn the_bearer_scheme_is_read_in_any_case() {
         let (_, _, body) = app.send(request).await;
         let body: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["errors"][0]["message"], "the Authorization header must be `Bearer <token>`", "{bad}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{bad}");
     }
+    app.still_serves(&token, "alice").await;
+}
+
+#[tokio::test]
+async fn two_authorization_headers_and_a_token_issued_in_the_future_are_refused() {
+    let app = TestApp::spawn_with(|c| c.jwt_secret = Some(SECRET.into())).await;
+    let (alice, token) = app.user("alice").await;
+    let (_, dave) = app.user("dave").await;
+    let request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::AUTHORIZATION, format!("Bearer {dave}"))
+        .body(Body::from(json!({ "query": "{ viewer { handle } }" }).to_string()))
+        .unwrap();
+    let (_, _, body) = app.send(request).await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["errors"][0]["message"], "send one Authorization header, not several");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let now = Utc::now().timestamp();
+    let sub = ids::encode(ids::NodeKind::User, alice);
+    let later = signed(&json!({ "sub": sub, "aud": audience(&app).await, "iat": now + 3_600, "exp": now + 7_200 }));
+    let (code, message) = app.fails(Some(&later), "{ viewer { handle } }", json!({})).await;
+    assert_eq!((code.as_str(), message.as_str()), ("UNAUTHENTICATED", "the token is not valid yet"));
+    app.still_serves(&token, "alice").await;
 }

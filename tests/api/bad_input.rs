@@ -153,3 +153,30 @@ async fn requests_that_are_not_json_graphql_get_coded_json_refusals_and_run_noth
     assert_eq!(app.rows("users").await, 2);
     app.still_serves(&alice, "alice").await;
 }
+
+#[tokio::test]
+async fn other_paths_and_methods_get_coded_json_answers() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.user("alice").await;
+    let (status, body) = refusal(&app, Request::get("/nothing-here").body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::NOT_FOUND,
+            json!({ "errors": [{ "message": "no such path: GraphQL is served at /graphql", "extensions": { "code": "NOT_FOUND" } }] })
+        )
+    );
+    for method in ["PUT", "DELETE", "PATCH"] {
+        let request = Request::builder().method(method).uri("/graphql").body(Body::empty()).unwrap();
+        let (status, body) = refusal(&app, request).await;
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                coded("this path does not take that method: POST (or GET, for queries) /graphql")
+            ),
+            "{method}"
+        );
+    }
+    app.still_serves(&alice, "alice").await;
+}

@@ -81,6 +81,7 @@ async fn pinned_gives_at_most_a_hundred_newest_posted_and_pages_on_with_a_cursor
     let (code, message) =
         app.fails(Some(&fay), r#"{ profile(handle: "ann") { pinned(first: 101) { text } } }"#, json!({})).await;
     assert_eq!((code.as_str(), message.as_str()), ("BAD_USER_INPUT", "first: must be between 0 and 100, got 101"));
+    app.still_serves(&fay, "fay").await;
 }
 
 #[tokio::test]
@@ -242,6 +243,8 @@ async fn behind_a_trusted_proxy_clients_are_counted_by_the_address_it_forwards()
     // Another client behind the same proxy.
     let (status, _, _) = attempt(&app, "10.0.0.2", "user11", Some("192.0.2.8")).await;
     assert_eq!(status, StatusCode::OK);
+    let (_, alice) = app.user("alice").await;
+    app.still_serves(&alice, "alice").await;
 }
 
 #[tokio::test]

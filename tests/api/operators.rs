@@ -47,6 +47,7 @@ async fn the_demo_token_is_given_only_when_this_start_loaded_the_demo_world() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_takes_a_star_for_any_origin_and_refuses_origins_that_cannot_match() {
     let app = TestApp::spawn().await;
+    app.import(r#"{"type":"user","handle":"alice","displayName":"Alice"}"#).await;
     let server = Server::start(&app.database_url, &[("MOMENTS_CORS_ORIGINS", "*")]);
     let preflight = server
         .raw(&format!(
@@ -56,7 +57,7 @@ async fn cors_takes_a_star_for_any_origin_and_refuses_origins_that_cannot_match(
         .await;
     assert_eq!(preflight.headers.get("access-control-allow-origin").map(String::as_str), Some("*"));
     assert!(!preflight.headers.contains_key("access-control-allow-credentials"));
-    assert_eq!(server.get("/healthz").await.body, "ok");
+    server.still_serves(&token(&app.database_url, "alice"), "alice").await;
     drop(server);
     for (origins, message) in [
         (
@@ -281,37 +282,103 @@ fn status_kib(pid: u32, field: &str) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_largest_request_one_can_build_stays_within_64_mib_of_server_memory() {
+async fn the_largest_requests_one_can_build_stay_within_64_mib_of_server_memory() {
     let app = TestApp::spawn().await;
     let text = "長".repeat(1_990);
     let url = format!("https://img.example/{}/", "a".repeat(2_000));
     app.import(&crate::exhaustion::pinned_profile(100, &text, &url)).await;
+    // `wide` has the longest display name (64 four-byte characters) and a hundred moments.
+    let mut wide = vec![json!({ "type": "user", "handle": "wide", "displayName": "𝕎".repeat(64) }).to_string()];
+    for i in 0..100 {
+        wide.push(
+            json!({ "type": "moment", "author": "wide", "text": format!("w{i}"), "postedAt": "2026-11-01T08:00:00Z" })
+                .to_string(),
+        );
+    }
+    app.import(&wide.join("\n")).await;
     let fay = token(&app.database_url, "fay");
     let server = Server::start(&app.database_url, &[]);
-    // Warm the server up with a normal page first: what counts is what the hostile request adds.
+    // Warm the server up with a normal page first: what counts is what the hostile requests add.
     let page =
         server.gql(&fay, r#"{ profile(handle: "ann") { pinned(first: 10) { text media { url } } } }"#, json!({})).await;
     assert_eq!(page["data"]["profile"]["pinned"].as_array().unwrap().len(), 10);
     let pid = server.pid();
-    let idle = status_kib(pid, "VmRSS:");
-    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
+    let measure = |what: &str, idle: u64| {
+        let added_mib = status_kib(pid, "VmHWM:").saturating_sub(idle) / 1024;
+        eprintln!("{what}: {added_mib} MiB above idle ({} MiB)", idle / 1024);
+        assert!(added_mib <= 64, "{what} took {added_mib} MiB above the idle {} MiB", idle / 1024);
+    };
+    let reset = || {
+        let idle = status_kib(pid, "VmRSS:");
+        std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
+        idle
+    };
 
     // Ten operations, each with as many aliases of the pinned block, with all its text and media,
     // as the complexity limit lets through: about 1 GB of answer without a budget.
+    let idle = reset();
     let aliases: String = (0..16).map(|i| format!("p{i}: pinned {{ text media {{ url }} }} ")).collect();
     let operation = json!({ "query": format!(r#"{{ profile(handle: "ann") {{ {aliases} }} }}"#) });
     let reply = server.post(Some(&fay), &Value::Array(vec![operation; 10]).to_string()).await;
-    let peak = status_kib(pid, "VmHWM:");
     assert_eq!(reply.status, 200);
     assert!(reply.body.contains("RESPONSE_TOO_LARGE"), "the budget stopped it");
-    let added_mib = peak.saturating_sub(idle) / 1024;
-    eprintln!(
-        "the hostile batch: {} bytes of answer, {added_mib} MiB above idle ({} MiB)",
-        reply.body.len(),
-        idle / 1024
-    );
-    assert!(added_mib <= 64, "the request took {added_mib} MiB above the idle {} MiB", idle / 1024);
+    measure("the pinned blocks", idle);
+
+    // Ten operations, each writing the longest display name under 190 aliases for each of a
+    // hundred moments: 50 MB of answer without a budget on names.
+    let idle = reset();
+    let names: String = (0..190).map(|i| format!("a{i}: displayName ")).collect();
+    let operation = json!({
+        "query": format!(r#"{{ profile(handle: "wide") {{ timeline(first: 100) {{ nodes {{ author {{ ...F }} }} }} }} }} fragment F on User {{ {names} }}"#)
+    });
+    let wide = token(&app.database_url, "wide");
+    let reply = server.post(Some(&wide), &Value::Array(vec![operation; 10]).to_string()).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.contains("RESPONSE_TOO_LARGE"), "the budget stopped it");
+    assert!(reply.body.len() < 16 << 20, "an answer of {} bytes", reply.body.len());
+    measure("the names", idle);
+
+    // Twenty password checks at once (each argon2 computation takes 19 MiB while it runs).
+    let idle = reset();
+    let attempts = (0..20).map(|i| {
+        let query = if i % 2 == 0 {
+            format!(r#"mutation {{ signIn(input: {{ handle: "nobody{i}", password: "not the password" }}) {{ token }} }}"#)
+        } else {
+            format!(r#"mutation {{ signUp(input: {{ handle: "new{i}", displayName: "N", password: "a fine password" }}) {{ token }} }}"#)
+        };
+        let body = json!({ "query": query }).to_string();
+        let server = &server;
+        async move { server.post(None, &body).await.status }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+    measure("the password checks", idle);
     server.still_serves(&fay, "fay").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_nested_thousands_deep_is_refused_before_it_is_parsed() {
+    let app = TestApp::spawn().await;
+    app.import(r#"{"type":"user","handle":"alice","displayName":"Alice"}"#).await;
+    let alice = token(&app.database_url, "alice");
+    let server = Server::start(&app.database_url, &[]);
+    let refused = json!({ "data": null, "errors": [{
+        "message": "the query nests brackets more than 64 deep",
+        "extensions": { "code": "GRAPHQL_VALIDATION_FAILED" }
+    }] });
+    for query in [
+        format!("{{ user(handle: {}\"a\"{}) {{ id }} }}", "[".repeat(2_000), "]".repeat(2_000)),
+        format!("{{ user(handle: {}1{}) {{ id }} }}", "{a:".repeat(2_000), "}".repeat(2_000)),
+        format!("query($v: String = {}\"a\"{}) {{ __typename }}", "[".repeat(2_000), "]".repeat(2_000)),
+    ] {
+        let reply = server.post(None, &json!({ "query": query }).to_string()).await;
+        assert_eq!(reply.json(), refused);
+    }
+    // The same over GET, within what a request line may hold.
+    let query = format!("{{ user(handle: {}\"a\"{}) {{ id }} }}", "[".repeat(1_000), "]".repeat(1_000));
+    let encoded: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    assert_eq!(server.get(&format!("/graphql?query={encoded}")).await.json(), refused);
+    server.still_serves(&alice, "alice").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
