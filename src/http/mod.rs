@@ -199,9 +199,10 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
             with_codes(Response::from_errors(vec![async_graphql::ServerError::new(message, None)]))
         } else if let Err(e) = limits.check() {
             // The operations of a batch share the budget: once it is spent, the rest do not run.
-            Response::from_errors(vec![
-                async_graphql::ErrorExtensions::extend(&e).into_server_error(Default::default()),
-            ])
+            let extended = async_graphql::ErrorExtensions::extend(&e);
+            let mut error = async_graphql::ServerError::new(extended.message, None);
+            error.extensions = extended.extensions;
+            Response::from_errors(vec![error])
         } else {
             let context =
                 RequestContext::new(&state.services, viewer.clone(), viewer_record.clone(), limits.clone()).await;
