@@ -20,10 +20,10 @@ use migration::DEPLOYMENT_ID;
 use crate::{
     clock::to_micros,
     domain::UserId,
-    entity::{server_secrets, users},
+    entity::server_secrets,
     error::{Error, Result},
     ids::{self, NodeKind},
-    store::users::UserRecord,
+    store::{self, users::UserRecord},
 };
 
 /// How long a token from `signIn`, `signUp` or `moments token` stays valid.
@@ -206,11 +206,15 @@ impl Keys {
         }
     }
 
-    /// A short authenticator for a cursor's payload, so clients cannot forge positions.
-    pub fn cursor_tag(&self, payload: &[u8]) -> [u8; 12] {
+    fn cursor_mac(&self, payload: &[u8]) -> HmacSha256 {
         let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.cursor_key).expect("any key length");
         mac.update(payload);
-        let full = mac.finalize().into_bytes();
+        mac
+    }
+
+    /// A short authenticator for a cursor's payload, so clients cannot forge positions.
+    pub fn cursor_tag(&self, payload: &[u8]) -> [u8; 12] {
+        let full = self.cursor_mac(payload).finalize().into_bytes();
         let mut tag = [0u8; 12];
         tag.copy_from_slice(&full[..12]);
         tag
@@ -218,9 +222,7 @@ impl Keys {
 
     /// Whether `tag` authenticates `payload`, compared in constant time.
     pub fn cursor_tag_matches(&self, payload: &[u8], tag: &[u8]) -> bool {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.cursor_key).expect("any key length");
-        mac.update(payload);
-        tag.len() == 12 && mac.verify_truncated_left(tag).is_ok()
+        tag.len() == 12 && self.cursor_mac(payload).verify_truncated_left(tag).is_ok()
     }
 }
 
@@ -236,8 +238,8 @@ pub async fn resolve_viewer(
     match keys.user_of(authorization) {
         Ok(None) => Ok((Viewer::Anonymous, None)),
         Err(why) => Ok((Viewer::Refused(why), None)),
-        Ok(Some(id)) => match users::Entity::find_by_id(id).one(db).await? {
-            Some(user) => Ok((Viewer::User(id), Some(user.into()))),
+        Ok(Some(id)) => match store::users::by_id(db, id).await? {
+            Some(user) => Ok((Viewer::User(id), Some(user))),
             None => Ok((Viewer::Refused("the token's user does not exist here: sign in again"), None)),
         },
     }

@@ -104,8 +104,8 @@ pub fn scrub(message: &str, url: &str) -> String {
         let mut secrets: Vec<String> = Vec::new();
         if let Some(password) = parsed.password() {
             secrets.push(password.to_owned());
-            if let Ok(decoded) = urlencoding_decode(password) {
-                secrets.push(decoded);
+            if let Ok(decoded) = percent_encoding::percent_decode_str(password).decode_utf8() {
+                secrets.push(decoded.into_owned());
             }
         }
         for (key, value) in parsed.query_pairs() {
@@ -118,14 +118,6 @@ pub fn scrub(message: &str, url: &str) -> String {
         }
     }
     out
-}
-
-fn urlencoding_decode(s: &str) -> Result<String, std::str::Utf8Error> {
-    let bytes: Vec<u8> = url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned().into_bytes())
-        .unwrap_or_default();
-    String::from_utf8(bytes).map_err(|e| e.utf8_error())
 }
 
 /// The database kinds this server speaks.

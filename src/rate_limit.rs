@@ -102,25 +102,14 @@ impl AuthLimiter {
 
     /// Forgets the clients whose buckets have filled up again.
     pub fn forget_idle(&self) {
-        if let Some(l) = &self.sign_in_by_address {
-            l.retain_recent();
-            l.shrink_to_fit();
+        for by_address in [&self.sign_in_by_address, &self.sign_up_by_address].into_iter().flatten() {
+            by_address.retain_recent();
+            by_address.shrink_to_fit();
         }
-        if let Some(l) = &self.sign_in_by_handle {
-            l.retain_recent();
-            l.shrink_to_fit();
+        if let Some(by_handle) = &self.sign_in_by_handle {
+            by_handle.retain_recent();
+            by_handle.shrink_to_fit();
         }
-        if let Some(l) = &self.sign_up_by_address {
-            l.retain_recent();
-            l.shrink_to_fit();
-        }
-    }
-
-    /// Clients and handles currently remembered.
-    pub fn remembered(&self) -> usize {
-        self.sign_in_by_address.as_ref().map_or(0, |l| l.len())
-            + self.sign_in_by_handle.as_ref().map_or(0, |l| l.len())
-            + self.sign_up_by_address.as_ref().map_or(0, |l| l.len())
     }
 
     /// Limiters for these limits, forgetting idle clients every minute for as long as they live.

@@ -65,14 +65,6 @@ impl RequestContext {
         viewer_record: Option<UserRecord>,
         limits: Arc<RequestLimits>,
     ) -> Self {
-        let context = Self::without_viewer_record(services, viewer, limits);
-        if let Some(record) = viewer_record {
-            context.users.feed_one(record.id, record).await;
-        }
-        context
-    }
-
-    fn without_viewer_record(services: &Services, viewer: Viewer, limits: Arc<RequestLimits>) -> Self {
         let read = &services.db.read;
         let friends = match &viewer {
             Viewer::User(id) => {
@@ -80,7 +72,7 @@ impl RequestContext {
             }
             _ => None,
         };
-        Self {
+        let context = Self {
             now: services.clock.now(),
             users: DataLoader::with_cache(UserLoader(read.clone()), tokio::spawn, HashMapCache::default())
                 .delay(LOADER_DELAY),
@@ -91,7 +83,11 @@ impl RequestContext {
             limits,
             pin_capability: OnceCell::new(),
             viewer,
+        };
+        if let Some(record) = viewer_record {
+            context.users.feed_one(record.id, record).await;
         }
+        context
     }
 }
 
@@ -131,13 +127,18 @@ pub async fn pin_capability(ctx: &Context<'_>) -> Result<PinCapability> {
     request
         .pin_capability
         .get_or_try_init(|| async {
-            let (handle, pins) = pins::standing(&services.db.read, viewer)
-                .await?
+            // The viewer was read when the request began: only the pins need counting, and only
+            // when the operator set a limit.
+            let me = loaded(request.users.load_one(viewer).await)?
                 .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))?;
             let policy = &services.pin_policy;
+            let pinned = match policy.limit {
+                Some(_) => pins::count(&services.db.read, viewer).await?,
+                None => 0,
+            };
             Ok(PinCapability {
-                enabled: policy.enabled_for(viewer, &handle),
-                limit_reached: policy.limit_reached(pins),
+                enabled: policy.enabled_for(viewer, &me.handle),
+                limit_reached: policy.limit_reached(pinned),
             })
         })
         .await

@@ -71,11 +71,6 @@ impl RequestLimits {
         if before.saturating_add(bytes) > MAX_CONTENT_BYTES { Err(Self::too_large()) } else { Ok(()) }
     }
 
-    /// Bytes spent so far.
-    pub fn spent(&self) -> usize {
-        self.spent.load(Ordering::Relaxed).min(MAX_CONTENT_BYTES)
-    }
-
     /// Counts a password check; the second of a request is refused.
     pub fn password_check(&self) -> Result<()> {
         if self.password_checks.fetch_add(1, Ordering::Relaxed) < PASSWORD_CHECKS_PER_REQUEST {

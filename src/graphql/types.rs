@@ -23,7 +23,7 @@ use crate::{
     store::{
         self,
         moments::{ListQuery, MomentRecord, Pins},
-        social::{NamePage, TagRecord},
+        social::{NamePage, Related, TagRecord},
         users::{SettingsRecord, UserRecord},
         visibility::{self, Access},
     },
@@ -197,7 +197,7 @@ impl User {
 
     /// The user's friends, by handle, 100 at a time. Only the user reads this; `null` for anyone
     /// else.
-    #[graphql(complexity = "OWNER_LIST_COST + name_page_cost(first) * child_complexity")]
+    #[graphql(complexity = "OWNER_LIST_COST + full_page_cost(first) * child_complexity")]
     async fn friends(
         &self,
         ctx: &Context<'_>,
@@ -207,18 +207,12 @@ impl User {
         if !OwnerOnly(self.record.id).admits(ctx)? {
             return Ok(None);
         }
-        let page = handle_page(first, after)?;
-        let list = {
-            let _turn = owner_list_turn(ctx).await?;
-            store::social::friends_of(&services(ctx)?.db.read, self.record.id, &page).await?
-        };
-        spend_users(ctx, &list)?;
-        Ok(Some(list.into_iter().map(User::from).collect()))
+        Ok(Some(owned_users(ctx, self.record.id, Related::Friends, first, after).await?))
     }
 
     /// Users waiting for this user to accept their friend request, by handle, 100 at a time. Only
     /// the user reads this; `null` for anyone else.
-    #[graphql(complexity = "OWNER_LIST_COST + name_page_cost(first) * child_complexity")]
+    #[graphql(complexity = "OWNER_LIST_COST + full_page_cost(first) * child_complexity")]
     async fn incoming_friend_requests(
         &self,
         ctx: &Context<'_>,
@@ -228,18 +222,12 @@ impl User {
         if !OwnerOnly(self.record.id).admits(ctx)? {
             return Ok(None);
         }
-        let page = handle_page(first, after)?;
-        let list = {
-            let _turn = owner_list_turn(ctx).await?;
-            store::social::pending_requests(&services(ctx)?.db.read, self.record.id, true, &page).await?
-        };
-        spend_users(ctx, &list)?;
-        Ok(Some(list.into_iter().map(User::from).collect()))
+        Ok(Some(owned_users(ctx, self.record.id, Related::RequestsIn, first, after).await?))
     }
 
     /// Users this user asked to be friends, still waiting, by handle, 100 at a time. Only the user
     /// reads this; `null` for anyone else.
-    #[graphql(complexity = "OWNER_LIST_COST + name_page_cost(first) * child_complexity")]
+    #[graphql(complexity = "OWNER_LIST_COST + full_page_cost(first) * child_complexity")]
     async fn outgoing_friend_requests(
         &self,
         ctx: &Context<'_>,
@@ -249,17 +237,11 @@ impl User {
         if !OwnerOnly(self.record.id).admits(ctx)? {
             return Ok(None);
         }
-        let page = handle_page(first, after)?;
-        let list = {
-            let _turn = owner_list_turn(ctx).await?;
-            store::social::pending_requests(&services(ctx)?.db.read, self.record.id, false, &page).await?
-        };
-        spend_users(ctx, &list)?;
-        Ok(Some(list.into_iter().map(User::from).collect()))
+        Ok(Some(owned_users(ctx, self.record.id, Related::RequestsOut, first, after).await?))
     }
 
     /// The user's tags, by name, 100 at a time. Only the user reads this; `null` for anyone else.
-    #[graphql(complexity = "OWNER_LIST_COST + name_page_cost(first) * child_complexity")]
+    #[graphql(complexity = "OWNER_LIST_COST + full_page_cost(first) * child_complexity")]
     async fn tags(
         &self,
         ctx: &Context<'_>,
@@ -273,19 +255,14 @@ impl User {
             .map(|a| TagName::parse(&a).map(|n| n.as_str().to_owned()))
             .transpose()
             .map_err(|e| Error::bad_input(format!("after: not a tag name ({})", e.0)))?;
-        let page = NamePage { first: check_first(first.or(Some(MAX_PAGE)))?, after };
+        let page = NamePage { first: check_first_or(first, MAX_PAGE)?, after };
         let list = {
-            let _turn = owner_list_turn(ctx).await?;
+            let _turn = limits(ctx)?.statement_turn().await?;
             store::social::tags_of(&services(ctx)?.db.read, self.record.id, &page).await?
         };
         limits(ctx)?.spend(list.iter().map(TagRecord::content_bytes).sum())?;
         Ok(Some(list.into_iter().map(Tag).collect()))
     }
-}
-
-/// How many items a page of an owner's list counts for: 100 when `first` is left out or null.
-pub fn name_page_cost(first: Option<i32>) -> usize {
-    pinned_cost(first)
 }
 
 /// A page of a list of users by handle: `first` 0–100 (100 when left out), after a handle.
@@ -294,7 +271,25 @@ pub fn handle_page(first: Option<i32>, after: Option<String>) -> Result<NamePage
         .map(|a| Handle::parse(&a).map(|h| h.as_str().to_owned()))
         .transpose()
         .map_err(|e| Error::bad_input(format!("after: not a handle ({})", e.0)))?;
-    Ok(NamePage { first: check_first(first.or(Some(MAX_PAGE)))?, after })
+    Ok(NamePage { first: check_first_or(first, MAX_PAGE)?, after })
+}
+
+/// A page of one of `owner`'s lists of users, in the request's turn, spent from its budget. The
+/// caller has checked that the viewer is the owner.
+async fn owned_users(
+    ctx: &Context<'_>,
+    owner: UserId,
+    related: Related,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Vec<User>> {
+    let page = handle_page(first, after)?;
+    let list = {
+        let _turn = limits(ctx)?.statement_turn().await?;
+        store::social::related_users(&services(ctx)?.db.read, owner, related, &page).await?
+    };
+    spend_users(ctx, &list)?;
+    Ok(list.into_iter().map(User::from).collect())
 }
 
 /// A user's moments page: the pinned block and the timeline, as the viewer may see them.
@@ -316,34 +311,30 @@ pub fn wants_media(ctx: &Context<'_>, paths: &[&[&str]]) -> bool {
     })
 }
 
-/// The page size `first` asks for: 20 when left out or null.
-pub fn page_size(first: Option<i32>) -> i32 {
-    first.unwrap_or(DEFAULT_PAGE)
-}
-
 /// How many items a page of `first` counts for in the complexity limit.
 pub fn page_cost(first: Option<i32>) -> usize {
-    page_size(first).clamp(0, MAX_PAGE) as usize
+    first.unwrap_or(DEFAULT_PAGE).clamp(0, MAX_PAGE) as usize
 }
 
-/// How many items `Profile.pinned` counts for: 100 when `first` is left out or null.
-pub fn pinned_cost(first: Option<i32>) -> usize {
+/// How many items a list whose `first` is 100 when left out (`pinned`, the owner's lists) counts
+/// for in the complexity limit.
+pub fn full_page_cost(first: Option<i32>) -> usize {
     first.unwrap_or(MAX_PAGE).clamp(0, MAX_PAGE) as usize
 }
 
 /// Checks `first` (0–100; 20 when left out or null).
 pub fn check_first(first: Option<i32>) -> Result<u64> {
-    let first = page_size(first);
+    check_first_or(first, DEFAULT_PAGE)
+}
+
+/// Checks `first` (0–100; `default` when left out or null).
+pub fn check_first_or(first: Option<i32>, default: i32) -> Result<u64> {
+    let first = first.unwrap_or(default);
     if (0..=MAX_PAGE).contains(&first) {
         Ok(first as u64)
     } else {
         Err(Error::bad_input(format!("first: must be between 0 and {MAX_PAGE}, got {first}")))
     }
-}
-
-/// Waits for the request's turn to run an owner list's statement, once the budget allows.
-async fn owner_list_turn<'a>(ctx: &Context<'a>) -> Result<tokio::sync::SemaphorePermit<'a>> {
-    limits(ctx)?.statement_turn().await
 }
 
 /// Spends what a list of users holds from the request's budget.
@@ -404,14 +395,14 @@ impl Profile {
     /// The pinned moments the viewer may see, whatever their age, newest posted first (never by
     /// when they were pinned). At most 100 at a time: with more pins, page on with `after` (the
     /// `endCursor` of `pinnedConnection`, or of the timeline) or read `pinnedConnection`.
-    #[graphql(complexity = "LIST_FIELD_COST + pinned_cost(first) * child_complexity")]
+    #[graphql(complexity = "LIST_FIELD_COST + full_page_cost(first) * child_complexity")]
     async fn pinned(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How many pinned moments, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
         #[graphql(desc = "A cursor of this profile: continue after that moment.")] after: Option<String>,
     ) -> ApiResult<Vec<Moment>> {
-        let first = check_first(first.or(Some(MAX_PAGE)))?;
+        let first = check_first_or(first, MAX_PAGE)?;
         let records = self.pinned_page(ctx, first, after, wants_media(ctx, &[&[]])).await?;
         Ok(records.into_iter().map(|m| Moment(Arc::new(m))).collect())
     }
@@ -726,7 +717,7 @@ impl Tag {
     }
 
     /// Its members, by handle, 100 at a time.
-    #[graphql(complexity = "name_page_cost(first) * child_complexity")]
+    #[graphql(complexity = "full_page_cost(first) * child_complexity")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -766,20 +757,14 @@ impl MomentsSettings {
 
     /// Users from whom all the owner's moments are hidden, pinned ones included, by handle, 100 at
     /// a time.
-    #[graphql(complexity = "OWNER_LIST_COST + name_page_cost(first) * child_complexity")]
+    #[graphql(complexity = "OWNER_LIST_COST + full_page_cost(first) * child_complexity")]
     async fn hidden_from(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How many, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
         #[graphql(desc = "The handle of the last user of the previous page.")] after: Option<String>,
     ) -> ApiResult<Vec<User>> {
-        let page = handle_page(first, after)?;
-        let list = {
-            let _turn = owner_list_turn(ctx).await?;
-            store::social::hidden_from(&services(ctx)?.db.read, self.user, &page).await?
-        };
-        spend_users(ctx, &list)?;
-        Ok(list.into_iter().map(User::from).collect())
+        Ok(owned_users(ctx, self.user, Related::HiddenFrom, first, after).await?)
     }
 }
 

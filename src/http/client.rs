@@ -15,11 +15,7 @@ pub struct TrustedProxies(pub Vec<IpNet>);
 
 impl TrustedProxies {
     /// Whether `address` is one of the trusted proxies.
-    pub fn is_trusted(&self, address: IpAddr) -> bool {
-        self.trusts(address)
-    }
-
-    fn trusts(&self, address: IpAddr) -> bool {
+    pub fn trusts(&self, address: IpAddr) -> bool {
         let address = canonical(address);
         self.0.iter().any(|net| net.contains(&address))
     }

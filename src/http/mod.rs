@@ -124,10 +124,10 @@ fn with_codes(mut response: Response) -> Response {
 }
 
 /// The longest `retryAfter` of the response's `RATE_LIMITED` errors, if it has any.
-fn retry_after(responses: &[Response]) -> Option<u64> {
-    responses
+fn retry_after(response: &Response) -> Option<u64> {
+    response
+        .errors
         .iter()
-        .flat_map(|r| &r.errors)
         .filter_map(|e| e.extensions.as_ref())
         .filter(|ext| matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == code::RATE_LIMITED))
         .filter_map(|ext| match ext.get("retryAfter") {
@@ -208,7 +208,7 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
                 RequestContext::new(&state.services, viewer.clone(), viewer_record.clone(), limits.clone()).await;
             with_codes(state.schema.execute(r.data(context)).await)
         };
-        retry = retry.max(retry_after(std::slice::from_ref(&response)));
+        retry = retry.max(retry_after(&response));
         match serde_json::to_vec(&response) {
             Ok(bytes) => {
                 // The answers already built count too: a batch cannot pile up ten budgets' worth.

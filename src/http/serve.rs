@@ -129,7 +129,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let held = if proxies.is_trusted(peer.ip()) {
+        let held = if proxies.trusts(peer.ip()) {
             None
         } else {
             match per_client.take(address_key(peer.ip()), limits.max_connections_per_client) {

@@ -43,14 +43,19 @@ impl<S> ClientStream<S> {
         }
     }
 
-    /// Counts what a write did: the time it waited, and the bytes it sent.
-    fn written(&mut self, result: &io::Result<usize>) {
+    /// Counts what a write did — the time it waited and the bytes it sent — or, when it has to
+    /// wait, arms the deadline or refuses when it has passed.
+    fn account(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        let Poll::Ready(result) = poll else {
+            return self.blocked(cx);
+        };
         if let Some(since) = self.blocked_since.take() {
             self.blocked_total += since.elapsed();
         }
-        if let Ok(n) = result {
+        if let Ok(n) = &result {
             self.written += *n as u64;
         }
+        Poll::Ready(result)
     }
 
     /// A write has to wait: arms the deadline, or refuses when it has passed.
@@ -80,13 +85,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for ClientStream<S> {
 impl<S: AsyncWrite + Unpin> AsyncWrite for ClientStream<S> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write(cx, buf) {
-            Poll::Ready(result) => {
-                this.written(&result);
-                Poll::Ready(result)
-            }
-            Poll::Pending => this.blocked(cx),
-        }
+        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.account(cx, poll)
     }
 
     fn poll_write_vectored(
@@ -95,13 +95,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ClientStream<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(result) => {
-                this.written(&result);
-                Poll::Ready(result)
-            }
-            Poll::Pending => this.blocked(cx),
-        }
+        let poll = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.account(cx, poll)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -9,7 +9,10 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, ConnectionTrait, DbBackend, EntityTrait as _, FromQueryResult, QueryFilter as _,
     TransactionSession as _, TransactionTrait,
-    sea_query::{Alias, Condition, Expr, ExprTrait as _, JoinType, Order, Query, SelectStatement, SubQueryStatement},
+    sea_query::{
+        Alias, Condition, Expr, ExprTrait as _, IntoColumnRef, JoinType, Order, Query, SelectStatement,
+        SubQueryStatement,
+    },
 };
 
 use super::{
@@ -241,15 +244,7 @@ fn moment_columns(viewer: UserId) -> SelectStatement {
         .from(pins::Entity)
         .and_where(Expr::col((pins::Entity, pins::Column::MomentId)).equals((moments::Entity, moments::Column::Id)))
         .to_owned();
-    let author_is_friend = Query::select()
-        .expr(Expr::val(1))
-        .from(friendships::Entity)
-        .and_where(Expr::col((friendships::Entity, friendships::Column::UserId)).eq(viewer))
-        .and_where(
-            Expr::col((friendships::Entity, friendships::Column::FriendId))
-                .equals((moments::Entity, moments::Column::AuthorId)),
-        )
-        .to_owned();
+    let author_is_friend = friend_of((moments::Entity, moments::Column::AuthorId), viewer);
     Query::select()
         .columns([
             (moments::Entity, moments::Column::Id),
@@ -311,21 +306,33 @@ fn media_json(with_media: bool, backend: DbBackend) -> &'static str {
     }
 }
 
+/// For an `EXISTS`: `viewer` is a friend of the user in column `user` of the outer query.
+/// (Friendships are stored both ways, so this is one primary-key lookup.)
+fn friend_of(user: impl IntoColumnRef, viewer: UserId) -> SelectStatement {
+    Query::select()
+        .expr(Expr::val(1))
+        .from(friendships::Entity)
+        .and_where(Expr::col((friendships::Entity, friendships::Column::UserId)).equals(user))
+        .and_where(Expr::col((friendships::Entity, friendships::Column::FriendId)).eq(viewer))
+        .to_owned()
+}
+
+/// For an `EXISTS`: the user in column `owner` of the outer query hides their moments from
+/// `viewer` (V3).
+fn hides_from(owner: impl IntoColumnRef, viewer: UserId) -> SelectStatement {
+    Query::select()
+        .expr(Expr::val(1))
+        .from(hidden_from::Entity)
+        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::OwnerId)).equals(owner))
+        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::HiddenUserId)).eq(viewer))
+        .to_owned()
+}
+
 /// The facts the rules need about `viewer` and each author, selected from `moments_settings`.
 fn access_select(viewer: UserId) -> SelectStatement {
     let settings_user = (moments_settings::Entity, moments_settings::Column::UserId);
-    let friend = Query::select()
-        .expr(Expr::val(1))
-        .from(friendships::Entity)
-        .and_where(Expr::col((friendships::Entity, friendships::Column::UserId)).equals(settings_user))
-        .and_where(Expr::col((friendships::Entity, friendships::Column::FriendId)).eq(viewer))
-        .to_owned();
-    let hidden = Query::select()
-        .expr(Expr::val(1))
-        .from(hidden_from::Entity)
-        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::OwnerId)).equals(settings_user))
-        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::HiddenUserId)).eq(viewer))
-        .to_owned();
+    let friend = friend_of(settings_user, viewer);
+    let hidden = hides_from(settings_user, viewer);
     Query::select()
         .expr_as(Expr::col(settings_user), Alias::new("author_id"))
         .column((moments_settings::Entity, moments_settings::Column::VisibleWindow))
@@ -437,12 +444,7 @@ pub fn visible_moment_statement(viewer: UserId, id: MomentId, with_media: bool, 
         .limit(1)
         .offset(visibility::STRANGER_CAP_OFFSET)
         .to_owned();
-    let hidden = Query::select()
-        .expr(Expr::val(1))
-        .from(hidden_from::Entity)
-        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::OwnerId)).equals(author))
-        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::HiddenUserId)).eq(viewer))
-        .to_owned();
+    let hidden = hides_from(author, viewer);
     let one_row = Query::select().expr_as(Expr::val(1), Alias::new("one")).to_owned();
     let mut select = moment_columns(viewer);
     select

@@ -5,10 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait as _, ConnectionTrait, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
-    TransactionSession as _, TransactionTrait,
-    sea_query::{Alias, Expr, ExprTrait as _, OnConflict, Query},
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+    TransactionSession as _, TransactionTrait, sea_query::OnConflict,
 };
 
 use super::moments::{MomentRecord, begin_change};
@@ -18,34 +16,13 @@ use crate::{
         model::MomentId,
         pinning::{PinPolicy, kind_is_pinnable, young_enough_to_pin},
     },
-    entity::{pins, users},
+    entity::pins,
     error::{Error, Result},
 };
 
 /// How many moments `user` has pinned.
 pub async fn count(db: &impl ConnectionTrait, user: UserId) -> Result<u64> {
     Ok(pins::Entity::find().filter(pins::Column::AuthorId.eq(user)).count(db).await?)
-}
-
-/// A user's handle and how many moments they have pinned, in one statement: what the rollout and the
-/// limit need to know about a viewer. `None` when there is no such user.
-pub async fn standing(db: &impl ConnectionTrait, user: UserId) -> Result<Option<(String, u64)>> {
-    let pins_of_user = Query::select()
-        .expr(Expr::col((pins::Entity, pins::Column::MomentId)).count())
-        .from(pins::Entity)
-        .and_where(Expr::col((pins::Entity, pins::Column::AuthorId)).eq(user))
-        .to_owned();
-    let select = Query::select()
-        .column((users::Entity, users::Column::Handle))
-        .expr_as(Expr::from(sea_orm::sea_query::SubQueryStatement::from(pins_of_user)), Alias::new("pins"))
-        .from(users::Entity)
-        .and_where(Expr::col((users::Entity, users::Column::Id)).eq(user))
-        .to_owned();
-    let Some(row) = db.query_one(&select).await? else {
-        return Ok(None);
-    };
-    let pins: i64 = row.try_get("", "pins")?;
-    Ok(Some((row.try_get("", "handle")?, u64::try_from(pins).unwrap_or(0))))
 }
 
 /// Pins the viewer's moment (P1–P6). Pinning a pinned moment succeeds and keeps its first `pinnedAt`.

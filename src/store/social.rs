@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
     QueryOrder as _, QuerySelect as _, TransactionSession as _, TransactionTrait,
-    sea_query::{Expr, ExprTrait as _, OnConflict, Order, Query, SelectStatement},
+    sea_query::{DynIden, Expr, ExprTrait as _, IntoIden as _, OnConflict, Query},
 };
 
 use super::{
@@ -213,60 +213,57 @@ pub struct NamePage {
     pub after: Option<String>,
 }
 
-/// A page of the users whose ids `ids` selects, by handle: one statement, however many there are.
-async fn users_page(db: &impl ConnectionTrait, ids: SelectStatement, page: &NamePage) -> Result<Vec<UserRecord>> {
-    let mut select = Query::select();
-    select
-        .columns([
-            (user_rows::Entity, user_rows::Column::Id),
-            (user_rows::Entity, user_rows::Column::Handle),
-            (user_rows::Entity, user_rows::Column::DisplayName),
-        ])
-        .from(user_rows::Entity)
-        .and_where(Expr::col((user_rows::Entity, user_rows::Column::Id)).in_subquery(ids))
-        .order_by((user_rows::Entity, user_rows::Column::Handle), Order::Asc)
-        .limit(page.first);
-    if let Some(after) = &page.after {
-        select.and_where(Expr::col((user_rows::Entity, user_rows::Column::Handle)).gt(after.as_str()));
-    }
-    let rows = db.query_all(&select).await?;
-    rows.iter()
-        .map(|row| {
-            Ok(UserRecord {
-                id: row.try_get("", "id")?,
-                handle: row.try_get("", "handle")?,
-                display_name: row.try_get("", "display_name")?,
-            })
-        })
-        .collect()
+/// The lists of users a user keeps: each is the owner's own, read only by the owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Related {
+    /// The user's friends.
+    Friends,
+    /// Users who asked the user to be friends.
+    RequestsIn,
+    /// Users the user asked to be friends.
+    RequestsOut,
+    /// Users the user hides their moments from.
+    HiddenFrom,
 }
 
-/// A page of a user's friends, by handle.
-pub async fn friends_of(db: &impl ConnectionTrait, user: UserId, page: &NamePage) -> Result<Vec<UserRecord>> {
-    let ids = Query::select()
-        .column(friendships::Column::FriendId)
-        .from(friendships::Entity)
-        .and_where(Expr::col(friendships::Column::UserId).eq(user))
-        .to_owned();
-    users_page(db, ids, page).await
-}
-
-/// A page of the users who asked `user` to be friends (`incoming`), or whom `user` asked
-/// (otherwise), by handle.
-pub async fn pending_requests(
+/// A page of one of `user`'s lists of users, by handle: one statement, however long the list.
+pub async fn related_users(
     db: &impl ConnectionTrait,
     user: UserId,
-    incoming: bool,
+    related: Related,
     page: &NamePage,
 ) -> Result<Vec<UserRecord>> {
-    let (mine, theirs) = if incoming {
-        (friend_requests::Column::ToUserId, friend_requests::Column::FromUserId)
-    } else {
-        (friend_requests::Column::FromUserId, friend_requests::Column::ToUserId)
+    let (table, mine, theirs): (DynIden, DynIden, DynIden) = match related {
+        Related::Friends => (
+            friendships::Entity.into_iden(),
+            friendships::Column::UserId.into_iden(),
+            friendships::Column::FriendId.into_iden(),
+        ),
+        Related::RequestsIn => (
+            friend_requests::Entity.into_iden(),
+            friend_requests::Column::ToUserId.into_iden(),
+            friend_requests::Column::FromUserId.into_iden(),
+        ),
+        Related::RequestsOut => (
+            friend_requests::Entity.into_iden(),
+            friend_requests::Column::FromUserId.into_iden(),
+            friend_requests::Column::ToUserId.into_iden(),
+        ),
+        Related::HiddenFrom => (
+            hidden_from::Entity.into_iden(),
+            hidden_from::Column::OwnerId.into_iden(),
+            hidden_from::Column::HiddenUserId.into_iden(),
+        ),
     };
-    let ids =
-        Query::select().column(theirs).from(friend_requests::Entity).and_where(Expr::col(mine).eq(user)).to_owned();
-    users_page(db, ids, page).await
+    let ids = Query::select().column(theirs).from(table).and_where(Expr::col(mine).eq(user)).to_owned();
+    let mut find = user_rows::Entity::find()
+        .filter(user_rows::Column::Id.in_subquery(ids))
+        .order_by_asc(user_rows::Column::Handle)
+        .limit(page.first);
+    if let Some(after) = &page.after {
+        find = find.filter(user_rows::Column::Handle.gt(after.as_str()));
+    }
+    Ok(find.all(db).await?.into_iter().map(Into::into).collect())
 }
 
 /// Checks that every one of `members` is a friend of `owner`; the message names the first who is not.
@@ -498,14 +495,4 @@ pub async fn set_hidden(db: &impl ConnectionTrait, owner: UserId, user: UserId, 
         hidden_from::Entity::delete_by_id((owner, user)).exec(db).await?;
     }
     Ok(())
-}
-
-/// A page of the users `owner` hides their moments from, by handle.
-pub async fn hidden_from(db: &impl ConnectionTrait, owner: UserId, page: &NamePage) -> Result<Vec<UserRecord>> {
-    let ids = Query::select()
-        .column(hidden_from::Column::HiddenUserId)
-        .from(hidden_from::Entity)
-        .and_where(Expr::col(hidden_from::Column::OwnerId).eq(owner))
-        .to_owned();
-    users_page(db, ids, page).await
 }

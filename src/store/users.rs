@@ -97,6 +97,11 @@ pub async fn lock(db: &impl ConnectionTrait, user: UserId) -> Result<()> {
     Ok(())
 }
 
+/// The user with this id.
+pub async fn by_id(db: &impl ConnectionTrait, id: UserId) -> Result<Option<UserRecord>> {
+    Ok(users::Entity::find_by_id(id).one(db).await?.map(Into::into))
+}
+
 /// The user with this handle.
 pub async fn by_handle(db: &impl ConnectionTrait, handle: &str) -> Result<Option<UserRecord>> {
     Ok(users::Entity::find().filter(users::Column::Handle.eq(handle)).one(db).await?.map(Into::into))

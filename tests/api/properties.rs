@@ -239,7 +239,8 @@ async fn apply(app: &TestApp, spec: &WorldSpec, reference: &NamedWorld, change: 
             let Some(row) = moment_rows::Entity::find_by_id(id).one(db).await.unwrap() else { return };
             let author = row.author_id;
             let page = store::social::NamePage { first: 100, after: None };
-            let friends = store::social::friends_of(db, author, &page).await.unwrap();
+            let friends =
+                store::social::related_users(db, author, store::social::Related::Friends, &page).await.unwrap();
             let mode = AudienceMode::parse(&row.audience_mode).unwrap();
             let set_mode = |m: AudienceMode| moment_rows::ActiveModel {
                 id: Set(id),
