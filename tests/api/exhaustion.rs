@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, texts};
 
-/// `ann` with `n` pinned picture moments, one a day back from 2026-11-25 (`m0` newest), each
-/// pinned in the opposite order of posting; `fay` is her friend.
+/// `ann` with `n` pinned picture moments, one a day back from 2026-11-25 (`m0` newest), pinned in
+/// the opposite order (`m0` pinned first, the oldest last); `fay` is her friend.
 pub fn pinned_profile(n: usize, text: &str, url: &str) -> String {
     let mut lines = vec![
         r#"{"type":"user","handle":"ann","displayName":"Ann"}"#.to_owned(),
@@ -37,8 +37,14 @@ pub fn pinned_profile(n: usize, text: &str, url: &str) -> String {
             .to_string(),
         );
     }
-    for i in (0..n).rev() {
-        lines.push(json!({ "type": "pin", "moment": format!("m{i}"), "pinnedAt": day(0) }).to_string());
+    // A second apart, the newest posted pinned first: listing by pinning time would put the
+    // oldest first.
+    let pinned_at = |i: usize| {
+        (chrono::DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z").unwrap() + chrono::Duration::seconds(i as i64))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    for i in 0..n {
+        lines.push(json!({ "type": "pin", "moment": format!("m{i}"), "pinnedAt": pinned_at(i) }).to_string());
     }
     lines.join("\n")
 }
