@@ -32,6 +32,8 @@ pub mod code {
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     /// The request would gather more content than one response may hold.
     pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
+    /// A query named by its hash alone is not known here: send its text with the hash.
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
 }
 
 /// Everything that can go wrong while serving a request.

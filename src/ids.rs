@@ -14,6 +14,8 @@ pub enum NodeKind {
     Moment,
     /// A `Tag`.
     Tag,
+    /// A `Profile` (its user's moments page).
+    Profile,
 }
 
 impl NodeKind {
@@ -22,6 +24,7 @@ impl NodeKind {
             Self::User => "User",
             Self::Moment => "Moment",
             Self::Tag => "Tag",
+            Self::Profile => "Profile",
         }
     }
 }
@@ -36,7 +39,8 @@ pub fn decode(global: &str) -> Option<(NodeKind, i64)> {
     let raw = URL_SAFE_NO_PAD.decode(global).ok()?;
     let text = std::str::from_utf8(&raw).ok()?;
     let (name, id) = text.split_once(':')?;
-    let kind = [NodeKind::User, NodeKind::Moment, NodeKind::Tag].into_iter().find(|k| k.name() == name)?;
+    let kind =
+        [NodeKind::User, NodeKind::Moment, NodeKind::Tag, NodeKind::Profile].into_iter().find(|k| k.name() == name)?;
     let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
     // Only the canonical spelling is accepted, so one row has exactly one id.
     (encode(kind, id) == global).then_some((kind, id))

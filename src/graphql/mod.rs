@@ -1,6 +1,7 @@
 //! The GraphQL surface: the schema, its objects and inputs, guards, loaders and cursors. Resolvers
 //! read the per-request [`context::RequestContext`] and call the store; rules live in `domain`.
 
+pub mod answer;
 pub mod context;
 pub mod cursor;
 pub mod document;

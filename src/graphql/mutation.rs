@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 
 use super::{
-    MUTATION_FIELD_COST,
+    MUTATION_FIELD_COST, STATEMENT_FIELD_COST,
     context::{limits, loaded, request, services, viewer_id},
-    types::{AudienceMode, FriendshipStatus, Moment, MomentsSettings, Tag, User, VisibleWindow},
+    types::{AudienceMode, FriendshipStatus, Moment, MomentsSettings, Profile, Tag, User, VisibleWindow, profile_of},
 };
 use crate::{
     auth,
@@ -116,18 +116,46 @@ pub struct DeleteMomentPayload {
     pub deleted_moment_id: ID,
 }
 
-/// The pinned moment.
+/// The pinned moment, and the page it is pinned on.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct PinPayload {
     /// The moment, now pinned.
     pub moment: Moment,
 }
 
-/// The unpinned moment.
+#[ComplexObject]
+impl PinPayload {
+    /// The viewer's own moments page, as it is now: its `pinned` block holds the moment.
+    #[graphql(complexity = "STATEMENT_FIELD_COST + child_complexity")]
+    async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Profile> {
+        own_profile(ctx).await
+    }
+}
+
+/// The unpinned moment, and the page it was pinned on.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct UnpinPayload {
     /// The moment, no longer pinned.
     pub moment: Moment,
+}
+
+#[ComplexObject]
+impl UnpinPayload {
+    /// The viewer's own moments page, as it is now: its `pinned` block no longer holds the moment.
+    #[graphql(complexity = "STATEMENT_FIELD_COST + child_complexity")]
+    async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Profile> {
+        own_profile(ctx).await
+    }
+}
+
+/// The viewer's own moments page.
+async fn own_profile(ctx: &Context<'_>) -> ApiResult<Profile> {
+    let viewer = viewer_id(ctx)?;
+    let me = loaded(request(ctx)?.users.load_one(viewer).await)?
+        .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))?;
+    Ok(profile_of(ctx, me).await?)
 }
 
 /// Settings to change; left-out fields stay as they are.

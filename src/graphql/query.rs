@@ -10,7 +10,7 @@ use super::{
     cursor::{self, Scope},
     types::{
         Moment, MomentConnection, Node, Profile, Tag, User, check_first, connection, list_moments, page_cost,
-        spend_moments, wants_media,
+        profile_of, spend_moments, wants_media,
     },
 };
 use crate::{
@@ -54,6 +54,10 @@ impl Query {
         Ok(match kind {
             NodeKind::User => loaded(request(ctx)?.users.load_one(raw).await)?.map(|u| Node::User(User::from(u))),
             NodeKind::Moment => visible_moment(ctx, raw).await?.map(Node::Moment),
+            NodeKind::Profile => match loaded(request(ctx)?.users.load_one(raw).await)? {
+                Some(user) => Some(Node::Profile(profile_of(ctx, user).await?)),
+                None => None,
+            },
             NodeKind::Tag => {
                 let _turn = limits(ctx)?.statement_turn().await?;
                 store::social::owned_tag(db, viewer, raw).await?.map(|t| Node::Tag(Tag(t)))

@@ -1,4 +1,5 @@
-//! The `DateTime` scalar: RFC 3339 in UTC with a `Z`, to the microsecond when there is a fraction.
+//! The `DateTime` scalar: RFC 3339 in UTC with a `Z`, always to the microsecond, so every time in
+//! an answer has one form (and sorts as text the way it sorts as time).
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{SecondsFormat, Utc};
@@ -7,7 +8,8 @@ use chrono::{SecondsFormat, Utc};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DateTime(pub chrono::DateTime<Utc>);
 
-/// An RFC 3339 date and time in UTC, such as `2026-05-01T08:00:00Z`.
+/// An RFC 3339 date and time in UTC, always written to the microsecond, such as
+/// `2026-05-01T08:00:00.000000Z`; any RFC 3339 form is accepted as input.
 #[Scalar(name = "DateTime")]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
@@ -20,7 +22,7 @@ impl ScalarType for DateTime {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        Value::String(self.0.to_rfc3339_opts(SecondsFormat::Micros, true))
     }
 }
 

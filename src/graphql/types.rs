@@ -113,6 +113,8 @@ pub enum Node {
     Moment(Moment),
     /// A tag.
     Tag(Tag),
+    /// A user's moments page.
+    Profile(Profile),
 }
 
 /// A person with a profile.
@@ -141,6 +143,7 @@ impl User {
     }
 }
 
+/// A person with a profile.
 #[Object]
 impl User {
     /// An opaque global id.
@@ -163,12 +166,7 @@ impl User {
     /// The user's moments page as the viewer may see it.
     #[graphql(complexity = "STATEMENT_FIELD_COST + child_complexity")]
     async fn profile(&self, ctx: &Context<'_>) -> ApiResult<Profile> {
-        let viewer = viewer_id(ctx)?;
-        let _turn = limits(ctx)?.statement_turn().await?;
-        let access = store::moments::access(&services(ctx)?.db.read, viewer, self.record.id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("user {} has no settings", self.record.id))?;
-        Ok(Profile { user: self.record.clone(), access })
+        Ok(profile_of(ctx, self.record.clone()).await?)
     }
 
     /// Whether this is the viewer.
@@ -292,6 +290,16 @@ async fn owned_users(
     Ok(list.into_iter().map(User::from).collect())
 }
 
+/// The moments page of `user` as the viewer may see it.
+pub async fn profile_of(ctx: &Context<'_>, user: UserRecord) -> Result<Profile> {
+    let viewer = viewer_id(ctx)?;
+    let _turn = limits(ctx)?.statement_turn().await?;
+    let access = store::moments::access(&services(ctx)?.db.read, viewer, user.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user {} has no settings", user.id))?;
+    Ok(Profile { user, access })
+}
+
 /// A user's moments page: the pinned block and the timeline, as the viewer may see them.
 pub struct Profile {
     /// Whose page.
@@ -385,8 +393,16 @@ pub fn connection(
     })
 }
 
+/// A user's moments page as the viewer may see it: the pinned block on top, then the timeline.
+/// Its `id` is the same however it was reached (`profile(handle:)`, `User.profile`, a payload), so
+/// a normalized cache holds one copy.
 #[Object]
 impl Profile {
+    /// An opaque global id, one per user's page.
+    async fn id(&self) -> ID {
+        ID(ids::encode(NodeKind::Profile, self.user.id))
+    }
+
     /// Whose page this is.
     async fn user(&self) -> User {
         User::from(self.user.clone())
@@ -506,6 +522,8 @@ impl Profile {
 #[derive(Clone, Debug)]
 pub struct Moment(pub Arc<MomentRecord>);
 
+/// A post: text, pictures, a video or a shared article. Only viewers allowed to see it ever
+/// reach it.
 #[Object]
 impl Moment {
     /// An opaque global id.
@@ -703,6 +721,7 @@ pub async fn load_users(ctx: &Context<'_>, ids: &[UserId]) -> Result<Vec<User>> 
 #[derive(Clone, Debug)]
 pub struct Tag(pub TagRecord);
 
+/// A named group of the owner's friends, used in audiences. Only its owner sees it.
 #[Object]
 impl Tag {
     /// An opaque global id.
@@ -743,6 +762,7 @@ pub struct MomentsSettings {
     pub record: SettingsRecord,
 }
 
+/// A user's moments settings: how far back others may look, and whether strangers may look.
 #[Object]
 impl MomentsSettings {
     /// How far back others may look.

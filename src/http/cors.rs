@@ -1,11 +1,16 @@
 //! `MOMENTS_CORS_ORIGINS`: which browser origins may call the API. Each entry must be an origin
 //! exactly as browsers send it (`scheme://host[:port]`, lower case, no path, no trailing slash), or
 //! `*` alone for any origin; anything else could never match and is refused at start, named.
+//!
+//! A preflight may ask for any request header: clients send their own (Apollo's
+//! `apollographql-client-name`, tracing's `traceparent`, `tracestate`, `baggage`, `sentry-trace`),
+//! and the API reads none but `Authorization`, `Content-Type` and `Accept`. No response carries
+//! credentials (no cookies; the token travels in `Authorization`), so allowing them opens nothing.
 
 use std::time::Duration;
 
 use axum::http::{HeaderValue, Method, header};
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 /// One entry of `MOMENTS_CORS_ORIGINS`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +69,7 @@ pub fn layer(origins: &[CorsOrigin]) -> Result<Option<CorsLayer>, String> {
         CorsLayer::new()
             .allow_origin(allow)
             .allow_methods([Method::GET, Method::POST])
-            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+            .allow_headers(AllowHeaders::mirror_request())
             .expose_headers([header::RETRY_AFTER])
             .max_age(Duration::from_secs(3600)),
     ))

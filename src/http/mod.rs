@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod cors;
+pub mod persisted;
 pub mod request;
 pub mod serve;
 pub mod stream;
@@ -22,12 +23,24 @@ use sea_orm::ConnectionTrait as _;
 pub use serve::{ConnectionLimits, serve};
 
 pub use self::request::MAX_BODY_BYTES;
-use self::{client::TrustedProxies, cors::CorsOrigin, request::Refusal};
+use self::{
+    client::TrustedProxies,
+    cors::CorsOrigin,
+    persisted::PersistedQueries,
+    request::{Media, Refusal},
+};
 use crate::{
     app::Services,
     auth::{Viewer, resolve_viewer},
     error::{self, code},
-    graphql::{MomentsSchema, build_schema, context::RequestContext, document, limits::RequestLimits},
+    graphql::{
+        MomentsSchema,
+        answer::{Answer, Shapes},
+        build_schema,
+        context::RequestContext,
+        document,
+        limits::RequestLimits,
+    },
 };
 
 /// How long the health check waits for the database before it answers 503.
@@ -41,6 +54,8 @@ struct HttpState {
     trusted_proxies: Arc<TrustedProxies>,
     body_timeout: Duration,
     executing: Arc<tokio::sync::Semaphore>,
+    shapes: Arc<Shapes>,
+    persisted: Arc<PersistedQueries>,
 }
 
 /// How the router is set up beyond the services.
@@ -78,8 +93,12 @@ impl Default for HttpOptions {
 /// origins cannot work together.
 pub fn router(services: Services, options: HttpOptions) -> Result<Router, String> {
     let cors = cors::layer(&options.cors_origins)?;
+    let schema = build_schema(Some(services.clone()));
+    let shapes = Shapes::from_sdl(&schema.sdl()).map_err(|e| format!("the schema's own SDL does not parse: {e}"))?;
     let state = HttpState {
-        schema: build_schema(Some(services.clone())),
+        schema,
+        shapes: Arc::new(shapes),
+        persisted: Arc::new(PersistedQueries::new()),
         services,
         playground_token: options.playground_token,
         trusted_proxies: Arc::new(options.trusted_proxies),
@@ -124,9 +143,8 @@ fn with_codes(mut response: Response) -> Response {
 }
 
 /// The longest `retryAfter` of the response's `RATE_LIMITED` errors, if it has any.
-fn retry_after(response: &Response) -> Option<u64> {
-    response
-        .errors
+fn retry_after(errors: &[async_graphql::ServerError]) -> Option<u64> {
+    errors
         .iter()
         .filter_map(|e| e.extensions.as_ref())
         .filter(|ext| matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == code::RATE_LIMITED))
@@ -137,10 +155,26 @@ fn retry_after(response: &Response) -> Option<u64> {
         .max()
 }
 
+/// An answer of one error: the operation did not run.
+fn refused(message: String, code: &'static str) -> Answer {
+    let mut error = async_graphql::ServerError::new(message, None);
+    error.extensions.get_or_insert_with(Default::default).set("code", code);
+    Answer::refused(vec![error])
+}
+
+/// Whether an answer's only error is `code`.
+fn only_error(answer: &Answer, code: &str) -> bool {
+    matches!(&answer.errors[..], [e] if e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&async_graphql::Value::String(code.to_owned())))
+}
+
 async fn graphql(State(state): State<HttpState>, request: axum::extract::Request) -> HttpResponse {
     let (parts, body) = request.into_parts();
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip());
     let client = state.trusted_proxies.client(peer, &parts.headers);
+    let media = match request::negotiate(&parts.headers) {
+        Ok(media) => media,
+        Err(refusal) => return refusal.into_response(),
+    };
     let batch = match request::read(&parts.method, &parts.uri, &parts.headers, body, state.body_timeout).await {
         Ok(batch) => batch,
         Err(refusal) => return refusal.into_response(),
@@ -149,17 +183,24 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
         BatchRequest::Single(r) => (true, vec![r]),
         BatchRequest::Batch(list) => (false, list),
     };
-    // What is refused by the shape of its text or document never reaches the parser's recursion,
-    // async-graphql's validation or a resolver.
-    let refusals: Vec<Option<String>> = requests
+    // A query named by its hash gets its text first. Then what is refused by the shape of its text
+    // or document never reaches the parser's recursion, async-graphql's validation or a resolver.
+    let refusals: Vec<Option<Answer>> = requests
         .iter_mut()
-        .map(|r| match document::check_text(&r.query) {
-            Err(message) => Some(message),
-            Ok(()) => match r.parsed_query() {
-                Ok(document) => document::check(document).err(),
-                // A syntax error is left for execution to report in the usual form.
-                Err(_) => None,
-            },
+        .map(|r| {
+            if let Err(miss) = state.persisted.resolve(r) {
+                let (message, code) = miss.message_and_code();
+                return Some(refused(message, code));
+            }
+            let message = match document::check_text(&r.query) {
+                Err(message) => Some(message),
+                Ok(()) => match r.parsed_query() {
+                    Ok(document) => document::check(document).err(),
+                    // A syntax error is left for execution to report in the usual form.
+                    Err(_) => None,
+                },
+            };
+            message.map(|m| refused(m, code::GRAPHQL_VALIDATION_FAILED))
         })
         .collect();
     if parts.method == Method::GET
@@ -194,22 +235,33 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
     let limits = Arc::new(RequestLimits::new(client));
     let mut answers: Vec<Vec<u8>> = Vec::with_capacity(requests.len());
     let mut retry = None;
-    for (r, refused) in requests.into_iter().zip(refusals) {
-        let response = if let Some(message) = refused {
-            with_codes(Response::from_errors(vec![async_graphql::ServerError::new(message, None)]))
+    let mut status = StatusCode::OK;
+    for (mut r, refused) in requests.into_iter().zip(refusals) {
+        let answer = if let Some(answer) = refused {
+            answer
         } else if let Err(e) = limits.check() {
             // The operations of a batch share the budget: once it is spent, the rest do not run.
             let extended = async_graphql::ErrorExtensions::extend(&e);
             let mut error = async_graphql::ServerError::new(extended.message, None);
             error.extensions = extended.extensions;
-            Response::from_errors(vec![error])
+            Answer::refused(vec![error])
         } else {
             let context =
                 RequestContext::new(&state.services, viewer.clone(), viewer_record.clone(), limits.clone()).await;
-            with_codes(state.schema.execute(r.data(context)).await)
+            let prepared = state.shapes.prepare(&mut r);
+            let response = with_codes(state.schema.execute(r.data(context)).await);
+            state.shapes.answer(response, prepared.as_ref())
         };
-        retry = retry.max(retry_after(&response));
-        match serde_json::to_vec(&response) {
+        retry = retry.max(retry_after(&answer.errors));
+        if single && media == Media::GraphqlResponse && answer.data.is_none() {
+            // GraphQL over HTTP: an operation that never ran is the client's to fix.
+            status = if only_error(&answer, code::PERSISTED_QUERY_NOT_FOUND) {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+        }
+        match serde_json::to_vec(&answer) {
             Ok(bytes) => {
                 // The answers already built count too: a batch cannot pile up ten budgets' worth.
                 let _ = limits.spend(bytes.len());
@@ -241,7 +293,11 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
         joined
     };
     let mut response = HttpResponse::new(axum::body::Body::from(body));
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/graphql-response+json"));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    // The answer depends on who asks and in which media type: a cache keeps them apart.
+    headers.insert(header::VARY, HeaderValue::from_static("Accept, Authorization"));
     if let Some(seconds) = retry {
         *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));

@@ -70,6 +70,73 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// The media types an answer can be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Media {
+    /// `application/json`: every answer to a well-formed request is 200.
+    Json,
+    /// `application/graphql-response+json`: an operation that never ran is a 4xx.
+    GraphqlResponse,
+}
+
+impl Media {
+    /// The `Content-Type` of an answer in this media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json; charset=utf-8",
+            Self::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+        }
+    }
+}
+
+/// The media type the client's `Accept` asks for (GraphQL over HTTP): the one with the highest
+/// `q`; at equal `q` the one named most exactly, then `application/graphql-response+json` when it
+/// is named and `application/json` when only a wildcard matches. Without `Accept`, JSON (what
+/// clients from before the media type expect). When neither is acceptable: 406.
+pub fn negotiate(headers: &HeaderMap) -> Result<Media, Refusal> {
+    let mut ranges = headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).peekable();
+    if ranges.peek().is_none() {
+        return Ok(Media::Json);
+    }
+    // Per media type: (q, how exactly the range named it) of the most exact range that matched.
+    let mut found: [Option<(u16, u8)>; 2] = [None, None];
+    for range in ranges.flat_map(|v| v.split(',')) {
+        let mut params = range.split(';');
+        let essence = params.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = params
+            .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .map_or(1000, |q| (q.clamp(0.0, 1.0) * 1000.0).round() as u16);
+        let matches: &[(usize, u8)] = match essence.as_str() {
+            "application/graphql-response+json" => &[(1, 2)],
+            "application/json" => &[(0, 2)],
+            "application/*" => &[(0, 1), (1, 1)],
+            "*/*" => &[(0, 0), (1, 0)],
+            _ => &[],
+        };
+        for &(media, exactness) in matches {
+            if found[media].is_none_or(|(_, e)| exactness > e) {
+                found[media] = Some((q, exactness));
+            }
+        }
+    }
+    let score = |media: usize| {
+        found[media].filter(|(q, _)| *q > 0).map(|(q, exactness)| {
+            let preferred = if exactness == 2 { media == 1 } else { media == 0 };
+            (q, exactness, preferred)
+        })
+    };
+    match (score(0), score(1)) {
+        (None, None) => Err(Refusal::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "answers are application/graphql-response+json or application/json: accept one of them",
+            code::BAD_USER_INPUT,
+        )),
+        (json, graphql) if graphql > json => Ok(Media::GraphqlResponse),
+        _ => Ok(Media::Json),
+    }
+}
+
 /// Whether the `Content-Type` is JSON (`application/json`, with any parameters such as a charset).
 fn is_json(headers: &HeaderMap) -> Option<bool> {
     let value = headers.get(header::CONTENT_TYPE)?;
@@ -118,6 +185,16 @@ async fn read_body(headers: &HeaderMap, body: Body, timeout: Duration) -> Result
 fn one_request(value: Value, which: &str) -> Result<Request, Refusal> {
     if !value.is_object() {
         return Err(Refusal::bad_request(format!("{which} must be a JSON object with a \"query\"")));
+    }
+    match value.get("query") {
+        Some(Value::String(_)) => {}
+        Some(_) => return Err(Refusal::bad_request(format!("{which}: \"query\" must be a string"))),
+        None if value.get("extensions").is_some_and(|e| e.get("persistedQuery").is_some()) => {}
+        None => {
+            return Err(Refusal::bad_request(format!(
+                "{which} needs a \"query\" (or a persisted query's hash in \"extensions\")"
+            )));
+        }
     }
     serde_json::from_value::<Request>(value)
         .map_err(|e| Refusal::bad_request(format!("{which} is not a GraphQL request: {e}")))
@@ -176,8 +253,8 @@ fn parse_query_string(uri: &Uri) -> Result<Request, Refusal> {
             _ => {}
         }
     }
-    if !has_query {
-        return Err(Refusal::bad_request("a GET request needs a `query` parameter"));
+    if !has_query && !request.extensions.contains_key("persistedQuery") {
+        return Err(Refusal::bad_request("a GET request needs a `query` parameter (or a persisted query's hash)"));
     }
     Ok(request)
 }

@@ -141,7 +141,12 @@ async fn requests_that_are_not_json_graphql_get_coded_json_refusals_and_run_noth
         ("{", "the request body is not JSON: EOF while parsing an object at line 1 column 1"),
         ("42", "the request body must be a JSON object with a \"query\""),
         ("[1]", "operation 0 of the batch must be a JSON object with a \"query\""),
-        (r#"{"query": 3}"#, "the request body is not a GraphQL request: invalid type: integer `3`, expected a string"),
+        (r#"{"query": 3}"#, "the request body: \"query\" must be a string"),
+        (r#"{"variables": {}}"#, "the request body needs a \"query\" (or a persisted query's hash in \"extensions\")"),
+        (
+            r#"{"query": "{ __typename }", "variables": [1]}"#,
+            "the request body is not a GraphQL request: invalid type: sequence, expected a map",
+        ),
     ] {
         let (status, body) = refusal(&app, post(Some("application/json"), Body::from(raw))).await;
         assert_eq!((status, body), (StatusCode::BAD_REQUEST, coded(message)), "{raw}");

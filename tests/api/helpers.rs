@@ -193,6 +193,25 @@ impl TestApp {
         serde_json::from_slice(&bytes).expect("a JSON body")
     }
 
+    /// Posts a GraphQL request body as it is, with an `Accept` header when given; returns the
+    /// status, the headers and the whole body as text.
+    pub async fn post_raw(
+        &self,
+        token: Option<&str>,
+        accept: Option<&str>,
+        body: &Value,
+    ) -> (StatusCode, HeaderMap, String) {
+        let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT, accept);
+        }
+        let (status, headers, bytes) = self.send(request.body(Body::from(body.to_string())).unwrap()).await;
+        (status, headers, String::from_utf8(bytes.to_vec()).expect("a UTF-8 body"))
+    }
+
     /// Posts an operation that must succeed; returns `data`.
     pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
         let body = self.gql(Some(token), query, variables).await;

@@ -68,3 +68,125 @@ async fn cors_lets_the_configured_origins_call_and_no_others() {
     let (_, headers, _) = app.send(preflight("https://evil.example")).await;
     assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 }
+
+#[tokio::test]
+async fn cors_preflights_may_ask_for_the_headers_clients_and_tracers_send() {
+    let options = HttpOptions { cors_origins: vec![CorsOrigin::Any], ..HttpOptions::default() };
+    let app = TestApp::spawn_with_options(|_| {}, options).await;
+    let asked = "authorization,content-type,apollographql-client-name,apollographql-client-version,\
+                 traceparent,tracestate,baggage,sentry-trace";
+    let preflight = Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/graphql")
+        .header(header::ORIGIN, "https://app.example")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .header(header::ACCESS_CONTROL_REQUEST_HEADERS, asked)
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = app.send(preflight).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(), "*");
+    let allowed = headers.get(header::ACCESS_CONTROL_ALLOW_HEADERS).unwrap().to_str().unwrap().to_lowercase();
+    for wanted in asked.split(',') {
+        assert!(allowed.split(',').any(|h| h.trim() == wanted), "{wanted} not in {allowed}");
+    }
+}
+
+#[tokio::test]
+async fn the_answer_comes_in_the_media_type_accept_asks_for() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user("alice").await;
+    let good = json!({ "query": "{ viewer { handle } }" });
+    let broken = json!({ "query": "{ viewer { handle }" });
+    let unknown = json!({ "query": "{ viewer { nope } }" });
+    const JSON: &str = "application/json; charset=utf-8";
+    const GRAPHQL: &str = "application/graphql-response+json; charset=utf-8";
+    let cases: [(Option<&str>, &Value, StatusCode, &str); 10] = [
+        (None, &good, StatusCode::OK, JSON),
+        (None, &broken, StatusCode::OK, JSON),
+        (Some("*/*"), &unknown, StatusCode::OK, JSON),
+        (Some("application/json"), &broken, StatusCode::OK, JSON),
+        (Some("application/graphql-response+json"), &good, StatusCode::OK, GRAPHQL),
+        (Some("application/graphql-response+json"), &broken, StatusCode::BAD_REQUEST, GRAPHQL),
+        (Some("application/graphql-response+json"), &unknown, StatusCode::BAD_REQUEST, GRAPHQL),
+        (Some("application/graphql-response+json, application/json;q=0.9"), &unknown, StatusCode::BAD_REQUEST, GRAPHQL),
+        (Some("application/graphql-response+json;q=0.5, application/json"), &unknown, StatusCode::OK, JSON),
+        (Some("text/html, application/*;q=0.1"), &good, StatusCode::OK, JSON),
+    ];
+    for (accept, body, status, media) in cases {
+        let (got, headers, text) = app.post_raw(Some(&token), accept, body).await;
+        assert_eq!(
+            (got, headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap()),
+            (status, media),
+            "{accept:?} {body}: {text}"
+        );
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(answer.get("data").is_some(), body == &good, "{accept:?} {body}: {text}");
+    }
+    let (status, _, text) = app.post_raw(Some(&token), Some("text/html"), &good).await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE, "{text}");
+    assert_eq!(
+        text,
+        r#"{"errors":[{"message":"answers are application/graphql-response+json or application/json: accept one of them","extensions":{"code":"BAD_USER_INPUT"}}]}"#
+    );
+}
+
+/// The SHA-256 of a text, in hex.
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn persisted_queries_follow_apollos_protocol() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user("alice").await;
+    let query = "query Me($n: Int) { viewer { handle friends(first: $n) { handle } } }";
+    let hash = sha256_hex(query);
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let not_found =
+        r#"{"errors":[{"message":"PersistedQueryNotFound","extensions":{"code":"PERSISTED_QUERY_NOT_FOUND"}}]}"#;
+    let answer = r#"{"data":{"viewer":{"handle":"alice","friends":[]}}}"#;
+    // The hash alone: not known yet, under either media type.
+    let by_hash = json!({ "extensions": extensions, "variables": { "n": 5 } });
+    assert_eq!(app.post_raw(Some(&token), None, &by_hash).await.2, not_found);
+    let (status, _, text) = app.post_raw(Some(&token), Some("application/graphql-response+json"), &by_hash).await;
+    assert_eq!((status, text.as_str()), (StatusCode::NOT_FOUND, not_found));
+    // The client sends the text with its hash; then the hash alone is enough, by POST or by GET.
+    let with_text = json!({ "query": query, "extensions": extensions, "variables": { "n": 5 } });
+    assert_eq!(app.post_raw(Some(&token), None, &with_text).await.2, answer);
+    assert_eq!(app.post_raw(Some(&token), None, &by_hash).await.2, answer);
+    let encode = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+    let get = Request::get(format!(
+        "/graphql?operationName=Me&variables={}&extensions={}",
+        encode(r#"{"n":5}"#),
+        encode(&extensions.to_string())
+    ))
+    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+    .body(Body::empty())
+    .unwrap();
+    let (status, headers, body) = app.send(get).await;
+    assert_eq!((status, std::str::from_utf8(&body).unwrap()), (StatusCode::OK, answer));
+    assert_eq!(headers.get(header::VARY).unwrap(), "Accept, Authorization");
+    // A text whose hash is not the one sent is refused, and not kept under either hash.
+    let other = "{ viewer { displayName } }";
+    let lying = json!({ "query": other, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha256_hex("{ __typename }") } } });
+    assert_eq!(
+        app.post_raw(Some(&token), None, &lying).await.2,
+        r#"{"errors":[{"message":"persistedQuery: sha256Hash is not the SHA-256 of the query","extensions":{"code":"BAD_USER_INPUT"}}]}"#
+    );
+    let other_by_hash =
+        json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(other) } } });
+    assert_eq!(app.post_raw(Some(&token), None, &other_by_hash).await.2, not_found);
+    // A mutation reached by its hash is still refused over GET.
+    let mutation = r#"mutation { postMoment(input: { text: "by hash" }) { moment { id } } }"#;
+    let mutation_ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(mutation) } });
+    let registered = app.post_raw(Some(&token), None, &json!({ "query": mutation, "extensions": mutation_ext })).await;
+    assert_eq!(registered.0, StatusCode::OK);
+    let get = Request::get(format!("/graphql?extensions={}", encode(&mutation_ext.to_string())))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(get).await.0, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(app.rows("moments").await, 1);
+}

@@ -43,7 +43,7 @@ async fn every_record_type_is_loaded_and_served() {
         json!({ "visibleWindow": "SIX_MONTHS", "strangersCanView": true, "hiddenFrom": [{ "handle": "dave" }] })
     );
     assert_eq!(texts(&data["profile"]["pinned"]), ["hi", "long ago"]);
-    assert_eq!(data["profile"]["pinned"][1]["pinnedAt"], "2025-01-04T08:00:00Z");
+    assert_eq!(data["profile"]["pinned"][1]["pinnedAt"], "2025-01-04T08:00:00.000000Z");
     assert_eq!(
         data["profile"]["pinned"][0]["audience"],
         json!({ "mode": "INCLUDE", "users": [{ "handle": "bob" }], "tags": [{ "name": "family", "members": [{ "handle": "bob" }] }] })

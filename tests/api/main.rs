@@ -8,6 +8,7 @@ mod world;
 pub use world::reference_from_import;
 
 mod access;
+mod answers;
 mod auth;
 mod bad_input;
 mod demo;
@@ -15,6 +16,7 @@ mod exhaustion;
 mod http;
 mod import;
 mod limits;
+mod operations;
 mod operators;
 mod pinning;
 mod plans;

@@ -230,7 +230,7 @@ async fn p5_an_operator_limit_refuses_the_next_pin_and_shows_itself() {
 async fn p6_pin_and_unpin_are_idempotent_and_keep_the_first_pinned_at() {
     let w = World::new().await;
     let first = pinned_ok(&w.pin("ann", "pics").await, "pics");
-    assert_eq!(first, "2026-11-26T12:00:00Z");
+    assert_eq!(first, "2026-11-26T12:00:00.000000Z");
     w.app.clock.set(test_now() + Duration::hours(5));
     assert_eq!(pinned_ok(&w.pin("ann", "pics").await, "pics"), first);
     assert_eq!(w.app.rows("pins").await, 1);

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Two release binaries on the same world, in one run: each serves the same imported database in
+# turn, rounds alternating (A, B, A, B, …) so that the machine's drift falls on both, and wrk drives
+# the profile page, the feed page and the `{ __typename }` floor. Prints each round and the median
+# of each binary per scenario (see docs/benchmarks.md).
+# usage: bench/compare.sh OLD_BINARY NEW_BINARY [sqlite|postgres]
+# settings: ROUNDS (3), DURATION (seconds per run, 10), CONNECTIONS (32), THREADS (2),
+#           SCENARIOS ("profile feed floor"), PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OLD=$(realpath "$1")
+NEW=$(realpath "$2")
+WHICH=${3:-sqlite}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+SCENARIOS=${SCENARIOS:-"profile feed floor"}
+PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PORT=8112
+OUT=bench/out/compare-$WHICH
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+mkdir -p "$OUT"
+if [ ! -f bench/out/world.jsonl ]; then
+  "$NEW" generate --output bench/out/world.jsonl
+fi
+
+if [ "$WHICH" = sqlite ]; then
+  rm -f "$OUT"/compare.db*
+  URL="sqlite://$PWD/$OUT/compare.db?mode=rwc"
+else
+  psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS moments_compare" -c "CREATE DATABASE moments_compare"
+  URL="${PG_ADMIN_URL%/*}/moments_compare"
+fi
+# The older binary migrates and imports: the newer one's migrations then run on top when it starts.
+DATABASE_URL="$URL" "$OLD" import bench/out/world.jsonl
+
+server=
+stop() {
+  if [ -n "$server" ]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    server=
+  fi
+}
+trap stop EXIT
+
+serve() {
+  DATABASE_URL="$URL" MOMENTS_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn "$1" serve > "$OUT/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.2; done
+  echo "the server did not start:" >&2
+  cat "$OUT/server.log" >&2
+  exit 1
+}
+
+serve "$NEW"
+python3 bench/prepare.py "$NEW" "$URL" "http://127.0.0.1:$PORT" "$OUT"
+stop
+
+: > "$OUT/rounds.txt"
+for round in $(seq 1 "$ROUNDS"); do
+  for which in old new; do
+    if [ "$which" = old ]; then serve "$OLD"; else serve "$NEW"; fi
+    for scenario in $SCENARIOS; do
+      wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$OUT/$scenario.txt" >/dev/null
+      result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$OUT/$scenario.txt" | grep '^RESULT')
+      echo "round $round $which $scenario ${result#RESULT }" | tee -a "$OUT/rounds.txt"
+    done
+    stop
+  done
+done
+
+echo "== medians ($ROUNDS rounds of ${DURATION} s, $CONNECTIONS connections, $WHICH)"
+python3 - "$OUT/rounds.txt" <<'EOF'
+import re, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    parts = line.split()
+    _, _, which, scenario = parts[:4]
+    fields = dict(re.findall(r"(\w+)=([\d.]+)", line))
+    runs.setdefault((scenario, which), []).append(fields)
+for scenario in dict.fromkeys(s for s, _ in runs):
+    old, new = runs[(scenario, "old")], runs[(scenario, "new")]
+    med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
+    o, n = med(old, "rps"), med(new, "rps")
+    print(f"{scenario}: old {o:.0f} req/s p99 {med(old, 'p99_ms'):.1f} ms | new {n:.0f} req/s "
+          f"p99 {med(new, 'p99_ms'):.1f} ms | new/old {n / o:.3f}")
+EOF

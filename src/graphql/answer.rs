@@ -1,0 +1,677 @@
+//! Answers exactly as the GraphQL spec writes them, whatever order the fields finished in.
+//!
+//! async-graphql 7 resolves an object's fields concurrently, keeps them in the order they finish,
+//! and leaves a field whose resolver failed out of `data` altogether (its error is still reported).
+//! The spec asks for something else ("Handling Field Errors", "Serialized Map Ordering"): every
+//! selected key present, in the order of the selection set; a failed field `null`; a `null` where
+//! the type allows none nulls the nearest nullable parent, up to `data` itself. So the answer is
+//! rebuilt here from the operation and the schema's types, the way the spec's `CollectFields` and
+//! `CompleteValue` describe it:
+//!
+//! - [`Shapes::prepare`] runs before execution: where a selection's type is an interface it asks
+//!   for the object's type under a reserved alias, which decides which fragments apply.
+//! - [`Shapes::answer`] runs after: it collects each object's fields in selection order (fragments,
+//!   `@skip` and `@include` as the spec says), takes each key's value out of what async-graphql
+//!   built, completes it by its type — a missing key is a field that failed — and propagates a
+//!   `null` in a non-null place upward. Errors are sorted by where they point in the answer.
+//!
+//! An operation that never ran (it did not parse or validate, or a limit refused it) has no `data`
+//! at all, which is what GraphQL over HTTP keys its status codes on.
+
+use std::{
+    cmp::Ordering,
+    collections::{BTreeMap, HashMap, HashSet},
+};
+
+use async_graphql::{
+    Name, PathSegment, Positioned, Response, ServerError, Value, Variables,
+    indexmap::IndexMap,
+    parser::types::{
+        BaseType, DocumentOperations, ExecutableDocument, Field, OperationDefinition, OperationType, Selection,
+        SelectionSet, Type, TypeKind, TypeSystemDefinition,
+    },
+};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// The alias under which [`Shapes::prepare`] asks an interface-typed object for its type. Names
+/// beginning with `__` are reserved to GraphQL itself, so no client's key can collide with it.
+const TYPE_KEY: &str = "__moments_type";
+
+/// The introspection types, as the spec defines them (and async-graphql answers them): their
+/// fields' types decide what a `null` under `__schema` or `__type` does.
+const INTROSPECTION_SDL: &str = r#"
+type __Schema { description: String types: [__Type!]! queryType: __Type! mutationType: __Type
+  subscriptionType: __Type directives: [__Directive!]! }
+type __Type { kind: __TypeKind! name: String description: String specifiedByURL: String
+  fields(includeDeprecated: Boolean): [__Field!] interfaces: [__Type!] possibleTypes: [__Type!]
+  enumValues(includeDeprecated: Boolean): [__EnumValue!] inputFields(includeDeprecated: Boolean): [__InputValue!]
+  ofType: __Type isOneOf: Boolean }
+type __Field { name: String! description: String args(includeDeprecated: Boolean): [__InputValue!]!
+  type: __Type! isDeprecated: Boolean! deprecationReason: String }
+type __InputValue { name: String! description: String type: __Type! defaultValue: String
+  isDeprecated: Boolean! deprecationReason: String }
+type __EnumValue { name: String! description: String isDeprecated: Boolean! deprecationReason: String }
+type __Directive { name: String! description: String locations: [__DirectiveLocation!]!
+  args(includeDeprecated: Boolean): [__InputValue!]! isRepeatable: Boolean! }
+enum __TypeKind { SCALAR OBJECT INTERFACE UNION ENUM INPUT_OBJECT LIST NON_NULL }
+enum __DirectiveLocation { QUERY }
+"#;
+
+/// An object, interface or union type: the types of its fields.
+#[derive(Debug, Default)]
+struct Composite {
+    fields: HashMap<String, Type>,
+    is_abstract: bool,
+}
+
+/// What the answer needs to know of the schema: each composite type's fields, which types are
+/// abstract, and which abstract types each object type belongs to.
+#[derive(Debug)]
+pub struct Shapes {
+    composites: HashMap<String, Composite>,
+    supertypes: HashMap<String, HashSet<String>>,
+    roots: [String; 3],
+    typename: Type,
+}
+
+/// What execution was given, kept to rebuild its answer.
+#[derive(Debug)]
+pub struct Prepared {
+    document: ExecutableDocument,
+    operation_name: Option<String>,
+    variables: Variables,
+}
+
+/// A GraphQL response in the spec's form: `errors` (when there are any), then `data` (unless the
+/// operation never ran), then `extensions`.
+#[derive(Debug, Default)]
+pub struct Answer {
+    /// The errors, in the order of the places they point to.
+    pub errors: Vec<ServerError>,
+    /// `None` when the operation never ran; `Some(Value::Null)` when a `null` reached the root.
+    pub data: Option<Value>,
+    /// The response's extensions.
+    pub extensions: BTreeMap<String, Value>,
+}
+
+impl Answer {
+    /// An answer of errors alone: the operation did not run.
+    pub fn refused(errors: Vec<ServerError>) -> Self {
+        Self { errors, data: None, extensions: BTreeMap::new() }
+    }
+}
+
+impl Serialize for Answer {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let entries = usize::from(!self.errors.is_empty())
+            + usize::from(self.data.is_some())
+            + usize::from(!self.extensions.is_empty());
+        let mut map = serializer.serialize_map(Some(entries))?;
+        if !self.errors.is_empty() {
+            map.serialize_entry("errors", &self.errors)?;
+        }
+        if let Some(data) = &self.data {
+            map.serialize_entry("data", data)?;
+        }
+        if !self.extensions.is_empty() {
+            map.serialize_entry("extensions", &self.extensions)?;
+        }
+        map.end()
+    }
+}
+
+/// A `null` in a place that allows none: it moves up to the nearest nullable parent.
+struct Propagate;
+
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl Shapes {
+    /// The shapes of a schema, from its SDL.
+    pub fn from_sdl(sdl: &str) -> Result<Self, String> {
+        let mut composites: HashMap<String, Composite> = HashMap::new();
+        let mut supertypes: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut roots = ["Query".to_owned(), "Mutation".to_owned(), "Subscription".to_owned()];
+        for text in [sdl, INTROSPECTION_SDL] {
+            let document = async_graphql::parser::parse_schema(text).map_err(|e| e.to_string())?;
+            for definition in document.definitions {
+                match definition {
+                    TypeSystemDefinition::Schema(schema) => {
+                        let schema = schema.node;
+                        for (root, name) in roots.iter_mut().zip([schema.query, schema.mutation, schema.subscription]) {
+                            if let Some(name) = name {
+                                *root = name.node.to_string();
+                            }
+                        }
+                    }
+                    TypeSystemDefinition::Type(ty) => {
+                        let ty = ty.node;
+                        let name = ty.name.node.to_string();
+                        let (fields, implements, is_abstract) = match ty.kind {
+                            TypeKind::Object(object) => (object.fields, object.implements, false),
+                            TypeKind::Interface(interface) => (interface.fields, interface.implements, true),
+                            TypeKind::Union(union) => {
+                                for member in union.members {
+                                    supertypes.entry(member.node.to_string()).or_default().insert(name.clone());
+                                }
+                                (Vec::new(), Vec::new(), true)
+                            }
+                            _ => continue,
+                        };
+                        for interface in implements {
+                            supertypes.entry(name.clone()).or_default().insert(interface.node.to_string());
+                        }
+                        let composite = composites.entry(name).or_default();
+                        composite.is_abstract = is_abstract;
+                        composite
+                            .fields
+                            .extend(fields.into_iter().map(|f| (f.node.name.node.to_string(), f.node.ty.node)));
+                    }
+                    TypeSystemDefinition::Directive(_) => {}
+                }
+            }
+        }
+        let parse_type = |t: &str| Type::new(t).ok_or_else(|| format!("not a type: {t}"));
+        if let Some(query) = composites.get_mut(&roots[0]) {
+            query.fields.insert("__schema".to_owned(), parse_type("__Schema!")?);
+            query.fields.insert("__type".to_owned(), parse_type("__Type")?);
+        }
+        Ok(Self { composites, supertypes, roots, typename: parse_type("String!")? })
+    }
+
+    /// Readies a request for execution (its query parsed): where an interface's object is
+    /// selected, asks for its type. Returns what [`Shapes::answer`] needs, or `None` when the query
+    /// does not parse (execution reports that).
+    pub fn prepare(&self, request: &mut async_graphql::Request) -> Option<Prepared> {
+        let mut document = request.parsed_query().ok()?.clone();
+        let mut changed = false;
+        let operations: Vec<&mut Positioned<OperationDefinition>> = match &mut document.operations {
+            DocumentOperations::Single(op) => vec![op],
+            DocumentOperations::Multiple(ops) => ops.values_mut().collect(),
+        };
+        for operation in operations {
+            let root = self.root(operation.node.ty).to_owned();
+            changed |= self.ask_types(&root, &mut operation.node.selection_set.node);
+        }
+        for fragment in document.fragments.values_mut() {
+            let on = fragment.node.type_condition.node.on.node.to_string();
+            changed |= self.ask_types(&on, &mut fragment.node.selection_set.node);
+        }
+        if changed {
+            request.set_parsed_query(document.clone());
+        }
+        Some(Prepared {
+            document,
+            operation_name: request.operation_name.clone(),
+            variables: request.variables.clone(),
+        })
+    }
+
+    fn root(&self, ty: OperationType) -> &str {
+        match ty {
+            OperationType::Query => &self.roots[0],
+            OperationType::Mutation => &self.roots[1],
+            OperationType::Subscription => &self.roots[2],
+        }
+    }
+
+    /// Adds `__moments_type: __typename` to every selection of an abstract type under `set`
+    /// (whose type is `ty`); fragment definitions are visited by the caller.
+    fn ask_types(&self, ty: &str, set: &mut SelectionSet) -> bool {
+        let mut changed = false;
+        for selection in &mut set.items {
+            match &mut selection.node {
+                Selection::Field(field) => {
+                    let field = &mut field.node;
+                    if field.selection_set.node.items.is_empty() {
+                        continue;
+                    }
+                    let Some(inner) = self.field_type(ty, field.name.node.as_str()).map(named) else { continue };
+                    let inner = inner.to_owned();
+                    changed |= self.ask_types(&inner, &mut field.selection_set.node);
+                    if self.composites.get(&inner).is_some_and(|c| c.is_abstract) {
+                        let pos = field.selection_set.pos;
+                        let ask = Field {
+                            alias: Some(Positioned::new(Name::new(TYPE_KEY), pos)),
+                            name: Positioned::new(Name::new("__typename"), pos),
+                            arguments: Vec::new(),
+                            directives: Vec::new(),
+                            selection_set: Positioned::new(SelectionSet::default(), pos),
+                        };
+                        field
+                            .selection_set
+                            .node
+                            .items
+                            .push(Positioned::new(Selection::Field(Positioned::new(ask, pos)), pos));
+                        changed = true;
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    let fragment = &mut fragment.node;
+                    let on = fragment.type_condition.as_ref().map_or(ty, |c| c.node.on.node.as_str()).to_owned();
+                    changed |= self.ask_types(&on, &mut fragment.selection_set.node);
+                }
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+        changed
+    }
+
+    fn field_type(&self, ty: &str, field: &str) -> Option<&Type> {
+        if field == "__typename" {
+            return Some(&self.typename);
+        }
+        self.composites.get(ty)?.fields.get(field)
+    }
+
+    /// Whether a fragment on `condition` applies to an object of type `object`.
+    fn applies(&self, condition: &str, object: &str) -> bool {
+        condition == object || self.supertypes.get(object).is_some_and(|s| s.contains(condition))
+    }
+
+    /// The answer to an executed request, in the spec's form. `prepared` is what
+    /// [`Shapes::prepare`] returned (`None` when the query did not parse).
+    pub fn answer(&self, response: Response, prepared: Option<&Prepared>) -> Answer {
+        let Response { data, extensions, mut errors, .. } = response;
+        let ran = !matches!(data, Value::Null) || errors.iter().any(|e| !e.path.is_empty());
+        let (Some(prepared), true) = (prepared, ran) else {
+            return Answer { errors, data: None, extensions };
+        };
+        let Some(operation) = operation(&prepared.document, prepared.operation_name.as_deref()) else {
+            return Answer { errors, data: None, extensions };
+        };
+        let mut walk = Walk::new(self, prepared, operation, &errors);
+        let root = self.root(operation.ty);
+        let data = match walk.object(root, &[&operation.selection_set.node], data) {
+            Ok(value) => value,
+            Err(Propagate) => Value::Null,
+        };
+        if errors.len() > 1 {
+            let mut keyed: Vec<(Vec<usize>, ServerError)> =
+                errors.into_iter().map(|e| (position(&data, &e.path), e)).collect();
+            keyed.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| compare_paths(&x.path, &y.path)));
+            errors = keyed.into_iter().map(|(_, e)| e).collect();
+        }
+        Answer { errors, data: Some(data), extensions }
+    }
+}
+
+/// The named type at the bottom of a (list or non-null) type.
+fn named(ty: &Type) -> &str {
+    match &ty.base {
+        BaseType::Named(name) => name.as_str(),
+        BaseType::List(inner) => named(inner),
+    }
+}
+
+/// The operation execution ran: the one named, or the only one.
+fn operation<'a>(document: &'a ExecutableDocument, name: Option<&str>) -> Option<&'a OperationDefinition> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| &op.node),
+        _ => None,
+    }
+}
+
+/// Where an error's path points in the answer: the index of each key and item on the way, as far
+/// as the answer goes (a `null` that propagated may end it early).
+fn position(data: &Value, path: &[PathSegment]) -> Vec<usize> {
+    let mut at = data;
+    let mut out = Vec::with_capacity(path.len());
+    for step in path {
+        let next = match (at, step) {
+            (Value::Object(map), PathSegment::Field(key)) => map.get_full(key.as_str()).map(|(i, _, v)| (i, v)),
+            (Value::List(items), PathSegment::Index(i)) => items.get(*i).map(|v| (*i, v)),
+            _ => None,
+        };
+        let Some((index, value)) = next else { break };
+        out.push(index);
+        at = value;
+    }
+    out
+}
+
+fn compare_paths(a: &[PathSegment], b: &[PathSegment]) -> Ordering {
+    let key = |s: &PathSegment| match s {
+        PathSegment::Field(f) => (0, f.clone(), 0),
+        PathSegment::Index(i) => (1, String::new(), *i),
+    };
+    a.iter().map(key).cmp(b.iter().map(key))
+}
+
+impl<'a> From<&'a PathSegment> for Step<'a> {
+    fn from(segment: &'a PathSegment) -> Self {
+        match segment {
+            PathSegment::Field(key) => Step::Key(key),
+            PathSegment::Index(i) => Step::Index(*i),
+        }
+    }
+}
+
+/// Adds a step to a path written as `key/3/key` (GraphQL names hold no `/`).
+fn push_step(path: &mut String, step: Step<'_>) {
+    if !path.is_empty() {
+        path.push('/');
+    }
+    match step {
+        Step::Key(key) => path.push_str(key),
+        Step::Index(i) => path.push_str(&i.to_string()),
+    }
+}
+
+/// One pass over an answer.
+struct Walk<'a> {
+    shapes: &'a Shapes,
+    document: &'a ExecutableDocument,
+    variables: &'a Variables,
+    operation: &'a OperationDefinition,
+    /// Every path at or above an error (see [`push_step`]); empty when there are no errors, and
+    /// then no path is kept.
+    errored: HashSet<String>,
+    path: Vec<Step<'a>>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(
+        shapes: &'a Shapes,
+        prepared: &'a Prepared,
+        operation: &'a OperationDefinition,
+        errors: &[ServerError],
+    ) -> Self {
+        let mut errored = HashSet::new();
+        for error in errors {
+            let mut key = String::new();
+            for step in &error.path {
+                push_step(&mut key, step.into());
+                errored.insert(key.clone());
+            }
+        }
+        Self {
+            shapes,
+            document: &prepared.document,
+            variables: &prepared.variables,
+            operation,
+            errored,
+            path: Vec::new(),
+        }
+    }
+
+    /// Whether an error was raised at the current path or below it.
+    fn failed_here(&self) -> bool {
+        if self.errored.is_empty() {
+            return false;
+        }
+        let mut key = String::new();
+        for step in &self.path {
+            push_step(&mut key, *step);
+        }
+        self.errored.contains(&key)
+    }
+
+    fn enter(&mut self, step: Step<'a>) {
+        if !self.errored.is_empty() {
+            self.path.push(step);
+        }
+    }
+
+    fn leave(&mut self) {
+        self.path.pop();
+    }
+
+    /// A variable's value: as sent, or its default.
+    fn variable(&self, name: &Name) -> Value {
+        if let Some(value) = self.variables.get(name) {
+            return value.clone();
+        }
+        self.operation
+            .variable_definitions
+            .iter()
+            .find(|d| d.node.name.node == *name)
+            .and_then(|d| d.node.default_value.as_ref())
+            .map_or(Value::Null, |d| d.node.clone())
+    }
+
+    /// Whether `@skip` and `@include` let a selection in.
+    fn included(&self, directives: &[Positioned<async_graphql::parser::types::Directive>]) -> bool {
+        directives.iter().all(|d| {
+            let condition = || {
+                d.node.get_argument("if").is_some_and(|v| {
+                    let value = v.node.clone().into_const_with(|name| Ok::<_, ()>(self.variable(&name)));
+                    matches!(value, Ok(Value::Boolean(true)))
+                })
+            };
+            match d.node.name.node.as_str() {
+                "skip" => !condition(),
+                "include" => condition(),
+                _ => true,
+            }
+        })
+    }
+
+    /// The spec's `CollectFields`: each response key with the fields it merges, in order.
+    fn collect(
+        &self,
+        object: &str,
+        set: &'a SelectionSet,
+        out: &mut IndexMap<&'a str, Vec<&'a Field>>,
+        visited: &mut HashSet<&'a str>,
+    ) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    if self.included(&field.directives) {
+                        out.entry(field.response_key().node.as_str()).or_default().push(field);
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    let spread = &spread.node;
+                    let name = spread.fragment_name.node.as_str();
+                    if !self.included(&spread.directives) || !visited.insert(name) {
+                        continue;
+                    }
+                    let Some(fragment) = self.document.fragments.get(name) else { continue };
+                    if self.shapes.applies(fragment.node.type_condition.node.on.node.as_str(), object) {
+                        self.collect(object, &fragment.node.selection_set.node, out, visited);
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    let fragment = &fragment.node;
+                    let applies = fragment
+                        .type_condition
+                        .as_ref()
+                        .is_none_or(|c| self.shapes.applies(c.node.on.node.as_str(), object));
+                    if applies && self.included(&fragment.directives) {
+                        self.collect(object, &fragment.selection_set.node, out, visited);
+                    }
+                }
+            }
+        }
+    }
+
+    /// An object's answer: its selected keys in order, each completed by its type. `value` is what
+    /// async-graphql built (`Null` when every field of it failed).
+    fn object(&mut self, ty: &str, sets: &[&'a SelectionSet], value: Value) -> Result<Value, Propagate> {
+        let mut map = match value {
+            Value::Object(map) => map,
+            _ => IndexMap::new(),
+        };
+        let runtime = match map.swap_remove(TYPE_KEY) {
+            Some(Value::String(name)) => name,
+            _ => ty.to_owned(),
+        };
+        let mut collected = IndexMap::new();
+        let mut visited = HashSet::new();
+        for set in sets {
+            self.collect(&runtime, set, &mut collected, &mut visited);
+        }
+        let mut out = IndexMap::with_capacity(collected.len());
+        for (key, fields) in collected {
+            if key == TYPE_KEY {
+                continue;
+            }
+            let (name, value) = match map.swap_remove_entry(key) {
+                Some((name, value)) => (name, Some(value)),
+                None => (Name::new(key), None),
+            };
+            let Some(field_type) = self.shapes.field_type(&runtime, fields[0].name.node.as_str()) else {
+                // Not a field this schema knows (cannot pass validation): left as it came.
+                out.insert(name, value.unwrap_or(Value::Null));
+                continue;
+            };
+            self.enter(Step::Key(key));
+            let completed = self.complete(field_type, &fields, value);
+            self.leave();
+            out.insert(name, completed?);
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// The spec's `CompleteValue` for a field of type `ty` selected by `fields`: `None` is a key
+    /// async-graphql left out because its field failed.
+    fn complete(&mut self, ty: &Type, fields: &[&'a Field], value: Option<Value>) -> Result<Value, Propagate> {
+        let value = match value {
+            Some(Value::Null) | None => {
+                let composite = matches!(ty.base, BaseType::Named(_)) && self.shapes.composites.contains_key(named(ty));
+                if composite && self.failed_here() {
+                    // Every field of the object failed: async-graphql answered `null` for it.
+                    Value::Object(IndexMap::new())
+                } else {
+                    return if ty.nullable { Ok(Value::Null) } else { Err(Propagate) };
+                }
+            }
+            Some(value) => value,
+        };
+        let completed = match (&ty.base, value) {
+            (BaseType::List(inner), Value::List(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut failed = false;
+                for (i, item) in items.into_iter().enumerate() {
+                    self.enter(Step::Index(i));
+                    let item = self.complete(inner, fields, Some(item));
+                    self.leave();
+                    match item {
+                        Ok(item) => out.push(item),
+                        Err(Propagate) => {
+                            failed = true;
+                            break;
+                        }
+                    }
+                }
+                if failed { Err(Propagate) } else { Ok(Value::List(out)) }
+            }
+            (BaseType::Named(name), value @ Value::Object(_)) if self.shapes.composites.contains_key(name.as_str()) => {
+                let sets: Vec<&'a SelectionSet> = fields.iter().map(|f| &f.selection_set.node).collect();
+                self.object(name.as_str(), &sets, value)
+            }
+            (_, value) => Ok(value),
+        };
+        match completed {
+            Err(Propagate) if ty.nullable => Ok(Value::Null),
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SDL: &str = r#"
+        interface Node { id: ID! }
+        type Query { a: A b: B! node: Node list: [B!] }
+        type A implements Node { id: ID! x: Int y: Int! b: B }
+        type B implements Node { id: ID! x: Int z: [Int!]! }
+    "#;
+
+    fn answer(query: &str, data: serde_json::Value, error_paths: &[&str]) -> String {
+        let shapes = Shapes::from_sdl(SDL).unwrap();
+        let mut request = async_graphql::Request::new(query);
+        let prepared = shapes.prepare(&mut request);
+        let mut response = Response::new(Value::from_json(data).unwrap());
+        for path in error_paths {
+            let mut error = ServerError::new(format!("failed at {path}"), None);
+            error.path = path
+                .split('/')
+                .map(|s| s.parse().map_or_else(|_| PathSegment::Field(s.to_owned()), PathSegment::Index))
+                .collect();
+            response.errors.push(error);
+        }
+        serde_json::to_string(&shapes.answer(response, prepared.as_ref())).unwrap()
+    }
+
+    #[test]
+    fn keys_come_in_selection_order_with_fragments_merged() {
+        let data = serde_json::json!({ "b": { "x": 1, "id": "b1" }, "a": { "y": 2, "id": "a1" } });
+        assert_eq!(
+            answer("{ a { ...F } b { id x } } fragment F on A { id y }", data, &[]),
+            r#"{"data":{"a":{"id":"a1","y":2},"b":{"id":"b1","x":1}}}"#
+        );
+    }
+
+    #[test]
+    fn a_failed_nullable_field_is_null_and_a_non_null_one_nulls_its_parent() {
+        let data = serde_json::json!({ "a": { "id": "a1" } });
+        assert_eq!(
+            answer("{ a { id x y } }", data, &["a/y", "a/x"]),
+            r#"{"errors":[{"message":"failed at a/x","path":["a","x"]},{"message":"failed at a/y","path":["a","y"]}],"data":{"a":null}}"#
+        );
+        assert_eq!(
+            answer("{ a { id } b { x } }", serde_json::json!({ "a": { "id": "a1" } }), &["b/x"]),
+            r#"{"errors":[{"message":"failed at b/x","path":["b","x"]}],"data":{"a":{"id":"a1"},"b":{"x":null}}}"#
+        );
+        assert_eq!(
+            answer("{ b { z } a { id } }", serde_json::json!({ "a": { "id": "a1" } }), &["b/z"]),
+            r#"{"errors":[{"message":"failed at b/z","path":["b","z"]}],"data":null}"#
+        );
+    }
+
+    #[test]
+    fn an_object_whose_every_field_failed_keeps_its_nulls() {
+        assert_eq!(
+            answer("{ a { x } }", serde_json::Value::Null, &["a/x"]),
+            r#"{"errors":[{"message":"failed at a/x","path":["a","x"]}],"data":{"a":{"x":null}}}"#
+        );
+    }
+
+    #[test]
+    fn an_interface_answers_by_its_object_type() {
+        let data = serde_json::json!({ "node": { "x": 3, "__moments_type": "B", "id": "b1" } });
+        assert_eq!(
+            answer("{ node { ... on A { x id } ... on B { id x } } }", data, &[]),
+            r#"{"data":{"node":{"id":"b1","x":3}}}"#
+        );
+    }
+
+    #[test]
+    fn skip_and_include_follow_their_variables() {
+        let data = serde_json::json!({ "a": { "y": 1, "id": "a1" } });
+        assert_eq!(
+            answer("query($no: Boolean = false) { a { x @include(if: $no) y id @skip(if: $no) } }", data, &[]),
+            r#"{"data":{"a":{"y":1,"id":"a1"}}}"#
+        );
+    }
+
+    #[test]
+    fn a_list_item_in_error_nulls_the_list() {
+        let data = serde_json::json!({ "a": { "id": "a1" } });
+        assert_eq!(
+            answer("{ list { id } a { id } }", data, &["list/1/id"]),
+            r#"{"errors":[{"message":"failed at list/1/id","path":["list",1,"id"]}],"data":{"list":null,"a":{"id":"a1"}}}"#
+        );
+    }
+
+    #[test]
+    fn an_operation_that_never_ran_has_no_data() {
+        let shapes = Shapes::from_sdl(SDL).unwrap();
+        let response = Response::from_errors(vec![ServerError::new("unknown field", None)]);
+        assert_eq!(
+            serde_json::to_string(&shapes.answer(response, None)).unwrap(),
+            r#"{"errors":[{"message":"unknown field"}]}"#
+        );
+    }
+}
