@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Two release binaries on the same world, in one run: each serves the same imported database in
-# turn, rounds alternating (A, B, A, B, …) so that the machine's drift falls on both, and wrk drives
-# the profile page, the feed page and the `{ __typename }` floor. Prints each round and the median
-# of each binary per scenario (see docs/benchmarks.md).
+# turn, in rounds (A then B, B then A, …) so that the machine's drift falls on both, and wrk drives
+# the profile page, the feed page and the `{ __typename }` floor. Prints each round (throughput,
+# latency, and the server's CPU time per request) and the medians of each binary per scenario (see
+# docs/benchmarks.md).
 # usage: bench/compare.sh OLD_BINARY NEW_BINARY [sqlite|postgres]
 # settings: ROUNDS (3), DURATION (seconds per run, 10), CONNECTIONS (32), THREADS (2),
 #           SCENARIOS ("profile feed floor"), PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres)
@@ -45,6 +46,11 @@ stop() {
 }
 trap stop EXIT
 
+TICKS=$(getconf CLK_TCK)
+# The server's CPU time so far (user and system), in clock ticks: CPU per request is the figure the
+# machine's drift and wrk's share of the cores disturb least.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
+
 serve() {
   DATABASE_URL="$URL" MOMENTS_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn "$1" serve > "$OUT/server.log" 2>&1 &
   server=$!
@@ -60,12 +66,20 @@ stop
 
 : > "$OUT/rounds.txt"
 for round in $(seq 1 "$ROUNDS"); do
-  for which in old new; do
+  # Odd rounds start with the old binary, even rounds with the new one: whatever the run before
+  # leaves behind (a busy database, a warm cache) falls on both alike.
+  order="old new"
+  if [ $((round % 2)) -eq 0 ]; then order="new old"; fi
+  for which in $order; do
     if [ "$which" = old ]; then serve "$OLD"; else serve "$NEW"; fi
     for scenario in $SCENARIOS; do
       wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$OUT/$scenario.txt" >/dev/null
+      before=$(cpu_ticks)
       result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$OUT/$scenario.txt" | grep '^RESULT')
-      echo "round $round $which $scenario ${result#RESULT }" | tee -a "$OUT/rounds.txt"
+      after=$(cpu_ticks)
+      requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$result")
+      cpu=$(awk "BEGIN { printf \"%.1f\", ($after - $before) * 1000000 / $TICKS / $requests }")
+      echo "round $round $which $scenario ${result#RESULT } cpu_us_per_request=$cpu" | tee -a "$OUT/rounds.txt"
     done
     stop
   done
@@ -84,6 +98,8 @@ for scenario in dict.fromkeys(s for s, _ in runs):
     old, new = runs[(scenario, "old")], runs[(scenario, "new")]
     med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
     o, n = med(old, "rps"), med(new, "rps")
-    print(f"{scenario}: old {o:.0f} req/s p99 {med(old, 'p99_ms'):.1f} ms | new {n:.0f} req/s "
-          f"p99 {med(new, 'p99_ms'):.1f} ms | new/old {n / o:.3f}")
+    co, cn = med(old, "cpu_us_per_request"), med(new, "cpu_us_per_request")
+    print(f"{scenario}: old {o:.0f} req/s p99 {med(old, 'p99_ms'):.1f} ms {co:.0f} µs CPU/request | "
+          f"new {n:.0f} req/s p99 {med(new, 'p99_ms'):.1f} ms {cn:.0f} µs CPU/request | "
+          f"new/old: req/s {n / o:.3f}, CPU/request {cn / co:.3f}")
 EOF

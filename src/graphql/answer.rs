@@ -21,6 +21,7 @@
 use std::{
     cmp::Ordering,
     collections::{BTreeMap, HashMap, HashSet},
+    rc::Rc,
 };
 
 use async_graphql::{
@@ -285,7 +286,8 @@ impl Shapes {
         };
         let mut walk = Walk::new(self, prepared, operation, &errors);
         let root = self.root(operation.ty);
-        let data = match walk.object(root, &[&operation.selection_set.node], data) {
+        let plan = walk.plan(root, &[&operation.selection_set.node]);
+        let data = match walk.object(&plan, data) {
             Ok(value) => value,
             Err(Propagate) => Value::Null,
         };
@@ -373,6 +375,10 @@ struct Walk<'a> {
     /// then no path is kept.
     errored: HashSet<String>,
     path: Vec<Step<'a>>,
+    /// Plans of concrete-typed selections, by the address and length of their field list.
+    plans: Vec<((usize, usize), Plan<'a>)>,
+    /// Every other plan made, kept so that no field list's address is reused during the walk.
+    kept: Vec<Plan<'a>>,
 }
 
 impl<'a> Walk<'a> {
@@ -397,6 +403,8 @@ impl<'a> Walk<'a> {
             operation,
             errored,
             path: Vec::new(),
+            plans: Vec::new(),
+            kept: Vec::new(),
         }
     }
 
@@ -493,51 +501,92 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// An object's answer: its selected keys in order, each completed by its type. `value` is what
-    /// async-graphql built (`Null` when every field of it failed).
-    fn object(&mut self, ty: &str, sets: &[&'a SelectionSet], value: Value) -> Result<Value, Propagate> {
+    /// The keys an object of type `object` answers for these selections, in order, with the
+    /// fields each merges and its type (`None`: not a field this schema knows, which cannot pass
+    /// validation; its value is left as it came).
+    fn plan(&self, object: &str, sets: &[&'a SelectionSet]) -> Plan<'a> {
+        let mut collected = IndexMap::new();
+        let mut visited = HashSet::new();
+        for set in sets {
+            self.collect(object, set, &mut collected, &mut visited);
+        }
+        let entries = collected
+            .into_iter()
+            .filter(|(key, _)| *key != TYPE_KEY)
+            .map(|(key, fields)| {
+                let ty = self.shapes.field_type(object, fields[0].name.node.as_str());
+                let composite = ty.and_then(|ty| self.shapes.composites.get(named(ty)));
+                Entry { key, fields, ty, composite }
+            })
+            .collect();
+        Rc::new(entries)
+    }
+
+    /// The plan for an object of a concrete type selected by `fields`, made once per selection:
+    /// every item of a list, and every object under them, shares it.
+    fn shared_plan(&mut self, object: &str, fields: &[&'a Field]) -> Plan<'a> {
+        // Plans are kept for the whole walk, so the address of their field lists is never reused.
+        // An operation has a few dozen selections at most: a scan beats hashing here.
+        let identity = (fields.as_ptr() as usize, fields.len());
+        if let Some((_, plan)) = self.plans.iter().find(|(known, _)| *known == identity) {
+            return plan.clone();
+        }
+        let sets: Vec<&'a SelectionSet> = fields.iter().map(|f| &f.selection_set.node).collect();
+        let plan = self.plan(object, &sets);
+        self.plans.push((identity, plan.clone()));
+        plan
+    }
+
+    /// An object's answer, rebuilt in place: its keys moved into plan order, each value
+    /// completed by its type, a missing key (a failed field) added. `value` is what async-graphql
+    /// built (`Null` when every field of it failed).
+    fn object(&mut self, plan: &Plan<'a>, value: Value) -> Result<Value, Propagate> {
         let mut map = match value {
             Value::Object(map) => map,
             _ => IndexMap::new(),
         };
-        let runtime = match map.swap_remove(TYPE_KEY) {
-            Some(Value::String(name)) => name,
-            _ => ty.to_owned(),
-        };
-        let mut collected = IndexMap::new();
-        let mut visited = HashSet::new();
-        for set in sets {
-            self.collect(&runtime, set, &mut collected, &mut visited);
-        }
-        let mut out = IndexMap::with_capacity(collected.len());
-        for (key, fields) in collected {
-            if key == TYPE_KEY {
-                continue;
-            }
-            let (name, value) = match map.swap_remove_entry(key) {
-                Some((name, value)) => (name, Some(value)),
-                None => (Name::new(key), None),
+        for (i, entry) in plan.iter().enumerate() {
+            // Keys before `i` are placed, so the key sought is at `i` or after it; often it is
+            // at `i` already.
+            let in_place = map.get_index(i).is_some_and(|(name, _)| name.as_str() == entry.key);
+            let found = if in_place { Some(i) } else { map.get_index_of(entry.key) };
+            let value = match found {
+                Some(found) => {
+                    map.swap_indices(i, found);
+                    Some(std::mem::take(&mut map[i]))
+                }
+                None => {
+                    let (added, _) = map.insert_full(Name::new(entry.key), Value::Null);
+                    map.swap_indices(i, added);
+                    None
+                }
             };
-            let Some(field_type) = self.shapes.field_type(&runtime, fields[0].name.node.as_str()) else {
-                // Not a field this schema knows (cannot pass validation): left as it came.
-                out.insert(name, value.unwrap_or(Value::Null));
+            let Some(ty) = entry.ty else {
+                map[i] = value.unwrap_or_default();
                 continue;
             };
-            self.enter(Step::Key(key));
-            let completed = self.complete(field_type, &fields, value);
+            self.enter(Step::Key(entry.key));
+            let completed = self.complete(ty, entry.composite, &entry.fields, value);
             self.leave();
-            out.insert(name, completed?);
+            map[i] = completed?;
         }
-        Ok(Value::Object(out))
+        map.truncate(plan.len());
+        Ok(Value::Object(map))
     }
 
     /// The spec's `CompleteValue` for a field of type `ty` selected by `fields`: `None` is a key
     /// async-graphql left out because its field failed.
-    fn complete(&mut self, ty: &Type, fields: &[&'a Field], value: Option<Value>) -> Result<Value, Propagate> {
+    fn complete(
+        &mut self,
+        ty: &'a Type,
+        composite: Option<&'a Composite>,
+        fields: &[&'a Field],
+        value: Option<Value>,
+    ) -> Result<Value, Propagate> {
         let value = match value {
             Some(Value::Null) | None => {
-                let composite = matches!(ty.base, BaseType::Named(_)) && self.shapes.composites.contains_key(named(ty));
-                if composite && self.failed_here() {
+                let object = matches!(ty.base, BaseType::Named(_)) && composite.is_some();
+                if object && self.failed_here() {
                     // Every field of the object failed: async-graphql answered `null` for it.
                     Value::Object(IndexMap::new())
                 } else {
@@ -547,27 +596,39 @@ impl<'a> Walk<'a> {
             Some(value) => value,
         };
         let completed = match (&ty.base, value) {
-            (BaseType::List(inner), Value::List(items)) => {
-                let mut out = Vec::with_capacity(items.len());
+            (BaseType::List(inner), Value::List(mut items)) => {
                 let mut failed = false;
-                for (i, item) in items.into_iter().enumerate() {
+                for (i, item) in items.iter_mut().enumerate() {
                     self.enter(Step::Index(i));
-                    let item = self.complete(inner, fields, Some(item));
+                    let completed = self.complete(inner, composite, fields, Some(std::mem::take(item)));
                     self.leave();
-                    match item {
-                        Ok(item) => out.push(item),
+                    match completed {
+                        Ok(value) => *item = value,
                         Err(Propagate) => {
                             failed = true;
                             break;
                         }
                     }
                 }
-                if failed { Err(Propagate) } else { Ok(Value::List(out)) }
+                if failed { Err(Propagate) } else { Ok(Value::List(items)) }
             }
-            (BaseType::Named(name), value @ Value::Object(_)) if self.shapes.composites.contains_key(name.as_str()) => {
-                let sets: Vec<&'a SelectionSet> = fields.iter().map(|f| &f.selection_set.node).collect();
-                self.object(name.as_str(), &sets, value)
-            }
+            (BaseType::Named(name), Value::Object(mut map)) => match composite {
+                Some(composite) if composite.is_abstract => {
+                    let runtime = match map.swap_remove(TYPE_KEY) {
+                        Some(Value::String(runtime)) => runtime,
+                        _ => name.to_string(),
+                    };
+                    let sets: Vec<&'a SelectionSet> = fields.iter().map(|f| &f.selection_set.node).collect();
+                    let plan = self.plan(&runtime, &sets);
+                    self.kept.push(plan.clone());
+                    self.object(&plan, Value::Object(map))
+                }
+                Some(_) => {
+                    let plan = self.shared_plan(name.as_str(), fields);
+                    self.object(&plan, Value::Object(map))
+                }
+                None => Ok(Value::Object(map)),
+            },
             (_, value) => Ok(value),
         };
         match completed {
@@ -576,6 +637,18 @@ impl<'a> Walk<'a> {
         }
     }
 }
+
+/// A key of an object's answer: the fields it merges, its type, and the object, interface or union
+/// type at the bottom of it (`None` for scalars and enums).
+struct Entry<'a> {
+    key: &'a str,
+    fields: Vec<&'a Field>,
+    ty: Option<&'a Type>,
+    composite: Option<&'a Composite>,
+}
+
+/// An object's keys in order.
+type Plan<'a> = Rc<Vec<Entry<'a>>>;
 
 #[cfg(test)]
 mod tests {
