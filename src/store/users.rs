@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _, QueryFilter as _, QueryOrder as _,
-    QuerySelect as _,
+    QuerySelect as _, TransactionSession as _, TransactionTrait,
 };
 
 use crate::{
@@ -55,14 +55,16 @@ pub fn parse_window(raw: &str) -> Result<VisibleWindow> {
     VisibleWindow::parse(raw).ok_or_else(|| anyhow::anyhow!("unknown visible window {raw:?} in the database").into())
 }
 
-/// Creates a user with default settings. A taken handle is `BAD_USER_INPUT`.
+/// Creates a user with default settings, both or neither (one transaction: a user without a
+/// settings row would have a profile that cannot answer). A taken handle is `BAD_USER_INPUT`.
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     handle: &str,
     display_name: &str,
     password_hash: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<UserRecord> {
+    let txn = db.begin().await?;
     let inserted = users::Entity::insert(users::ActiveModel {
         handle: Set(handle.to_owned()),
         display_name: Set(display_name.to_owned()),
@@ -70,7 +72,7 @@ pub async fn create(
         created_at: Set(now),
         ..Default::default()
     })
-    .exec(db)
+    .exec(&txn)
     .await
     .map_err(Error::from);
     let id = match inserted {
@@ -85,8 +87,9 @@ pub async fn create(
         visible_window: Set(VisibleWindow::All.as_str().to_owned()),
         strangers_can_view: Set(false),
     })
-    .exec_without_returning(db)
+    .exec_without_returning(&txn)
     .await?;
+    txn.commit().await?;
     Ok(UserRecord { id, handle: handle.to_owned(), display_name: display_name.to_owned() })
 }
 

@@ -70,6 +70,28 @@ async fn introspection_and_typename_need_no_token() {
 }
 
 #[tokio::test]
+async fn a_sign_up_whose_settings_cannot_be_written_leaves_no_user() {
+    let app = TestApp::spawn().await;
+    {
+        use sea_orm::ConnectionTrait as _;
+        // The settings row is written after the user's: without its table that write fails.
+        app.services.db.write.execute_unprepared("DROP TABLE moments_settings").await.unwrap();
+    }
+    let (code, message) = app
+        .fails(
+            None,
+            r#"mutation { signUp(input: { handle: "alice", displayName: "Alice", password: "correct horse" }) { token } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("INTERNAL", "internal error: the server could not answer this; it has been logged")
+    );
+    assert_eq!(app.rows("users").await, 0, "the user and their settings are written together or not at all");
+}
+
+#[tokio::test]
 async fn sign_up_gives_a_token_that_names_the_new_user() {
     let app = TestApp::spawn().await;
     let data = app
