@@ -337,12 +337,15 @@ fn position(data: &Value, path: &[PathSegment]) -> Vec<usize> {
     out
 }
 
+/// Orders two paths step by step (names before indexes), for errors the answer cannot place.
 fn compare_paths(a: &[PathSegment], b: &[PathSegment]) -> Ordering {
-    let key = |s: &PathSegment| match s {
-        PathSegment::Field(f) => (0, f.clone(), 0),
-        PathSegment::Index(i) => (1, String::new(), *i),
+    let step = |pair: (&PathSegment, &PathSegment)| match pair {
+        (PathSegment::Field(x), PathSegment::Field(y)) => x.cmp(y),
+        (PathSegment::Index(x), PathSegment::Index(y)) => x.cmp(y),
+        (PathSegment::Field(_), PathSegment::Index(_)) => Ordering::Less,
+        (PathSegment::Index(_), PathSegment::Field(_)) => Ordering::Greater,
     };
-    a.iter().map(key).cmp(b.iter().map(key))
+    a.iter().zip(b).map(step).find(|o| o.is_ne()).unwrap_or_else(|| a.len().cmp(&b.len()))
 }
 
 impl<'a> From<&'a PathSegment> for Step<'a> {

@@ -111,6 +111,14 @@ pub fn viewer_id(ctx: &Context<'_>) -> Result<UserId> {
     request(ctx)?.viewer.require()
 }
 
+/// The signed-in viewer's record (read when the request began, so no statement of its own), or
+/// `UNAUTHENTICATED`.
+pub async fn viewer_record(ctx: &Context<'_>) -> Result<UserRecord> {
+    let viewer = viewer_id(ctx)?;
+    loaded(request(ctx)?.users.load_one(viewer).await)?
+        .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))
+}
+
 /// Turns a loader's shared error back into one for this field.
 pub fn loaded<T>(result: Result<T, LoadError>) -> Result<T> {
     result.map_err(|e| match Error::clone_for_client(&e) {
@@ -129,8 +137,7 @@ pub async fn pin_capability(ctx: &Context<'_>) -> Result<PinCapability> {
         .get_or_try_init(|| async {
             // The viewer was read when the request began: only the pins need counting, and only
             // when the operator set a limit.
-            let me = loaded(request.users.load_one(viewer).await)?
-                .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))?;
+            let me = viewer_record(ctx).await?;
             let policy = &services.pin_policy;
             let pinned = match policy.limit {
                 Some(_) => pins::count(&services.db.read, viewer).await?,

@@ -7,7 +7,7 @@ use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObjec
 
 use super::{
     MUTATION_FIELD_COST, STATEMENT_FIELD_COST,
-    context::{limits, loaded, request, services, viewer_id},
+    context::{limits, loaded, request, services, viewer_id, viewer_record},
     types::{AudienceMode, FriendshipStatus, Moment, MomentsSettings, Profile, Tag, User, VisibleWindow, profile_of},
 };
 use crate::{
@@ -152,10 +152,7 @@ impl UnpinPayload {
 
 /// The viewer's own moments page.
 async fn own_profile(ctx: &Context<'_>) -> ApiResult<Profile> {
-    let viewer = viewer_id(ctx)?;
-    let me = loaded(request(ctx)?.users.load_one(viewer).await)?
-        .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))?;
-    Ok(profile_of(ctx, me).await?)
+    Ok(profile_of(ctx, viewer_record(ctx).await?).await?)
 }
 
 /// Settings to change; left-out fields stay as they are.
@@ -329,8 +326,7 @@ impl Mutation {
         let viewer = viewer_id(ctx)?;
         let raw = ids::decode_as(NodeKind::Moment, &moment_id, "momentId")?;
         let request = request(ctx)?;
-        let me = loaded(request.users.load_one(viewer).await)?
-            .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))?;
+        let me = viewer_record(ctx).await?;
         let services = services(ctx)?;
         let record =
             store::pins::pin(&services.db.write, viewer, &me.handle, &services.pin_policy, raw, request.now).await?;

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Object};
 
 use super::{
     LIST_FIELD_COST, STATEMENT_FIELD_COST,
-    context::{limits, loaded, request, services, viewer_id},
+    context::{limits, loaded, request, services, viewer_id, viewer_record},
     cursor::{self, Scope},
     types::{
         Moment, MomentConnection, Node, Profile, Tag, User, check_first, connection, list_moments, page_cost,
@@ -67,10 +67,7 @@ impl Query {
 
     /// The signed-in user.
     async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        let viewer = viewer_id(ctx)?;
-        Ok(loaded(request(ctx)?.users.load_one(viewer).await)?
-            .map(User::from)
-            .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))?)
+        Ok(User::from(viewer_record(ctx).await?))
     }
 
     /// The user with this handle; `null` when there is none.
