@@ -21,6 +21,8 @@ import threading
 import time
 import urllib.parse
 
+import world
+
 PINS = 5_000
 TEXT = "長" * 1_990  # the longest text input allows, in bytes (6 KB)
 
@@ -67,13 +69,14 @@ fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofT
   ofType { kind name ofType { kind name ofType { kind name } } } } } } } }"""
 
 
-def requests(ids):
-    """(name, what it is, token name, JSON body) for every hostile request."""
+def requests(ids, users):
+    """(name, what it is, token name, JSON body) for every hostile request; `users` is the generated
+    world's number of users."""
     pinned = '{ profile(handle: "pinner") { ' + aliases(16, "pinned { text media { url } }") + " } }"
     timeline = '{ profile(handle: "pinner") { ' + aliases(15, "timeline(first: 100) { nodes { text media { url } } }") + " } }"
     feed = "{ " + aliases(13, "feed(first: 100) { nodes { text media { url } author { handle } } }") + " }"
     nested = ('{ profile(handle: "pinner") { pinned(first: 40) { author { profile { pinned(first: 40) { text } } } } } }')
-    profiles = "{ " + " ".join(f'a{i}: profile(handle: "user{(i * 7) % 2000:05d}") {{ pinLimit }}' for i in range(198)) + " }"
+    profiles = "{ " + " ".join(f'a{i}: profile(handle: "user{(i * 7) % users:05d}") {{ pinLimit }}' for i in range(198)) + " }"
     moments = "{ " + " ".join(f'a{i}: moment(id: "{m}") {{ text }}' for i, m in enumerate(ids[:198])) + " }"
     sign_in = 'signIn(input: { handle: "pinner", password: "not the password" }) { token }'
     sign_ins = "mutation { " + aliases(39, sign_in) + " }"
@@ -85,7 +88,7 @@ def requests(ids):
          "mallory", single(pinned)),
         ("pinned-batch", "the same, ten times in one batch", "mallory", [single(pinned)] * 10),
         ("timeline-aliases", "15 aliases of timeline(first: 100) on the same profile", "mallory", single(timeline)),
-        ("feed-aliases", "13 aliases of feed(first: 100) of a user with 50 friends", "user", single(feed)),
+        ("feed-aliases", "13 aliases of feed(first: 100) of a generated user (50 friends by default)", "user", single(feed)),
         ("nested-pinned", "the pinned block, and each moment's author's pinned block again (40 x 40)",
          "mallory", single(nested)),
         ("profile-aliases", "198 aliases of profile(handle:), one statement each", "user", single(profiles)),
@@ -205,7 +208,7 @@ def run(binary, database_url, server, pid, out):
     say = lambda text: (print(text, flush=True), lines.append(text))
     say("| request | what it is | status | errors | answer | peak RSS above idle | CPU | wall |")
     say("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    hostile = requests(ids)
+    hostile = requests(ids, world.shape(binary)["users"])
     for name, what, token_name, body in hostile:
         worst = {"peak": 0, "cpu": 0.0, "wall": 0.0}
         # Once first, so that what is measured is the request, not the database's cache filling up.

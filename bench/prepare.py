@@ -8,8 +8,11 @@ import subprocess
 import sys
 import urllib.request
 
+import world
+
 moments, database_url, server, out = sys.argv[1:5]
-USERS, HALF = 2000, 25  # the generated world: 2,000 users, friends 25 on either side on a ring
+SHAPE = world.shape(moments)
+USERS, HALF = SHAPE["users"], SHAPE["friends"] // 2  # the generated world: friends on either side on a ring
 AUTHORS = [17 + 97 * k for k in range(20)]  # twenty profiles spread over the world
 
 

@@ -74,7 +74,7 @@ pub struct Config {
     pub jwt_secret: Option<String>,
 
     /// Share of users (by a stable bucket of their id) who may pin, 0–100.
-    #[arg(long, env = "MOMENTS_PIN_ROLLOUT_PERCENT", default_value_t = 100,
+    #[arg(long, env = "MOMENTS_PIN_ROLLOUT_PERCENT", default_value_t = PinPolicy::default().rollout_percent,
           value_parser = clap::value_parser!(u8).range(0..=100), global = true)]
     pub pin_rollout_percent: u8,
 
@@ -87,7 +87,7 @@ pub struct Config {
     pub pin_limit: Option<u32>,
 
     /// Database connections in the pool (for SQLite: the readers; there is always one writer).
-    #[arg(long, env = "MOMENTS_DB_POOL_SIZE", default_value_t = default_pool_size(), global = true)]
+    #[arg(long, env = "MOMENTS_DB_POOL_SIZE", default_value_t = PoolSettings::default().size, global = true)]
     pub db_pool_size: u32,
 
     /// How long a request waits for a database connection before it fails, in milliseconds.
@@ -125,10 +125,6 @@ impl Config {
     }
 }
 
-fn default_pool_size() -> u32 {
-    std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 4).clamp(4, 32)
-}
-
 impl Config {
     /// The pinning policy the flags describe (P4, P5).
     pub fn pin_policy(&self) -> PinPolicy {
@@ -149,10 +145,10 @@ impl Config {
         Self {
             database_url: database_url.to_owned(),
             jwt_secret: None,
-            pin_rollout_percent: 100,
+            pin_rollout_percent: PinPolicy::default().rollout_percent,
             pin_allowlist: Vec::new(),
-            pin_limit: None,
-            db_pool_size: 4,
+            pin_limit: PinPolicy::default().limit,
+            db_pool_size: PoolSettings::default().size,
             db_acquire_timeout_ms: DEFAULT_ACQUIRE_TIMEOUT.as_millis() as u64,
             sign_in_rate: RateLimits::default().sign_in_per_address,
             sign_in_handle_rate: RateLimits::default().sign_in_per_handle,

@@ -29,6 +29,14 @@ pub struct PoolSettings {
     pub acquire_timeout: Duration,
 }
 
+impl Default for PoolSettings {
+    /// Four connections per core, between 4 and 32, and the default acquire timeout.
+    fn default() -> Self {
+        let size = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 4).clamp(4, 32);
+        Self::of_size(size)
+    }
+}
+
 impl PoolSettings {
     /// A pool of `size` with the default acquire timeout.
     pub fn of_size(size: u32) -> Self {

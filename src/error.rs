@@ -91,6 +91,22 @@ pub enum Error {
 /// `Result` with this module's error by default.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Turns a unique-key violation of a write into the client's error: the value is taken (or a
+/// concurrent write took it first). Other database errors stay internal.
+pub trait TakenAs<T> {
+    /// `taken()` on a unique-key violation, the database error otherwise.
+    fn taken_as(self, taken: impl FnOnce() -> Error) -> Result<T>;
+}
+
+impl<T> TakenAs<T> for std::result::Result<T, DbErr> {
+    fn taken_as(self, taken: impl FnOnce() -> Error) -> Result<T> {
+        self.map_err(|e| {
+            let e = Error::from(e);
+            if e.is_unique_violation() { taken() } else { e }
+        })
+    }
+}
+
 impl Error {
     /// The `extensions.code` of this error.
     pub fn code(&self) -> &'static str {
@@ -107,6 +123,21 @@ impl Error {
             Self::ResponseTooLarge { .. } => code::RESPONSE_TOO_LARGE,
             Self::Database(_) | Self::Internal(_) => code::INTERNAL,
         }
+    }
+
+    /// The `FORBIDDEN` of a change to someone else's moment (P1).
+    pub fn not_author() -> Self {
+        Self::Forbidden("only the author can do this to a moment".into())
+    }
+
+    /// The `BAD_USER_INPUT` of a handle someone already has.
+    pub fn handle_taken(handle: &str) -> Self {
+        Self::bad_input(format!("handle: {handle:?} is already taken"))
+    }
+
+    /// The `BAD_USER_INPUT` of a tag name the owner already uses.
+    pub fn tag_name_taken(name: &str) -> Self {
+        Self::bad_input(format!("name: you already have a tag named {name:?}"))
     }
 
     /// A `BAD_USER_INPUT` error.

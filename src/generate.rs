@@ -13,22 +13,22 @@ use serde_json::{Value, json};
 #[derive(Clone, Debug, clap::Args)]
 pub struct WorldShape {
     /// Users.
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = WorldShape::default().users)]
     pub users: usize,
     /// Friends of every user (even, below the number of users).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = WorldShape::default().friends)]
     pub friends: usize,
     /// Moments of every user.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = WorldShape::default().moments)]
     pub moments: usize,
     /// Moments are spread over this many days before now.
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = WorldShape::default().days)]
     pub days: i64,
     /// Pins of every user, on pictures or video.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = WorldShape::default().pins)]
     pub pins: usize,
     /// The random seed: the same seed and shape give the same world.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = WorldShape::default().seed)]
     pub seed: u64,
 }
 

@@ -3,14 +3,12 @@
 
 use std::fmt;
 
-use super::model::MomentKind;
-
 /// Why a value was refused; the message is what the client reads.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct InvalidInput(pub String);
 
-fn invalid<T>(message: impl Into<String>) -> Result<T, InvalidInput> {
+pub(super) fn invalid<T>(message: impl Into<String>) -> Result<T, InvalidInput> {
     Err(InvalidInput(message.into()))
 }
 
@@ -32,6 +30,20 @@ pub const MAX_TAG_MEMBERS: usize = 1_000;
 pub const MAX_FRIENDS: u64 = 5_000;
 /// The most friend requests a user may have waiting for an answer.
 pub const MAX_PENDING_REQUESTS: u64 = 100;
+
+/// Checks the size of a tag's member list (`field` names it in the message).
+pub fn check_tag_size(field: &str, members: usize) -> Result<(), InvalidInput> {
+    if members > MAX_TAG_MEMBERS {
+        return invalid(format!("{field}: a tag holds at most {MAX_TAG_MEMBERS} members, got {members}"));
+    }
+    Ok(())
+}
+
+/// The refusal of a list (a tag's members, an audience) that names `who` (`@handle`), who is not
+/// the owner's friend.
+pub fn not_a_friend(field: &str, who: &str) -> InvalidInput {
+    InvalidInput(format!("{field}: {who} is not your friend"))
+}
 
 /// A user's handle: 3 to 32 of `a-z`, `0-9`, `_`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -108,7 +120,7 @@ fn is_blank(c: char) -> bool {
 
 /// A one-line name (display names, tag names, article titles): trimmed, 1 to `max` characters, with
 /// something visible, and no control characters or [deceptive](is_deceptive) ones.
-fn short_text(field: &str, raw: &str, max: usize) -> Result<String, InvalidInput> {
+pub(super) fn short_text(field: &str, raw: &str, max: usize) -> Result<String, InvalidInput> {
     let trimmed = raw.trim();
     let len = trimmed.chars().count();
     if len > max {
@@ -241,136 +253,9 @@ impl HttpUrl {
     }
 }
 
-/// A picture or a video: its URL and optional pixel size.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MediaItem {
-    /// Where the file is.
-    pub url: HttpUrl,
-    /// Width in pixels.
-    pub width: Option<i32>,
-    /// Height in pixels.
-    pub height: Option<i32>,
-}
-
-impl MediaItem {
-    /// Checks one picture or video; `field` names it in messages (`images[2]`, `video`).
-    pub fn parse(field: &str, url: &str, width: Option<i32>, height: Option<i32>) -> Result<Self, InvalidInput> {
-        for (name, value) in [("width", width), ("height", height)] {
-            if let Some(v) = value
-                && !(1..=100_000).contains(&v)
-            {
-                return invalid(format!("{field}.{name}: must be between 1 and 100000 pixels, got {v}"));
-            }
-        }
-        Ok(Self { url: HttpUrl::parse(&format!("{field}.url"), url)?, width, height })
-    }
-}
-
-/// A shared article: its link and title.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ArticleLink {
-    /// Where the article is.
-    pub url: HttpUrl,
-    /// Its title.
-    pub title: String,
-}
-
-impl ArticleLink {
-    /// Checks the link and title.
-    pub fn parse(url: &str, title: &str) -> Result<Self, InvalidInput> {
-        Ok(Self {
-            url: HttpUrl::parse("article.url", url)?,
-            title: short_text("article.title", title, MAX_TITLE_CHARS)?,
-        })
-    }
-}
-
-/// The content of a moment, whose kind follows from it (SPEC §2).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MomentContent {
-    /// The kind the content makes.
-    pub kind: MomentKind,
-    /// The text, if any (empty or blank text counts as none).
-    pub text: Option<String>,
-    /// Pictures in order, or the one video.
-    pub media: Vec<MediaItem>,
-    /// The shared article.
-    pub article: Option<ArticleLink>,
-}
-
-impl MomentContent {
-    /// Derives the kind from what is there and checks the combination: pictures, a video or an
-    /// article (at most one of them), text optional beside them, required alone.
-    pub fn new(
-        text: Option<&str>,
-        images: Option<Vec<MediaItem>>,
-        video: Option<MediaItem>,
-        article: Option<ArticleLink>,
-    ) -> Result<Self, InvalidInput> {
-        let text = match text.map(str::trim_end) {
-            Some(t) if !t.trim().is_empty() => {
-                let len = t.chars().count();
-                if len > MAX_TEXT_CHARS {
-                    return invalid(format!("text: at most {MAX_TEXT_CHARS} characters, got {len}"));
-                }
-                // Line breaks and tabs are text; other control characters (a NUL, an escape) are not.
-                if let Some(bad) = t.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-                    return invalid(format!("text: must not contain control characters (found U+{:04X})", bad as u32));
-                }
-                Some(t.to_owned())
-            }
-            _ => None,
-        };
-        if let Some(images) = &images
-            && !(1..=MAX_IMAGES).contains(&images.len())
-        {
-            return invalid(format!("images: a moment holds 1 to {MAX_IMAGES} pictures, got {}", images.len()));
-        }
-        let attachments = usize::from(images.is_some()) + usize::from(video.is_some()) + usize::from(article.is_some());
-        if attachments > 1 {
-            return invalid("a moment holds pictures, a video or an article: not more than one of them");
-        }
-        let (kind, media) = match (images, video, &article) {
-            (Some(images), _, _) => (MomentKind::Images, images),
-            (_, Some(video), _) => (MomentKind::Video, vec![video]),
-            (_, _, Some(_)) => (MomentKind::Article, Vec::new()),
-            _ if text.is_some() => (MomentKind::Text, Vec::new()),
-            _ => return invalid("a moment needs text, pictures, a video or an article"),
-        };
-        Ok(Self { kind, text, media, article })
-    }
-}
-
-/// Checks the shape of an audience: lists go with `INCLUDE` and `EXCLUDE` only, and those need at
-/// least one name and at most [`MAX_AUDIENCE_USERS`] friends and [`MAX_AUDIENCE_TAGS`] tags.
-/// Whether the names are the author's friends and tags is the store's to check.
-pub fn check_audience_shape(mode: super::AudienceMode, users: usize, tags: usize) -> Result<(), InvalidInput> {
-    use super::AudienceMode::*;
-    if users > MAX_AUDIENCE_USERS {
-        return invalid(format!(
-            "audience: at most {MAX_AUDIENCE_USERS} friends by name, got {users}; name a tag for a larger group"
-        ));
-    }
-    if tags > MAX_AUDIENCE_TAGS {
-        return invalid(format!("audience: at most {MAX_AUDIENCE_TAGS} tags, got {tags}"));
-    }
-    let has_names = users + tags > 0;
-    match mode {
-        Public | Private if has_names => {
-            invalid(format!("audience: userIds and tagIds go with INCLUDE or EXCLUDE, not with {mode}"))
-        }
-        Include | Exclude if !has_names => invalid(format!("audience: {mode} needs at least one friend or tag")),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn picture(n: usize) -> MediaItem {
-        MediaItem::parse("images", &format!("https://img.example/{n}.jpg"), Some(800), Some(600)).unwrap()
-    }
 
     #[test]
     fn handles_are_lower_case_letters_digits_and_underscores() {
@@ -416,12 +301,7 @@ mod tests {
     }
 
     #[test]
-    fn text_keeps_line_breaks_and_refuses_other_control_characters() {
-        assert!(MomentContent::new(Some("two\nlines\tand a tab"), None, None, None).is_ok());
-        assert_eq!(
-            MomentContent::new(Some("nul\u{0}inside"), None, None, None).unwrap_err().0,
-            "text: must not contain control characters (found U+0000)"
-        );
+    fn passwords_refuse_control_characters() {
         assert_eq!(NewPassword::parse("pass\u{0}word").unwrap_err().0, "password: must not contain control characters");
     }
 
@@ -442,32 +322,5 @@ mod tests {
             "u: a URL must not contain control characters"
         );
         assert!(HttpUrl::parse("u", "not a url").is_err());
-    }
-
-    #[test]
-    fn the_kind_follows_from_the_content() {
-        let kind = |text, images, video, article| MomentContent::new(text, images, video, article).map(|c| c.kind);
-        assert_eq!(kind(Some("hi"), None, None, None), Ok(MomentKind::Text));
-        assert_eq!(kind(None, Some(vec![picture(1)]), None, None), Ok(MomentKind::Images));
-        assert_eq!(kind(Some("clip"), None, Some(picture(1)), None), Ok(MomentKind::Video));
-        let article = ArticleLink::parse("https://news.example/x", "X").unwrap();
-        assert_eq!(kind(None, None, None, Some(article)), Ok(MomentKind::Article));
-    }
-
-    #[test]
-    fn content_limits_are_enforced_with_a_message() {
-        let ten = (0..10).map(picture).collect();
-        assert_eq!(
-            MomentContent::new(None, Some(ten), None, None).unwrap_err().0,
-            "images: a moment holds 1 to 9 pictures, got 10"
-        );
-        assert!(MomentContent::new(None, Some(vec![]), None, None).is_err());
-        assert!(MomentContent::new(Some("  "), None, None, None).is_err());
-        assert!(MomentContent::new(Some(&"x".repeat(2_000)), None, None, None).is_ok());
-        assert_eq!(
-            MomentContent::new(Some(&"x".repeat(2_001)), None, None, None).unwrap_err().0,
-            "text: at most 2000 characters, got 2001"
-        );
-        assert!(MomentContent::new(None, Some(vec![picture(1)]), Some(picture(2)), None).is_err());
     }
 }

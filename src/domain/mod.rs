@@ -2,6 +2,7 @@
 //! Nothing here knows about the database or GraphQL, so every rule can be tested on its own and
 //! used as the reference the SQL is held against.
 
+pub mod content;
 pub mod input;
 pub mod model;
 pub mod pinning;

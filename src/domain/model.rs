@@ -1,6 +1,10 @@
 //! The words of the product (SPEC §2): kinds, audiences, windows, and the ids that name things.
+//! The enums are stored as their upper-case names: SeaORM's `DeriveActiveEnum` types the entity
+//! columns with them, so a row is read straight into the enum.
 
 use std::fmt;
+
+use sea_orm::{DeriveActiveEnum, EnumIter};
 
 /// The database id of a user.
 pub type UserId = i64;
@@ -10,7 +14,8 @@ pub type MomentId = i64;
 pub type TagId = i64;
 
 /// What a moment holds; it follows from the content (SPEC §2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MomentKind {
     /// Text only.
     Text,
@@ -23,7 +28,8 @@ pub enum MomentKind {
 }
 
 /// Who may see a moment among the author's friends (SPEC §2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AudienceMode {
     /// All the author's friends.
     Public,
@@ -36,7 +42,8 @@ pub enum AudienceMode {
 }
 
 /// How far back others may look at a user's moments (SPEC §2, article §02.1).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VisibleWindow {
     /// No bound.
     #[default]
@@ -49,9 +56,10 @@ pub enum VisibleWindow {
     ThreeDays,
 }
 
-/// Stored and exchanged as the SPEC's upper-case names; one table per enum keeps both directions in step.
+/// Exchanged as the SPEC's upper-case names; one table per enum keeps both directions in step (and a
+/// test holds the stored names, which `DeriveActiveEnum` derives, to the same table).
 macro_rules! named_enum {
-    ($ty:ty, $what:literal, [$($variant:ident => $name:literal),+ $(,)?]) => {
+    ($ty:ty, [$($variant:ident => $name:literal),+ $(,)?]) => {
         impl $ty {
             /// Every value, in declaration order.
             pub const ALL_VALUES: &'static [$ty] = &[$(<$ty>::$variant),+];
@@ -66,9 +74,12 @@ macro_rules! named_enum {
                 match name { $($name => Some(<$ty>::$variant),)+ _ => None }
             }
 
-            /// What the value is called in messages.
-            pub const fn what() -> &'static str {
-                $what
+            /// Reads the name a client gave for `field`; the message of a wrong one lists the names.
+            pub fn parse_as(field: &str, name: &str) -> Result<Self, super::input::InvalidInput> {
+                Self::parse(name).ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL_VALUES.iter().map(|v| v.as_str()).collect();
+                    super::input::InvalidInput(format!("{field}: {name:?} is not one of {}", names.join(", ")))
+                })
             }
         }
 
@@ -80,9 +91,9 @@ macro_rules! named_enum {
     };
 }
 
-named_enum!(MomentKind, "moment kind", [Text => "TEXT", Images => "IMAGES", Video => "VIDEO", Article => "ARTICLE"]);
-named_enum!(AudienceMode, "audience mode", [Public => "PUBLIC", Private => "PRIVATE", Include => "INCLUDE", Exclude => "EXCLUDE"]);
-named_enum!(VisibleWindow, "visible window", [All => "ALL", SixMonths => "SIX_MONTHS", OneMonth => "ONE_MONTH", ThreeDays => "THREE_DAYS"]);
+named_enum!(MomentKind, [Text => "TEXT", Images => "IMAGES", Video => "VIDEO", Article => "ARTICLE"]);
+named_enum!(AudienceMode, [Public => "PUBLIC", Private => "PRIVATE", Include => "INCLUDE", Exclude => "EXCLUDE"]);
+named_enum!(VisibleWindow, [All => "ALL", SixMonths => "SIX_MONTHS", OneMonth => "ONE_MONTH", ThreeDays => "THREE_DAYS"]);
 
 #[cfg(test)]
 mod tests {
@@ -100,5 +111,23 @@ mod tests {
             assert_eq!(VisibleWindow::parse(window.as_str()), Some(*window));
         }
         assert_eq!(VisibleWindow::parse("all"), None);
+    }
+
+    #[test]
+    fn stored_names_are_the_api_names() {
+        use sea_orm::ActiveEnum as _;
+        for kind in MomentKind::ALL_VALUES {
+            assert_eq!(kind.to_value(), kind.as_str());
+        }
+        for mode in AudienceMode::ALL_VALUES {
+            assert_eq!(mode.to_value(), mode.as_str());
+        }
+        for window in VisibleWindow::ALL_VALUES {
+            assert_eq!(window.to_value(), window.as_str());
+        }
+        assert_eq!(
+            VisibleWindow::parse_as("visibleWindow", "all").unwrap_err().0,
+            r#"visibleWindow: "all" is not one of ALL, SIX_MONTHS, ONE_MONTH, THREE_DAYS"#
+        );
     }
 }

@@ -93,28 +93,63 @@ pub struct PinFacts {
     pub enabled: bool,
 }
 
+impl PinBlocker {
+    /// Every reason, in the order `viewerCannotPinReasons` lists them (P11).
+    pub const ALL: [Self; 6] = [
+        Self::NotAuthor,
+        Self::UnsupportedKind,
+        Self::TooOld,
+        Self::AlreadyPinned,
+        Self::LimitReached,
+        Self::PinningNotEnabled,
+    ];
+
+    /// Whether this reason stops the viewer pinning the moment of `facts` at `now`.
+    pub fn applies(self, facts: &PinFacts, now: DateTime<Utc>) -> bool {
+        match self {
+            Self::NotAuthor => !facts.is_author,
+            Self::UnsupportedKind => !kind_is_pinnable(facts.kind),
+            Self::TooOld => !young_enough_to_pin(facts.posted_at, now),
+            Self::AlreadyPinned => facts.is_pinned,
+            Self::LimitReached => facts.limit_reached,
+            Self::PinningNotEnabled => !facts.enabled,
+        }
+    }
+}
+
 /// Every reason that stops the viewer pinning the moment, in a fixed order; empty means they can (P11).
 pub fn pin_blockers(facts: &PinFacts, now: DateTime<Utc>) -> Vec<PinBlocker> {
-    let mut reasons = Vec::new();
-    if !facts.is_author {
-        reasons.push(PinBlocker::NotAuthor);
-    }
-    if !kind_is_pinnable(facts.kind) {
-        reasons.push(PinBlocker::UnsupportedKind);
-    }
-    if !young_enough_to_pin(facts.posted_at, now) {
-        reasons.push(PinBlocker::TooOld);
+    PinBlocker::ALL.into_iter().filter(|b| b.applies(facts, now)).collect()
+}
+
+/// What the `pin` mutation does with a moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinAction {
+    /// Pin it now.
+    Pin,
+    /// Nothing: it is pinned already, and keeps its first `pinnedAt` (P6).
+    KeepPin,
+}
+
+/// The one place the `pin` mutation decides: the first refusal that applies, in this order — not
+/// the author (P1), pinning not rolled out (P4), a kind that cannot be pinned (P2) — then a moment
+/// already pinned succeeds unchanged (P6, whatever its age or the limit), and a new pin is refused
+/// when the moment is too old (P3) or the limit is reached (P5).
+pub fn pin_refusal(facts: &PinFacts, now: DateTime<Utc>) -> Result<PinAction, PinBlocker> {
+    for blocker in [PinBlocker::NotAuthor, PinBlocker::PinningNotEnabled, PinBlocker::UnsupportedKind] {
+        if blocker.applies(facts, now) {
+            return Err(blocker);
+        }
     }
     if facts.is_pinned {
-        reasons.push(PinBlocker::AlreadyPinned);
+        return Ok(PinAction::KeepPin);
     }
-    if facts.limit_reached {
-        reasons.push(PinBlocker::LimitReached);
+    for blocker in [PinBlocker::TooOld, PinBlocker::LimitReached] {
+        if blocker.applies(facts, now) {
+            return Err(blocker);
+        }
     }
-    if !facts.enabled {
-        reasons.push(PinBlocker::PinningNotEnabled);
-    }
-    reasons
+    Ok(PinAction::Pin)
 }
 
 #[cfg(test)]
@@ -186,5 +221,42 @@ mod tests {
         assert!(!policy.limit_reached(2));
         assert!(policy.limit_reached(3));
         assert!(!PinPolicy::default().limit_reached(1_000_000));
+    }
+
+    #[test]
+    fn the_mutation_refuses_in_its_order_and_keeps_an_existing_pin() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let fine = PinFacts {
+            is_author: true,
+            kind: MomentKind::Images,
+            posted_at: now,
+            is_pinned: false,
+            limit_reached: false,
+            enabled: true,
+        };
+        assert_eq!(pin_refusal(&fine, now), Ok(PinAction::Pin));
+        let everything = PinFacts {
+            is_author: false,
+            kind: MomentKind::Text,
+            posted_at: now - Duration::days(400),
+            is_pinned: false,
+            limit_reached: true,
+            enabled: false,
+        };
+        assert_eq!(pin_refusal(&everything, now), Err(PinBlocker::NotAuthor));
+        let everything = PinFacts { is_author: true, ..everything };
+        assert_eq!(pin_refusal(&everything, now), Err(PinBlocker::PinningNotEnabled));
+        let everything = PinFacts { enabled: true, ..everything };
+        assert_eq!(pin_refusal(&everything, now), Err(PinBlocker::UnsupportedKind));
+        let old_at_the_limit = PinFacts { kind: MomentKind::Video, ..everything };
+        assert_eq!(pin_refusal(&old_at_the_limit, now), Err(PinBlocker::TooOld));
+        assert_eq!(pin_refusal(&PinFacts { posted_at: now, ..old_at_the_limit }, now), Err(PinBlocker::LimitReached));
+        let pinned = PinFacts { is_pinned: true, ..old_at_the_limit };
+        assert_eq!(pin_refusal(&pinned, now), Ok(PinAction::KeepPin));
+        assert_eq!(
+            pin_refusal(&PinFacts { enabled: false, ..pinned }, now),
+            Err(PinBlocker::PinningNotEnabled),
+            "a user who lost the feature cannot pin again"
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Months, Utc};
 
-use super::model::{AudienceMode, VisibleWindow};
+use super::model::{AudienceMode, UserId, VisibleWindow};
 
 /// A stranger's timeline holds at most this many moments: the newest public ones inside the window (V5).
 pub const STRANGER_TIMELINE_CAP: usize = 10;
@@ -35,6 +35,22 @@ impl Relation {
             Self::Stranger
         }
     }
+}
+
+/// What the rules need to know about one viewer looking at one author: the facts every list of
+/// that author's moments is decided on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// Who is looking.
+    pub viewer: UserId,
+    /// Whose moments.
+    pub author: UserId,
+    /// Where the viewer stands to the author.
+    pub relation: Relation,
+    /// The author's visible window.
+    pub window: VisibleWindow,
+    /// Whether the author lets strangers see public moments.
+    pub strangers_can_view: bool,
 }
 
 /// Whether a friend is let in by the audience (V4). `listed` is whether the friend is named in the

@@ -2,22 +2,32 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{AudienceMode, MomentKind};
+
+/// A posted moment.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "moments")]
 pub struct Model {
+    /// Its id.
     #[sea_orm(primary_key)]
     pub id: i64,
+    /// Who posted it.
     pub author_id: i64,
-    /// `TEXT`, `IMAGES`, `VIDEO` or `ARTICLE`.
-    pub kind: String,
+    /// What it holds.
+    pub kind: MomentKind,
+    /// Its text, if any.
     pub text: Option<String>,
+    /// The shared article's URL, for `ARTICLE` moments.
     pub article_url: Option<String>,
+    /// The shared article's title, for `ARTICLE` moments.
     pub article_title: Option<String>,
-    /// `PUBLIC`, `PRIVATE`, `INCLUDE` or `EXCLUDE`.
-    pub audience_mode: String,
+    /// Who among the author's friends may see it.
+    pub audience_mode: AudienceMode,
+    /// When it was posted.
     pub posted_at: DateTimeUtc,
 }
 
+/// No relations: the store joins tables itself.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -2,16 +2,22 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::VisibleWindow;
+
+/// A user's moments settings.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "moments_settings")]
 pub struct Model {
+    /// Whose.
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: i64,
-    /// `ALL`, `SIX_MONTHS`, `ONE_MONTH` or `THREE_DAYS`.
-    pub visible_window: String,
+    /// How far back others may look.
+    pub visible_window: VisibleWindow,
+    /// Whether strangers may see the ten newest public moments.
     pub strangers_can_view: bool,
 }
 
+/// No relations: the store joins tables itself.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -8,7 +8,7 @@ use crate::{
     auth::Keys,
     domain::UserId,
     error::{Error, Result},
-    store::moments::Position,
+    store::lists::Position,
 };
 
 /// The list a cursor belongs to.

@@ -12,7 +12,7 @@ use crate::{
         model::{MomentId, TagId},
     },
     error::Error,
-    store::{moments, social, social::TagRecord, users, users::UserRecord},
+    store::{audiences, social, social::TagRecord, users, users::UserRecord},
 };
 
 /// Errors a loader shares with every field that waited on it.
@@ -56,7 +56,7 @@ impl Loader<MomentId> for AudienceLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[MomentId]) -> Result<HashMap<MomentId, Self::Value>, LoadError> {
-        moments::audience_lists(&self.0, keys).await.map_err(Arc::new)
+        audiences::audience_lists(&self.0, keys).await.map_err(Arc::new)
     }
 }
 

@@ -14,7 +14,8 @@ use crate::{
     auth,
     domain::{
         self,
-        input::{ArticleLink, DisplayName, Handle, MediaItem, MomentContent, NewPassword, TagName},
+        content::{GivenContent, GivenMedia},
+        input::{DisplayName, Handle, NewPassword, TagName},
     },
     error::{ApiResult, Error, Result},
     ids::{self, NodeKind},
@@ -217,8 +218,8 @@ async fn other_user(ctx: &Context<'_>, id: &ID) -> Result<User> {
         .ok_or_else(|| Error::NotFound("userId: no user with this id".into()))
 }
 
-fn media(field: &str, m: &MediaInput) -> Result<MediaItem> {
-    Ok(MediaItem::parse(field, &m.url, m.width, m.height)?)
+fn given(m: &MediaInput) -> GivenMedia<'_> {
+    GivenMedia { url: &m.url, width: m.width, height: m.height }
 }
 
 fn friendship_payload(user: User, state: FriendState) -> FriendshipPayload {
@@ -237,8 +238,10 @@ impl Mutation {
         let password = NewPassword::parse(&input.password)?;
         let services = services(ctx)?;
         services.auth_limiter.sign_up_from(limits.client)?;
+        // A cheap look before the costly hash, so a taken handle costs no hashing; the unique key
+        // that `create` maps to the same error is what holds under concurrent sign-ups.
         if store::users::by_handle(&services.db.read, handle.as_str()).await?.is_some() {
-            return Err(Error::bad_input(format!("handle: {:?} is already taken", handle.as_str())).into());
+            return Err(Error::handle_taken(handle.as_str()).into());
         }
         let hash = auth::hash_password(password.expose().to_owned()).await?;
         let now = request(ctx)?.now;
@@ -280,16 +283,13 @@ impl Mutation {
     #[graphql(complexity = "MUTATION_FIELD_COST + child_complexity")]
     async fn post_moment(&self, ctx: &Context<'_>, input: PostMomentInput) -> ApiResult<PostMomentPayload> {
         let viewer = viewer_id(ctx)?;
-        let images = input
-            .images
-            .as_ref()
-            .map(|list| {
-                list.iter().enumerate().map(|(i, m)| media(&format!("images[{i}]"), m)).collect::<Result<Vec<_>>>()
-            })
-            .transpose()?;
-        let video = input.video.as_ref().map(|m| media("video", m)).transpose()?;
-        let article = input.article.as_ref().map(|a| ArticleLink::parse(&a.url, &a.title)).transpose()?;
-        let content = MomentContent::new(input.text.as_deref(), images, video, article)?;
+        let content = GivenContent {
+            text: input.text.as_deref(),
+            images: input.images.as_ref().map(|list| list.iter().map(given).collect()),
+            video: input.video.as_ref().map(given),
+            article: input.article.as_ref().map(|a| (a.url.as_str(), a.title.as_str())),
+        }
+        .parse()?;
         let (audience, audience_users, audience_tags) = match &input.audience {
             None => (domain::AudienceMode::Public, Vec::new(), Vec::new()),
             Some(a) => (

@@ -1,45 +1,25 @@
 //! `Query`: the entry points for reading. Every field needs a signed-in viewer (V2).
 
-use std::sync::Arc;
-
 use async_graphql::{Context, ID, Object};
 
 use super::{
-    LIST_FIELD_COST, STATEMENT_FIELD_COST,
+    DEFAULT_PAGE, LIST_FIELD_COST, STATEMENT_FIELD_COST,
     context::{limits, loaded, request, services, viewer_id, viewer_record},
-    cursor::{self, Scope},
+    cursor::Scope,
     types::{
-        Moment, MomentConnection, Node, Profile, Tag, User, check_first, connection, list_moments, page_cost,
-        profile_of, spend_moments, wants_media,
+        CONNECTION_MEDIA, Moment, MomentConnection, Node, Profile, Tag, User, connection, page, page_cost, profile_of,
+        read_page, visible_moment,
     },
 };
 use crate::{
     domain::input::Handle,
-    error::{ApiResult, Error, Result},
+    error::{ApiResult, Error},
     ids::{self, NodeKind},
-    store::{
-        self,
-        moments::{ListQuery, Pins},
-        visibility,
-    },
+    store,
 };
 
 /// Reading.
 pub struct Query;
-
-/// A moment the viewer may see, or `None` (missing and invisible are the same).
-pub async fn visible_moment(ctx: &Context<'_>, id: i64) -> Result<Option<Moment>> {
-    let viewer = viewer_id(ctx)?;
-    let now = request(ctx)?.now;
-    let found = {
-        let _turn = limits(ctx)?.statement_turn().await?;
-        store::moments::visible_moment(&services(ctx)?.db.read, viewer, id, now, true).await?
-    };
-    if let Some(m) = &found {
-        spend_moments(ctx, std::slice::from_ref(m))?;
-    }
-    Ok(found.map(|m| Moment(Arc::new(m))))
-}
 
 #[Object]
 impl Query {
@@ -94,7 +74,7 @@ impl Query {
             return Ok(None);
         };
         let _turn = limits(ctx)?.statement_turn().await?;
-        let found = store::moments::profile_by_handle(&services(ctx)?.db.read, viewer, handle.as_str()).await?;
+        let found = store::access::profile_by_handle(&services(ctx)?.db.read, viewer, handle.as_str()).await?;
         Ok(found.map(|(user, access)| Profile { user, access }))
     }
 
@@ -116,29 +96,14 @@ impl Query {
     async fn feed(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many moments, 0 to 100.", default_with = "Some(20)")] first: Option<i32>,
+        #[graphql(desc = "How many moments, 0 to 100.", default_with = "Some(DEFAULT_PAGE)")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> ApiResult<MomentConnection> {
         let viewer = viewer_id(ctx)?;
-        let first = check_first(first)?;
-        let services = services(ctx)?;
         let scope = Scope::Feed(viewer);
-        let after = after.map(|c| cursor::decode(&services.keys, scope, &c)).transpose()?;
-        let friends = {
-            let _turn = limits(ctx)?.statement_turn().await?;
-            store::moments::friends_access(&services.db.read, viewer).await?
-        };
-        let q = ListQuery {
-            viewer,
-            author: None,
-            filter: visibility::feed_condition(viewer, &friends, request(ctx)?.now),
-            pins: Pins::Any,
-            after,
-            limit: Some(first + 1),
-            with_media: wants_media(ctx, &[&["nodes"], &["edges", "node"]]),
-            ids_first: true,
-        };
-        let list = list_moments(ctx, &q).await?;
-        Ok(connection(ctx, list, first, scope)?)
+        let page = page(ctx, first, DEFAULT_PAGE, after, scope, CONNECTION_MEDIA)?;
+        let db = &services(ctx)?.db.read;
+        let list = read_page(ctx, store::lists::feed(db, viewer, &page, request(ctx)?.now)).await?;
+        Ok(connection(ctx, list, scope)?)
     }
 }

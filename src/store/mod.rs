@@ -1,11 +1,16 @@
 //! The store: every SeaORM query of the server, grouped by what it is about. It returns plain records
-//! and knows nothing of GraphQL; visibility rules enter queries only through [`visibility`].
+//! and knows nothing of GraphQL; visibility rules enter queries only through `visibility`, and
+//! moments are read only through [`lists`].
 
+pub mod access;
+pub mod audiences;
+pub mod lists;
 pub mod moments;
 pub mod pins;
 pub mod social;
+mod sql;
 pub mod users;
-pub mod visibility;
+mod visibility;
 
 use std::collections::HashSet;
 

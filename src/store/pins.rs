@@ -14,7 +14,7 @@ use crate::{
     domain::{
         UserId,
         model::MomentId,
-        pinning::{PinPolicy, kind_is_pinnable, young_enough_to_pin},
+        pinning::{PinAction, PinBlocker, PinFacts, PinPolicy, pin_refusal},
     },
     entity::pins,
     error::{Error, Result},
@@ -35,22 +35,18 @@ pub async fn pin(
     now: DateTime<Utc>,
 ) -> Result<MomentRecord> {
     let (txn, mut moment) = begin_change(db, viewer, id, now).await?;
-    if !policy.enabled_for(viewer, viewer_handle) {
-        return Err(Error::PinningNotEnabled);
-    }
-    if !kind_is_pinnable(moment.kind) {
-        return Err(Error::PinUnsupportedKind);
-    }
-    if moment.pinned_at.is_some() {
-        return Ok(moment);
-    }
-    if !young_enough_to_pin(moment.posted_at, now) {
-        return Err(Error::PinTooOld);
-    }
-    if let Some(limit) = policy.limit
-        && policy.limit_reached(count(&txn, viewer).await?)
-    {
-        return Err(Error::PinLimitReached { limit });
+    let facts = PinFacts {
+        is_author: moment.author_id == viewer,
+        kind: moment.kind,
+        posted_at: moment.posted_at,
+        is_pinned: moment.pinned_at.is_some(),
+        limit_reached: policy.limit.is_some() && policy.limit_reached(count(&txn, viewer).await?),
+        enabled: policy.enabled_for(viewer, viewer_handle),
+    };
+    match pin_refusal(&facts, now) {
+        Ok(PinAction::KeepPin) => return Ok(moment),
+        Ok(PinAction::Pin) => {}
+        Err(blocker) => return Err(refusal(blocker, policy)),
     }
     pins::Entity::insert(pins::ActiveModel {
         moment_id: Set(id),
@@ -68,6 +64,18 @@ pub async fn pin(
     txn.commit().await?;
     moment.pinned_at = Some(pinned.pinned_at);
     Ok(moment)
+}
+
+/// The error of a refused pin.
+fn refusal(blocker: PinBlocker, policy: &PinPolicy) -> Error {
+    match blocker {
+        PinBlocker::NotAuthor => Error::not_author(),
+        PinBlocker::PinningNotEnabled => Error::PinningNotEnabled,
+        PinBlocker::UnsupportedKind => Error::PinUnsupportedKind,
+        PinBlocker::TooOld => Error::PinTooOld,
+        PinBlocker::LimitReached => Error::PinLimitReached { limit: policy.limit.unwrap_or(0) },
+        PinBlocker::AlreadyPinned => anyhow::anyhow!("an existing pin is kept, not refused").into(),
+    }
 }
 
 /// Unpins the viewer's moment (P10): always allowed to the author, idempotent (P6).

@@ -17,13 +17,13 @@ use super::{
 use crate::{
     domain::{
         UserId,
-        input::{MAX_FRIENDS, MAX_PENDING_REQUESTS, MAX_TAG_MEMBERS, TagName},
+        input::{MAX_FRIENDS, MAX_PENDING_REQUESTS, TagName, check_tag_size, not_a_friend},
     },
     entity::{
         friend_requests, friendships, hidden_from, moment_audience_tags, moment_audience_users, tag_members, tags,
         users as user_rows,
     },
-    error::{Error, Result},
+    error::{Error, Result, TakenAs as _},
 };
 
 /// Where two users stand as friends, seen from the first.
@@ -273,7 +273,7 @@ pub async fn require_friends(db: &impl ConnectionTrait, owner: UserId, members: 
         let who = users::by_ids(db, &[*stranger]).await?;
         let name =
             who.get(stranger).map_or_else(|| "a user who does not exist".to_owned(), |u| format!("@{}", u.handle));
-        return Err(Error::bad_input(format!("{field}: {name} is not your friend")));
+        return Err(not_a_friend(field, &name).into());
     }
     Ok(())
 }
@@ -292,7 +292,7 @@ pub struct TagRecord {
 impl TagRecord {
     /// About how many bytes the record holds, for the request's content budget.
     pub fn content_bytes(&self) -> usize {
-        super::users::RECORD_OVERHEAD_BYTES + self.name.len()
+        users::RECORD_OVERHEAD_BYTES + self.name.len()
     }
 }
 
@@ -314,16 +314,6 @@ async fn set_members(db: &impl ConnectionTrait, tag: i64, members: &[UserId]) ->
     Ok(())
 }
 
-fn check_tag_size(members: &[UserId]) -> Result<()> {
-    if members.len() > MAX_TAG_MEMBERS {
-        return Err(Error::bad_input(format!(
-            "memberIds: a tag holds at most {MAX_TAG_MEMBERS} members, got {}",
-            members.len()
-        )));
-    }
-    Ok(())
-}
-
 /// Creates a tag of `owner` holding `members` (who must be the owner's friends).
 pub async fn create_tag(
     db: &impl TransactionTrait,
@@ -333,7 +323,7 @@ pub async fn create_tag(
     now: DateTime<Utc>,
 ) -> Result<TagRecord> {
     let members = dedup(members.iter().copied());
-    check_tag_size(&members)?;
+    check_tag_size("memberIds", members.len())?;
     let txn = db.begin().await?;
     require_friends(&txn, owner, &members, "memberIds").await?;
     let inserted = tags::Entity::insert(tags::ActiveModel {
@@ -344,14 +334,8 @@ pub async fn create_tag(
     })
     .exec(&txn)
     .await
-    .map_err(Error::from);
-    let id = match inserted {
-        Ok(r) => r.last_insert_id,
-        Err(e) if e.is_unique_violation() => {
-            return Err(Error::bad_input(format!("name: you already have a tag named {:?}", name.as_str())));
-        }
-        Err(e) => return Err(e),
-    };
+    .taken_as(|| Error::tag_name_taken(name.as_str()))?;
+    let id = inserted.last_insert_id;
     set_members(&txn, id, &members).await?;
     txn.commit().await?;
     Ok(TagRecord { id, owner_id: owner, name: name.as_str().to_owned() })
@@ -377,23 +361,17 @@ pub async fn update_tag(
     let txn = db.begin().await?;
     let mut tag = owned_tag(&txn, owner, id).await?.ok_or_else(no_such_tag)?;
     if let Some(name) = name {
-        let renamed = tags::Entity::update_many()
+        tags::Entity::update_many()
             .col_expr(tags::Column::Name, Expr::val(name.as_str()))
             .filter(tags::Column::Id.eq(id))
             .exec(&txn)
             .await
-            .map_err(Error::from);
-        match renamed {
-            Ok(_) => tag.name = name.as_str().to_owned(),
-            Err(e) if e.is_unique_violation() => {
-                return Err(Error::bad_input(format!("name: you already have a tag named {:?}", name.as_str())));
-            }
-            Err(e) => return Err(e),
-        }
+            .taken_as(|| Error::tag_name_taken(name.as_str()))?;
+        tag.name = name.as_str().to_owned();
     }
     if let Some(members) = members {
         let members = dedup(members.iter().copied());
-        check_tag_size(&members)?;
+        check_tag_size("memberIds", members.len())?;
         require_friends(&txn, owner, &members, "memberIds").await?;
         set_members(&txn, id, &members).await?;
     }

@@ -11,7 +11,7 @@ use sea_orm::{
 use crate::{
     domain::{UserId, VisibleWindow},
     entity::{moments_settings, users},
-    error::{Error, Result},
+    error::{Error, Result, TakenAs as _},
 };
 
 /// A user as the rest of the server reads it.
@@ -50,9 +50,11 @@ pub struct SettingsRecord {
     pub strangers_can_view: bool,
 }
 
-/// Reads a stored window name; anything else is a corrupt row.
-pub fn parse_window(raw: &str) -> Result<VisibleWindow> {
-    VisibleWindow::parse(raw).ok_or_else(|| anyhow::anyhow!("unknown visible window {raw:?} in the database").into())
+impl Default for SettingsRecord {
+    /// A new user's settings: everything visible to friends, nothing to strangers.
+    fn default() -> Self {
+        Self { visible_window: VisibleWindow::All, strangers_can_view: false }
+    }
 }
 
 /// Creates a user with default settings, both or neither (one transaction: a user without a
@@ -74,18 +76,12 @@ pub async fn create(
     })
     .exec(&txn)
     .await
-    .map_err(Error::from);
-    let id = match inserted {
-        Ok(res) => res.last_insert_id,
-        Err(e) if e.is_unique_violation() => {
-            return Err(Error::bad_input(format!("handle: {handle:?} is already taken")));
-        }
-        Err(e) => return Err(e),
-    };
+    .taken_as(|| Error::handle_taken(handle))?;
+    let id = inserted.last_insert_id;
     moments_settings::Entity::insert(moments_settings::ActiveModel {
         user_id: Set(id),
-        visible_window: Set(VisibleWindow::All.as_str().to_owned()),
-        strangers_can_view: Set(false),
+        visible_window: Set(SettingsRecord::default().visible_window),
+        strangers_can_view: Set(SettingsRecord::default().strangers_can_view),
     })
     .exec_without_returning(&txn)
     .await?;
@@ -139,10 +135,7 @@ pub async fn settings(db: &impl ConnectionTrait, user: UserId) -> Result<Setting
         .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("user {user} has no settings row"))?;
-    Ok(SettingsRecord {
-        visible_window: parse_window(&row.visible_window)?,
-        strangers_can_view: row.strangers_can_view,
-    })
+    Ok(SettingsRecord { visible_window: row.visible_window, strangers_can_view: row.strangers_can_view })
 }
 
 /// Changes the given settings and returns them all.
@@ -154,7 +147,7 @@ pub async fn update_settings(
 ) -> Result<SettingsRecord> {
     let mut change = moments_settings::ActiveModel { user_id: Set(user), ..Default::default() };
     if let Some(window) = window {
-        change.visible_window = Set(window.as_str().to_owned());
+        change.visible_window = Set(window);
     }
     if let Some(strangers) = strangers_can_view {
         change.strangers_can_view = Set(strangers);

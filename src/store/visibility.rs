@@ -6,41 +6,23 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, Query, SelectStatement};
 
+use super::sql::{moment_col, newest_first};
 use crate::{
     domain::{
         AudienceMode, UserId, VisibleWindow,
-        visibility::{Relation, STRANGER_TIMELINE_CAP, can_see, window_applies, window_start},
+        visibility::{Access, Relation, STRANGER_TIMELINE_CAP, can_see, window_applies, window_start},
     },
     entity::{moment_audience_tags, moment_audience_users, moments, tag_members},
 };
 
-/// What the rules need to know about one viewer looking at one author.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Access {
-    /// Who is looking.
-    pub viewer: UserId,
-    /// Whose moments.
-    pub author: UserId,
-    /// Where the viewer stands to the author.
-    pub relation: Relation,
-    /// The author's visible window.
-    pub window: VisibleWindow,
-    /// Whether the author lets strangers see public moments.
-    pub strangers_can_view: bool,
-}
-
 /// The offset of the newer public moment that, when it exists, puts a moment out of a stranger's
 /// timeline: the tenth newer one.
-pub const STRANGER_CAP_OFFSET: u64 = STRANGER_TIMELINE_CAP as u64 - 1;
-
-fn col(c: moments::Column) -> Expr {
-    Expr::col((moments::Entity, c))
-}
+pub(super) const STRANGER_CAP_OFFSET: u64 = STRANGER_TIMELINE_CAP as u64 - 1;
 
 /// The viewer is named in the moment's audience users, or is now a member of one of its tags.
-pub fn listed(viewer: UserId) -> Condition {
+pub(super) fn listed(viewer: UserId) -> Condition {
     let named = Query::select()
         .expr(Expr::val(1))
         .from(moment_audience_users::Entity)
@@ -69,7 +51,7 @@ pub fn listed(viewer: UserId) -> Condition {
 
 /// `canSee` as a condition on `moments`, built by asking the pure rule about every audience mode with
 /// the viewer listed and not listed. `None` when no moment can pass; an empty `all()` when every one does.
-pub fn can_see_condition(relation: Relation, viewer: UserId, strangers_can_view: bool) -> Option<Condition> {
+pub(super) fn can_see_condition(relation: Relation, viewer: UserId, strangers_can_view: bool) -> Option<Condition> {
     let decisions: Vec<(AudienceMode, bool, bool)> = AudienceMode::ALL_VALUES
         .iter()
         .map(|&mode| {
@@ -85,7 +67,7 @@ pub fn can_see_condition(relation: Relation, viewer: UserId, strangers_can_view:
     }
     let mut modes = Condition::any();
     for (mode, listed_in, unlisted_in) in decisions {
-        let is_mode = col(moments::Column::AudienceMode).eq(mode.as_str());
+        let is_mode = moment_col(moments::Column::AudienceMode).eq(mode);
         modes = match (listed_in, unlisted_in) {
             (true, true) => modes.add(is_mode),
             (true, false) => modes.add(Condition::all().add(is_mode).add(listed(viewer))),
@@ -97,12 +79,12 @@ pub fn can_see_condition(relation: Relation, viewer: UserId, strangers_can_view:
 }
 
 /// The window of a known setting as a condition: `None` when it does not bind (V6).
-pub fn window_condition(window: VisibleWindow, now: DateTime<Utc>) -> Option<Condition> {
-    window_start(window, now).map(|start| Condition::all().add(col(moments::Column::PostedAt).gte(start)))
+pub(super) fn window_condition(window: VisibleWindow, now: DateTime<Utc>) -> Option<Condition> {
+    window_start(window, now).map(|start| Condition::all().add(moment_col(moments::Column::PostedAt).gte(start)))
 }
 
 fn by_author(author: UserId) -> Condition {
-    Condition::all().add(col(moments::Column::AuthorId).eq(author))
+    Condition::all().add(moment_col(moments::Column::AuthorId).eq(author))
 }
 
 /// The ids of the newest public moments a stranger may see in the author's timeline (V5).
@@ -113,9 +95,8 @@ fn stranger_cap(access: &Access, now: DateTime<Utc>) -> Option<SelectStatement> 
         .from(moments::Entity)
         .cond_where(by_author(access.author))
         .cond_where(can_see_condition(Relation::Stranger, access.viewer, access.strangers_can_view)?)
-        .order_by((moments::Entity, moments::Column::PostedAt), Order::Desc)
-        .order_by((moments::Entity, moments::Column::Id), Order::Desc)
         .limit(STRANGER_TIMELINE_CAP as u64);
+    newest_first(&mut select, moments::Entity, moments::Column::PostedAt, moments::Column::Id);
     if let Some(window) = window_condition(access.window, now) {
         select.cond_where(window);
     }
@@ -124,21 +105,21 @@ fn stranger_cap(access: &Access, now: DateTime<Utc>) -> Option<SelectStatement> 
 
 /// `Profile.timeline`: the author's moments the viewer can see inside the window; for a stranger only
 /// the ten newest of those. `None` when the viewer can see none.
-pub fn timeline_condition(access: &Access, now: DateTime<Utc>) -> Option<Condition> {
+pub(super) fn timeline_condition(access: &Access, now: DateTime<Utc>) -> Option<Condition> {
     let mut cond =
         by_author(access.author).add(can_see_condition(access.relation, access.viewer, access.strangers_can_view)?);
     if window_applies(access.relation) {
         cond = cond.add_option(window_condition(access.window, now));
     }
     if access.relation == Relation::Stranger {
-        cond = cond.add(col(moments::Column::Id).in_subquery(stranger_cap(access, now)?));
+        cond = cond.add(moment_col(moments::Column::Id).in_subquery(stranger_cap(access, now)?));
     }
     Some(cond)
 }
 
-/// `Profile.pinned`, for a list joined with `pins` (which keeps only pinned moments): the author's
-/// moments the viewer can see, any age (V7).
-pub fn pinned_condition(access: &Access) -> Option<Condition> {
+/// `Profile.pinned`: the author's moments the viewer can see, any age (V7); the list that uses it
+/// keeps only pinned ones.
+pub(super) fn pinned_condition(access: &Access) -> Option<Condition> {
     let can_see = can_see_condition(access.relation, access.viewer, access.strangers_can_view)?;
     Some(by_author(access.author).add(can_see))
 }
@@ -148,13 +129,13 @@ pub fn pinned_condition(access: &Access) -> Option<Condition> {
 /// timeline has no cap). `friends` holds what the viewer may see of each friend; those who hide
 /// from the viewer drop out. Friends are grouped by where their window starts, so each group is one
 /// index range per author. Pins play no part (P8).
-pub fn feed_condition(viewer: UserId, friends: &[Access], now: DateTime<Utc>) -> Condition {
+pub(super) fn feed_condition(viewer: UserId, friends: &[Access], now: DateTime<Utc>) -> Condition {
     let mut groups: BTreeMap<Option<DateTime<Utc>>, Vec<UserId>> = BTreeMap::new();
     for friend in friends.iter().filter(|a| a.relation == Relation::Friend) {
         let start = if window_applies(friend.relation) { window_start(friend.window, now) } else { None };
         groups.entry(start).or_default().push(friend.author);
     }
-    let own = Condition::all().add(col(moments::Column::AuthorId).eq(viewer));
+    let own = Condition::all().add(moment_col(moments::Column::AuthorId).eq(viewer));
     let Some(audience) = can_see_condition(Relation::Friend, viewer, false) else {
         return own;
     };
@@ -166,13 +147,13 @@ pub fn feed_condition(viewer: UserId, friends: &[Access], now: DateTime<Utc>) ->
     let mut in_windows = Condition::any();
     for (start, group_authors) in groups {
         authors.extend(&group_authors);
-        let mut group = Condition::all().add(col(moments::Column::AuthorId).is_in(group_authors));
+        let mut group = Condition::all().add(moment_col(moments::Column::AuthorId).is_in(group_authors));
         if let Some(start) = start {
-            group = group.add(col(moments::Column::PostedAt).gte(start));
+            group = group.add(moment_col(moments::Column::PostedAt).gte(start));
         }
         in_windows = in_windows.add(group);
     }
     Condition::all()
-        .add(col(moments::Column::AuthorId).is_in(authors))
+        .add(moment_col(moments::Column::AuthorId).is_in(authors))
         .add(Condition::any().add(own).add(Condition::all().add(in_windows).add(audience)))
 }

@@ -1,6 +1,9 @@
 //! The integration tests: one binary, one fresh database per test (SQLite by default, PostgreSQL
 //! when `MOMENTS_TEST_DATABASE_URL` is set).
 
+// A test's helpers are `pub` for the other test modules, and a test may unwrap: a panic is its failure.
+#![allow(unreachable_pub, clippy::unwrap_used)]
+
 mod binary;
 mod helpers;
 mod world;

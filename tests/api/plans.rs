@@ -6,8 +6,7 @@ use moments::{
     generate::{WorldShape, handle, write_world},
     store::{
         self,
-        moments::{ListQuery, Pins, list_statement},
-        visibility,
+        lists::{Page, feed_statement, pinned_statement, timeline_statement},
     },
 };
 use sea_orm::{ConnectionTrait as _, DbBackend, Statement, sea_query::SelectStatement};
@@ -24,10 +23,6 @@ async fn loaded_world() -> TestApp {
     let report = moments::import::import(&app.services.db, &buffer[..], app.clock.now()).await.unwrap();
     assert_eq!(report.moments, 30_000);
     app
-}
-
-fn list_statement_for(app: &TestApp, q: &ListQuery) -> SelectStatement {
-    list_statement(q, app.services.db.read.get_database_backend())
 }
 
 /// The plan as lines of text, and the PostgreSQL plan tree when there is one.
@@ -105,45 +100,30 @@ async fn every_listing_reaches_moments_through_an_index() {
     let owner = app.id_of(&handle(0)).await;
     let friend = app.id_of(&handle(1)).await;
     let stranger = app.id_of(&handle(150)).await;
-    let list = |viewer, filter, pins, after, limit| ListQuery {
-        viewer,
-        author: Some(owner),
-        filter,
-        pins,
-        after,
-        limit,
-        with_media: true,
-        ids_first: false,
-    };
+    let backend = db.get_database_backend();
+    let page_one = Page { first: 20, after: None, with_media: true };
+    let later = Page { after: Some((now - chrono::Duration::days(200), i64::MAX)), ..page_one };
 
     for (who, viewer) in [("friend", friend), ("stranger", stranger), ("owner", owner)] {
-        let access = store::moments::access(db, viewer, owner).await.unwrap().unwrap();
-        if let Some(filter) = visibility::timeline_condition(&access, now) {
-            let page_one = list(viewer, filter.clone(), Pins::Any, None, Some(21));
-            let (plan, _) = explain(&app, &list_statement_for(&app, &page_one)).await;
+        let access = store::access::access(db, viewer, owner).await.unwrap().unwrap();
+        if let Some(statement) = timeline_statement(&access, &page_one, false, now, backend) {
+            let (plan, _) = explain(&app, &statement).await;
             assert_uses_indexes(&format!("timeline page 1 for the {who}"), &plan);
-            let later =
-                list(viewer, filter, Pins::Exclude, Some((now - chrono::Duration::days(200), i64::MAX)), Some(21));
-            let (plan, _) = explain(&app, &list_statement_for(&app, &later)).await;
+            let statement = timeline_statement(&access, &later, true, now, backend).unwrap();
+            let (plan, _) = explain(&app, &statement).await;
             assert_uses_indexes(&format!("a later timeline page for the {who}"), &plan);
         }
-        if let Some(filter) = visibility::pinned_condition(&access) {
-            let (plan, _) =
-                explain(&app, &list_statement_for(&app, &list(viewer, filter, Pins::Only, None, None))).await;
+        if let Some(statement) = pinned_statement(&access, &Page { first: 100, ..page_one }, backend) {
+            let (plan, _) = explain(&app, &statement).await;
             assert_uses_indexes(&format!("pinned for the {who}"), &plan);
         }
     }
-    let friends = store::moments::friends_access(db, friend).await.unwrap();
-    let feed = ListQuery {
-        ids_first: true,
-        author: None,
-        ..list(friend, visibility::feed_condition(friend, &friends, now), Pins::Any, None, Some(21))
-    };
-    let (plan, _) = explain(&app, &list_statement_for(&app, &feed)).await;
+    let friends = store::access::friends_access(db, friend).await.unwrap();
+    let (plan, _) = explain(&app, &feed_statement(friend, &friends, &page_one, now, backend)).await;
     assert_uses_indexes("a feed page", &plan);
 
     let some_moment = 4_321;
-    let by_id = store::moments::visible_moment_statement(friend, some_moment, true, db.get_database_backend());
+    let by_id = store::lists::visible_moment_statement(friend, some_moment, true, db.get_database_backend());
     let (plan, _) = explain(&app, &by_id).await;
     assert_uses_indexes("moment by id", &plan);
 }
@@ -168,18 +148,10 @@ async fn the_pinned_block_of_a_profile_with_thousands_of_pins_reads_only_its_pag
     let db = &app.services.db.read;
     let (ann, fay) = (app.id_of("ann").await, app.id_of("fay").await);
     for (who, viewer) in [("owner", ann), ("friend", fay)] {
-        let access = store::moments::access(db, viewer, ann).await.unwrap().unwrap();
-        let page = ListQuery {
-            viewer,
-            author: Some(ann),
-            filter: visibility::pinned_condition(&access).unwrap(),
-            pins: Pins::Only,
-            after: None,
-            limit: Some(100),
-            with_media: true,
-            ids_first: false,
-        };
-        let (plan, _) = explain(&app, &list_statement_for(&app, &page)).await;
+        let access = store::access::access(db, viewer, ann).await.unwrap().unwrap();
+        let page = Page { first: 100, after: None, with_media: true };
+        let statement = pinned_statement(&access, &page, db.get_database_backend()).unwrap();
+        let (plan, _) = explain(&app, &statement).await;
         if std::env::var_os("MOMENTS_SHOW_PLANS").is_some() {
             eprintln!("pinned of 3,000 for the {who}:\n  {}", plan.join("\n  "));
         }

@@ -241,12 +241,9 @@ async fn apply(app: &TestApp, spec: &WorldSpec, reference: &NamedWorld, change: 
             let page = store::social::NamePage { first: 100, after: None };
             let friends =
                 store::social::related_users(db, author, store::social::Related::Friends, &page).await.unwrap();
-            let mode = AudienceMode::parse(&row.audience_mode).unwrap();
-            let set_mode = |m: AudienceMode| moment_rows::ActiveModel {
-                id: Set(id),
-                audience_mode: Set(m.as_str().into()),
-                ..Default::default()
-            };
+            let mode = row.audience_mode;
+            let set_mode =
+                |m: AudienceMode| moment_rows::ActiveModel { id: Set(id), audience_mode: Set(m), ..Default::default() };
             match (how, mode) {
                 (0, _) => {
                     moment_rows::Entity::update(set_mode(AudienceMode::Private)).exec(db).await.unwrap();

@@ -1,0 +1,167 @@
+//! The bulk writer: rows the import has checked wait here as typed table rows and go to the
+//! database in multi-row inserts, in the order the foreign keys need; and the bookkeeping around
+//! them (the ids in use, PostgreSQL's sequences, the tables an import touches).
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable as _, Statement, Value,
+    sea_query::OnConflict,
+};
+
+use crate::{
+    domain::UserId,
+    entity::{
+        friendships, hidden_from, moment_audience_tags, moment_audience_users, moment_media, moments, moments_settings,
+        pins, tag_members, tags, users,
+    },
+    error::Error,
+};
+
+/// The tables an import writes to.
+pub const TABLES: [&str; 11] = [
+    "users",
+    "moments_settings",
+    "friendships",
+    "tags",
+    "tag_members",
+    "hidden_from",
+    "moments",
+    "moment_media",
+    "moment_audience_users",
+    "moment_audience_tags",
+    "pins",
+];
+
+/// Rows per insert statement: well under the bound-parameter limits of SQLite and PostgreSQL.
+const ROWS_PER_INSERT: usize = 1_000;
+/// Bytes per insert statement. A statement that fits in one TLS record (16 KiB) goes out in one
+/// write: a larger one is split, and the client's Nagle delay meeting the server's delayed ACK
+/// then costs about 40 ms per statement on PostgreSQL (the driver does not set TCP_NODELAY).
+const BYTES_PER_INSERT: usize = 12_000;
+/// Pending rows that trigger a flush.
+pub(super) const FLUSH_AT: usize = 20_000;
+
+/// Rows waiting for the next multi-row insert, one list per table.
+#[derive(Default)]
+pub(super) struct Pending {
+    pub(super) users: Vec<users::Model>,
+    pub(super) settings: Vec<moments_settings::Model>,
+    /// Where each user of this batch has their settings row in `settings`.
+    pub(super) settings_of: HashMap<UserId, usize>,
+    pub(super) friendships: Vec<friendships::Model>,
+    pub(super) tags: Vec<tags::Model>,
+    pub(super) tag_members: Vec<tag_members::Model>,
+    pub(super) hidden: Vec<hidden_from::Model>,
+    pub(super) moments: Vec<moments::Model>,
+    pub(super) media: Vec<moment_media::Model>,
+    pub(super) audience_users: Vec<moment_audience_users::Model>,
+    pub(super) audience_tags: Vec<moment_audience_tags::Model>,
+    pub(super) pins: Vec<pins::Model>,
+}
+
+impl Pending {
+    /// How many rows wait.
+    pub(super) fn rows(&self) -> usize {
+        self.users.len()
+            + self.settings.len()
+            + self.friendships.len()
+            + self.tags.len()
+            + self.tag_members.len()
+            + self.hidden.len()
+            + self.moments.len()
+            + self.media.len()
+            + self.audience_users.len()
+            + self.audience_tags.len()
+            + self.pins.len()
+    }
+
+    /// Writes every waiting row, parents before children.
+    pub(super) async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<(), Error> {
+        let p = std::mem::take(self);
+        insert_all(db, p.users, None).await?;
+        insert_all(db, p.settings, None).await?;
+        let pair =
+            OnConflict::columns([friendships::Column::UserId, friendships::Column::FriendId]).do_nothing().to_owned();
+        insert_all(db, p.friendships, Some(pair)).await?;
+        insert_all(db, p.tags, None).await?;
+        insert_all(db, p.tag_members, None).await?;
+        insert_all(db, p.hidden, None).await?;
+        insert_all(db, p.moments, None).await?;
+        insert_all(db, p.media, None).await?;
+        insert_all(db, p.audience_users, None).await?;
+        insert_all(db, p.audience_tags, None).await?;
+        insert_all(db, p.pins, Some(OnConflict::column(pins::Column::MomentId).do_nothing().to_owned())).await?;
+        Ok(())
+    }
+}
+
+/// Inserts rows of one table in statements of at most [`ROWS_PER_INSERT`] rows and about
+/// [`BYTES_PER_INSERT`] bytes.
+async fn insert_all<M, A>(db: &impl ConnectionTrait, rows: Vec<M>, on_conflict: Option<OnConflict>) -> Result<(), Error>
+where
+    M: IntoActiveModel<A>,
+    A: ActiveModelTrait + Send,
+{
+    let mut batch: Vec<A> = Vec::new();
+    let mut bytes = 0;
+    for row in rows {
+        let row = row.into_active_model();
+        bytes +=
+            <A::Entity as EntityTrait>::Column::iter().map(|c| encoded_size(row.get(c).into_value())).sum::<usize>();
+        batch.push(row);
+        if batch.len() == ROWS_PER_INSERT || bytes >= BYTES_PER_INSERT {
+            insert_batch(db, std::mem::take(&mut batch), on_conflict.clone()).await?;
+            bytes = 0;
+        }
+    }
+    if !batch.is_empty() {
+        insert_batch(db, batch, on_conflict).await?;
+    }
+    Ok(())
+}
+
+async fn insert_batch<A: ActiveModelTrait + Send>(
+    db: &impl ConnectionTrait,
+    batch: Vec<A>,
+    on_conflict: Option<OnConflict>,
+) -> Result<(), Error> {
+    let mut insert = <A::Entity as EntityTrait>::insert_many(batch);
+    if let Some(on_conflict) = on_conflict {
+        insert = insert.on_conflict(on_conflict);
+    }
+    insert.exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// About how many bytes a value takes in a statement: its placeholder in the SQL and its data.
+fn encoded_size(value: Option<Value>) -> usize {
+    match value {
+        Some(Value::String(Some(s))) => s.len() + 12,
+        _ => 16,
+    }
+}
+
+/// The highest id in use in `table` (0 when it is empty): the import gives out ids after it.
+pub(super) async fn max_id(db: &impl ConnectionTrait, table: &str) -> Result<i64, Error> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(backend, format!("SELECT COALESCE(MAX(id), 0) AS m FROM {table}")))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("MAX(id) of {table} returned nothing"))?;
+    Ok(row.try_get::<i64>("", "m")?)
+}
+
+/// Makes PostgreSQL's identity sequences continue after the ids the import gave out.
+pub(super) async fn advance_sequences(db: &impl ConnectionTrait) -> Result<(), Error> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    for table in ["users", "tags", "moments"] {
+        db.execute_unprepared(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), m) FROM (SELECT MAX(id) AS m FROM {table}) AS t WHERE m IS NOT NULL"
+        ))
+        .await?;
+    }
+    Ok(())
+}

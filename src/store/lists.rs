@@ -1,0 +1,422 @@
+//! Every list of moments, and the one moment by id: the only way the server reads moments to show.
+//! Each list takes its visibility condition from [`super::visibility`] and applies it inside the one
+//! statement that pages it, which also brings each moment's author, pin and media, so a page costs
+//! the same few statements for 1 or 100 moments, and pages, cursors and `hasNextPage` only ever
+//! see rows the viewer may see.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ConnectionTrait, DbBackend, FromQueryResult,
+    sea_query::{Alias, Condition, Expr, ExprTrait as _, JoinType, Order, Query, SelectStatement, SubQueryStatement},
+};
+
+use super::{
+    access::friends_access,
+    moments::{MediaRecord, MomentRecord},
+    sql::{friend_of, hides_from, moment_col, newest_first, pin_of_moment},
+    users::UserRecord,
+    visibility,
+};
+use crate::{
+    domain::{
+        self, AudienceMode, MomentKind, UserId,
+        model::MomentId,
+        visibility::{Access, MomentFacts, Relation},
+    },
+    entity::{moments, moments_settings, pins, users},
+    error::Result,
+};
+
+/// A keyset position: a list continues with moments strictly older than this (postedAt, id).
+pub type Position = (DateTime<Utc>, MomentId);
+
+/// Which part of a list to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// How many moments.
+    pub first: u64,
+    /// Start after this position (a decoded cursor).
+    pub after: Option<Position>,
+    /// Whether to read each moment's media too.
+    pub with_media: bool,
+}
+
+/// A page of a list: its moments, newest first, and whether more follow.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListPage {
+    /// At most `first` moments.
+    pub moments: Vec<MomentRecord>,
+    /// Whether the list goes on after the last of them.
+    pub has_next_page: bool,
+}
+
+impl ListPage {
+    /// The page out of up to `first + 1` rows: the extra row only tells that more follow.
+    fn of(mut moments: Vec<MomentRecord>, first: u64) -> Self {
+        let has_next_page = moments.len() as u64 > first;
+        moments.truncate(first as usize);
+        Self { moments, has_next_page }
+    }
+}
+
+/// `Profile.timeline`: the author's moments the viewer can see inside the window, newest first,
+/// pinned ones in their place unless `exclude_pinned` (P9); for a stranger only the ten newest (V5).
+pub async fn timeline(
+    db: &impl ConnectionTrait,
+    access: &Access,
+    page: &Page,
+    exclude_pinned: bool,
+    now: DateTime<Utc>,
+) -> Result<ListPage> {
+    let statement = timeline_statement(access, page, exclude_pinned, now, db.get_database_backend());
+    run(db, statement, page).await
+}
+
+/// `Profile.pinned`: the author's pinned moments the viewer can see, whatever their age (V7),
+/// newest posted first (P7).
+pub async fn pinned(db: &impl ConnectionTrait, access: &Access, page: &Page) -> Result<ListPage> {
+    run(db, pinned_statement(access, page, db.get_database_backend()), page).await
+}
+
+/// `Query.feed`: the viewer's own moments and those of each friend the viewer can see inside that
+/// friend's window, newest first; pins play no part (P8). Two statements: the friends' facts, then
+/// the page.
+pub async fn feed(db: &impl ConnectionTrait, viewer: UserId, page: &Page, now: DateTime<Utc>) -> Result<ListPage> {
+    let friends = friends_access(db, viewer).await?;
+    run(db, Some(feed_statement(viewer, &friends, page, now, db.get_database_backend())), page).await
+}
+
+/// The statement of a timeline page; `None` when the viewer can see none of the author's moments.
+pub fn timeline_statement(
+    access: &Access,
+    page: &Page,
+    exclude_pinned: bool,
+    now: DateTime<Utc>,
+    backend: DbBackend,
+) -> Option<SelectStatement> {
+    let q = ListQuery {
+        viewer: access.viewer,
+        author: Some(access.author),
+        filter: visibility::timeline_condition(access, now)?,
+        pins: if exclude_pinned { Pins::Exclude } else { Pins::Any },
+        page: *page,
+        ids_first: false,
+    };
+    Some(q.statement(backend))
+}
+
+/// The statement of a page of pinned moments; `None` when the viewer can see none of them.
+pub fn pinned_statement(access: &Access, page: &Page, backend: DbBackend) -> Option<SelectStatement> {
+    let q = ListQuery {
+        viewer: access.viewer,
+        author: Some(access.author),
+        filter: visibility::pinned_condition(access)?,
+        pins: Pins::Only,
+        page: *page,
+        ids_first: false,
+    };
+    Some(q.statement(backend))
+}
+
+/// The statement of a feed page, given what the viewer may see of each friend.
+pub fn feed_statement(
+    viewer: UserId,
+    friends: &[Access],
+    page: &Page,
+    now: DateTime<Utc>,
+    backend: DbBackend,
+) -> SelectStatement {
+    let q = ListQuery {
+        viewer,
+        author: None,
+        filter: visibility::feed_condition(viewer, friends, now),
+        pins: Pins::Any,
+        page: *page,
+        ids_first: true,
+    };
+    q.statement(backend)
+}
+
+/// Runs a page's statement (none: the viewer can see nothing of the list).
+async fn run(db: &impl ConnectionTrait, statement: Option<SelectStatement>, page: &Page) -> Result<ListPage> {
+    let Some(statement) = statement else {
+        return Ok(ListPage::default());
+    };
+    let rows = db.query_all(&statement).await?;
+    let records = rows.iter().map(|r| MomentRow::from_query_result(r, "")?.into_record()).collect::<Result<_>>()?;
+    Ok(ListPage::of(records, page.first))
+}
+
+#[derive(Debug, FromQueryResult)]
+struct MomentRow {
+    id: i64,
+    author_id: i64,
+    kind: MomentKind,
+    text: Option<String>,
+    article_url: Option<String>,
+    article_title: Option<String>,
+    audience_mode: AudienceMode,
+    posted_at: DateTime<Utc>,
+    pinned_at: Option<DateTime<Utc>>,
+    author_handle: String,
+    author_display_name: String,
+    author_is_friend: bool,
+    /// `[[url, width, height], …]` in order, when the list asked for media.
+    media_json: Option<String>,
+}
+
+impl MomentRow {
+    fn into_record(self) -> Result<MomentRecord> {
+        let media = match self.media_json.as_deref() {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str::<Vec<(String, Option<i32>, Option<i32>)>>(json)
+                .map_err(|e| anyhow::anyhow!("media of moment {} are not the expected JSON: {e}", self.id))?
+                .into_iter()
+                .map(|(url, width, height)| MediaRecord { url, width, height })
+                .collect(),
+        };
+        Ok(MomentRecord {
+            id: self.id,
+            author_id: self.author_id,
+            kind: self.kind,
+            text: self.text,
+            article: self.article_url.zip(self.article_title),
+            audience: self.audience_mode,
+            posted_at: self.posted_at,
+            pinned_at: self.pinned_at,
+            media,
+            author: Some(UserRecord {
+                id: self.author_id,
+                handle: self.author_handle,
+                display_name: self.author_display_name,
+            }),
+            author_is_friend: Some(self.author_is_friend),
+        })
+    }
+}
+
+/// Which moments a list holds besides its visibility condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pins {
+    /// Pinned or not.
+    Any,
+    /// Only pinned moments (the list is joined with `pins`).
+    Only,
+    /// Only moments that are not pinned.
+    Exclude,
+}
+
+/// One list query: visibility condition, pin filter and page.
+struct ListQuery {
+    /// Who the list is for (to tell whether each author is their friend).
+    viewer: UserId,
+    /// The one author the list is of, when it is one author's (lets the pinned block start from
+    /// that author's pins).
+    author: Option<UserId>,
+    /// The visibility condition.
+    filter: Condition,
+    /// Pin filter.
+    pins: Pins,
+    /// Where to start, how many, and whether with media.
+    page: Page,
+    /// Choose the page's ids first, then read what they show. For lists that span authors, whose
+    /// candidates the database must sort (PostgreSQL would compute every column of every candidate);
+    /// a list that walks one author's index in order needs no second step.
+    ids_first: bool,
+}
+
+impl ListQuery {
+    /// The one statement of the list: the page's ids chosen by the rules, then those moments with
+    /// their pins and authors, and each moment's media gathered into one JSON column, so a page is
+    /// one row per moment. It reads one row more than the page, which tells whether more follow.
+    fn statement(&self, backend: DbBackend) -> SelectStatement {
+        let mut select = moment_columns(self.viewer);
+        select.from(moments::Entity).inner_join(
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id)).equals((moments::Entity, moments::Column::AuthorId)),
+        );
+        let mut select = if self.ids_first {
+            let mut ids = Query::select();
+            ids.column((moments::Entity, moments::Column::Id)).from(moments::Entity);
+            select.and_where(moment_col(moments::Column::Id).in_subquery(self.narrow_to_page(ids)));
+            newest_first(&mut select, moments::Entity, moments::Column::PostedAt, moments::Column::Id);
+            select
+        } else {
+            self.narrow_to_page(select)
+        };
+        select.expr_as(Expr::cust(media_json(self.page.with_media, backend)), Alias::new("media_json"));
+        select
+    }
+
+    /// Adds the page's conditions, order and limit to a select over `moments`.
+    fn narrow_to_page(&self, mut select: SelectStatement) -> SelectStatement {
+        select.cond_where(self.filter.clone());
+        // The pinned block is read in the order of the pins' own index (author, posted_at, moment):
+        // the same order, since a pin keeps its moment's posting time, and a range that stops at the
+        // page however many pins there are.
+        let (posted_at, id) = match self.pins {
+            Pins::Only => {
+                newest_first(&mut select, pins::Entity, pins::Column::PostedAt, pins::Column::MomentId);
+                (Expr::col((pins::Entity, pins::Column::PostedAt)), Expr::col((pins::Entity, pins::Column::MomentId)))
+            }
+            Pins::Any | Pins::Exclude => {
+                newest_first(&mut select, moments::Entity, moments::Column::PostedAt, moments::Column::Id);
+                (moment_col(moments::Column::PostedAt), moment_col(moments::Column::Id))
+            }
+        };
+        match self.pins {
+            Pins::Any => {}
+            Pins::Only => {
+                select.join(
+                    JoinType::InnerJoin,
+                    pins::Entity,
+                    Condition::all().add(pin_of_moment()).add(
+                        Expr::col((pins::Entity, pins::Column::AuthorId))
+                            .equals((moments::Entity, moments::Column::AuthorId)),
+                    ),
+                );
+                if let Some(author) = self.author {
+                    select.and_where(Expr::col((pins::Entity, pins::Column::AuthorId)).eq(author));
+                }
+            }
+            Pins::Exclude => {
+                // A scalar subquery, not NOT EXISTS: PostgreSQL would make that an anti-join that
+                // hashes every pin, where a page needs a primary-key lookup per candidate.
+                let pin = Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned();
+                select.and_where(Expr::from(SubQueryStatement::from(pin)).is_null());
+            }
+        }
+        if let Some((after_posted_at, after_id)) = self.page.after {
+            select.and_where(
+                Expr::tuple([posted_at, id]).lt(Expr::tuple([Expr::val(after_posted_at), Expr::val(after_id)])),
+            );
+        }
+        select.limit(self.page.first + 1);
+        select
+    }
+}
+
+/// What a listed moment shows, for `viewer`: its columns, its author's handle and name, whether
+/// the author is the viewer's friend, and when it was pinned (a primary-key lookup each). The
+/// caller adds the tables.
+fn moment_columns(viewer: UserId) -> SelectStatement {
+    let pinned_at = Query::select()
+        .column((pins::Entity, pins::Column::PinnedAt))
+        .from(pins::Entity)
+        .and_where(pin_of_moment())
+        .to_owned();
+    let author_is_friend = friend_of((moments::Entity, moments::Column::AuthorId), viewer);
+    Query::select()
+        .columns([
+            (moments::Entity, moments::Column::Id),
+            (moments::Entity, moments::Column::AuthorId),
+            (moments::Entity, moments::Column::Kind),
+            (moments::Entity, moments::Column::Text),
+            (moments::Entity, moments::Column::ArticleUrl),
+            (moments::Entity, moments::Column::ArticleTitle),
+            (moments::Entity, moments::Column::AudienceMode),
+            (moments::Entity, moments::Column::PostedAt),
+        ])
+        .expr_as(Expr::col((users::Entity, users::Column::Handle)), Alias::new("author_handle"))
+        .expr_as(Expr::col((users::Entity, users::Column::DisplayName)), Alias::new("author_display_name"))
+        .expr_as(Expr::exists(author_is_friend), Alias::new("author_is_friend"))
+        .expr_as(Expr::from(SubQueryStatement::from(pinned_at)), Alias::new("pinned_at"))
+        .to_owned()
+}
+
+/// Each moment's media as one JSON array, in order (or NULL when not asked for).
+fn media_json(with_media: bool, backend: DbBackend) -> &'static str {
+    if !with_media {
+        "NULL"
+    } else if backend == DbBackend::Postgres {
+        r#"(SELECT json_agg(json_build_array("url", "width", "height") ORDER BY "position")::text FROM "moment_media" WHERE "moment_media"."moment_id" = "moments"."id")"#
+    } else {
+        r#"(SELECT json_group_array(json_array("url", "width", "height") ORDER BY "position") FROM "moment_media" WHERE "moment_media"."moment_id" = "moments"."id")"#
+    }
+}
+
+/// The one statement of `moment(id)`: the moment with what a list shows of it, and every fact the
+/// rules decide on — the author's settings, whether the author hides from the viewer, whether the
+/// viewer is listed in its audience, and whether ten newer public moments of the author exist (a
+/// stranger's cap). It starts from a one-row table and joins the moment, so a missing moment
+/// gives a row of nulls after the same lookups as an existing one.
+pub fn visible_moment_statement(viewer: UserId, id: MomentId, with_media: bool, backend: DbBackend) -> SelectStatement {
+    let author = (moments::Entity, moments::Column::AuthorId);
+    let newer = Alias::new("newer");
+    let tenth_newer_public = Query::select()
+        .column((newer.clone(), moments::Column::Id))
+        .from_as(moments::Entity, newer.clone())
+        .and_where(Expr::col((newer.clone(), moments::Column::AuthorId)).equals(author))
+        .and_where(Expr::col((newer.clone(), moments::Column::AudienceMode)).eq(AudienceMode::Public))
+        .and_where(
+            Expr::tuple([
+                Expr::col((newer.clone(), moments::Column::PostedAt)),
+                Expr::col((newer.clone(), moments::Column::Id)),
+            ])
+            .gt(Expr::tuple([moment_col(moments::Column::PostedAt), moment_col(moments::Column::Id)])),
+        )
+        .order_by((newer.clone(), moments::Column::PostedAt), Order::Asc)
+        .order_by((newer, moments::Column::Id), Order::Asc)
+        .limit(1)
+        .offset(visibility::STRANGER_CAP_OFFSET)
+        .to_owned();
+    let hidden = hides_from(author, viewer);
+    let one_row = Query::select().expr_as(Expr::val(1), Alias::new("one")).to_owned();
+    let mut select = moment_columns(viewer);
+    select
+        .column((moments_settings::Entity, moments_settings::Column::VisibleWindow))
+        .column((moments_settings::Entity, moments_settings::Column::StrangersCanView))
+        .expr_as(Expr::exists(hidden), Alias::new("is_hidden"))
+        .expr_as(Expr::case(visibility::listed(viewer), true).finally(false), Alias::new("viewer_listed"))
+        .expr_as(Expr::from(SubQueryStatement::from(tenth_newer_public)), Alias::new("tenth_newer_public"))
+        .from_subquery(one_row, Alias::new("w"))
+        .join(JoinType::LeftJoin, moments::Entity, moment_col(moments::Column::Id).eq(id))
+        .join(
+            JoinType::LeftJoin,
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id)).equals((moments::Entity, moments::Column::AuthorId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            moments_settings::Entity,
+            Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).equals(author),
+        );
+    select.expr_as(Expr::cust(media_json(with_media, backend)), Alias::new("media_json"));
+    select
+}
+
+/// Moment `id` if `viewer` may see it (in its author's timeline or pinned set as the viewer sees
+/// them), with media when asked. One statement whether the moment exists, is invisible or is
+/// missing; the rules are applied to its facts by [`domain::visibility::moment_visible`].
+pub async fn visible_moment(
+    db: &impl ConnectionTrait,
+    viewer: UserId,
+    id: MomentId,
+    now: DateTime<Utc>,
+    with_media: bool,
+) -> Result<Option<MomentRecord>> {
+    let statement = visible_moment_statement(viewer, id, with_media, db.get_database_backend());
+    let Some(row) = db.query_one(&statement).await? else {
+        return Ok(None);
+    };
+    if row.try_get::<Option<i64>>("", "id")?.is_none() {
+        return Ok(None);
+    }
+    let tenth: Option<i64> = row.try_get("", "tenth_newer_public")?;
+    let record = MomentRow::from_query_result(&row, "")?.into_record()?;
+    let facts = MomentFacts {
+        relation: Relation::of(
+            viewer == record.author_id,
+            row.try_get("", "is_hidden")?,
+            record.author_is_friend.unwrap_or(false),
+        ),
+        audience: record.audience,
+        listed: row.try_get("", "viewer_listed")?,
+        strangers_can_view: row.try_get("", "strangers_can_view")?,
+        window: row.try_get("", "visible_window")?,
+        posted_at: record.posted_at,
+        pinned: record.pinned_at.is_some(),
+        newer_public_fill_the_cap: tenth.is_some(),
+    };
+    Ok(domain::visibility::moment_visible(&facts, now).then_some(record))
+}
