@@ -41,21 +41,27 @@ pub struct Page {
     pub with_media: bool,
 }
 
-/// A page of a list: its moments, newest first, and whether more follow.
+/// A page of a list: its moments, newest first, and whether more follow; and what reading it
+/// took, for the request's budget.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListPage {
     /// At most `first` moments.
     pub moments: Vec<MomentRecord>,
     /// Whether the list goes on after the last of them.
     pub has_next_page: bool,
+    /// The statements run (none when the viewer can see nothing of the list).
+    pub statements: usize,
+    /// What the rows read hold ([`MomentRecord::content_bytes`]), the one past the page included.
+    pub bytes_read: usize,
 }
 
 impl ListPage {
     /// The page out of up to `first + 1` rows: the extra row only tells that more follow.
-    fn of(mut moments: Vec<MomentRecord>, first: u64) -> Self {
+    fn of(mut moments: Vec<MomentRecord>, first: u64, statements: usize) -> Self {
+        let bytes_read = moments.iter().map(MomentRecord::content_bytes).sum();
         let has_next_page = moments.len() as u64 > first;
         moments.truncate(first as usize);
-        Self { moments, has_next_page }
+        Self { moments, has_next_page, statements, bytes_read }
     }
 }
 
@@ -83,7 +89,9 @@ pub async fn pinned(db: &impl ConnectionTrait, access: &Access, page: &Page) -> 
 /// the page.
 pub async fn feed(db: &impl ConnectionTrait, viewer: UserId, page: &Page, now: DateTime<Utc>) -> Result<ListPage> {
     let friends = friends_access(db, viewer).await?;
-    run(db, Some(feed_statement(viewer, &friends, page, now, db.get_database_backend())), page).await
+    let mut list = run(db, Some(feed_statement(viewer, &friends, page, now, db.get_database_backend())), page).await?;
+    list.statements += 1;
+    Ok(list)
 }
 
 /// The statement of a timeline page; `None` when the viewer can see none of the author's moments.
@@ -144,7 +152,7 @@ async fn run(db: &impl ConnectionTrait, statement: Option<SelectStatement>, page
     };
     let rows = db.query_all(&statement).await?;
     let records = rows.iter().map(|r| MomentRow::from_query_result(r, "")?.into_record()).collect::<Result<_>>()?;
-    Ok(ListPage::of(records, page.first))
+    Ok(ListPage::of(records, page.first, 1))
 }
 
 #[derive(Debug, FromQueryResult)]

@@ -12,6 +12,7 @@ use crate::{
         DEFAULT_PAGE, MAX_PAGE,
         context::{limits, services},
         cursor::{self, Scope},
+        limits::STATEMENT_COST_BYTES,
     },
     store::{
         lists::{ListPage, Page},
@@ -70,13 +71,15 @@ pub fn page(
 }
 
 /// Reads a page of moments for this request: after the budget is checked, in the request's turn
-/// (`read` runs only once the turn is held), and with what the rows hold spent from the budget.
+/// (`read` runs only once the turn is held), and with what it took spent from the budget — every
+/// statement past the turn's first, and what the rows read hold.
 pub async fn read_page(ctx: &Context<'_>, read: impl Future<Output = Result<ListPage>>) -> Result<ListPage> {
+    let limits = limits(ctx)?;
     let page = {
-        let _turn = limits(ctx)?.statement_turn().await?;
+        let _turn = limits.statement_turn().await?;
         read.await?
     };
-    spend_moments(ctx, &page.moments)?;
+    limits.spend(page.statements.saturating_sub(1) * STATEMENT_COST_BYTES + page.bytes_read)?;
     Ok(page)
 }
 
