@@ -111,7 +111,7 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     // Settings that cannot work are refused before anything starts.
     crate::http::cors::layer(&args.cors_origins).map_err(anyhow::Error::msg)?;
     let services = Services::start(config, Clock::system()).await?;
-    let mut playground_token = None;
+    let mut demo_token = None;
     if args.demo {
         match demo::load_if_empty(&services).await? {
             Some(report) => {
@@ -124,7 +124,7 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
                         demo::DEMO_PASSWORD
                     );
                     println!("Authorization: Bearer {token}");
-                    playground_token = Some(token);
+                    demo_token = Some(token);
                 }
             }
             None => eprintln!(
@@ -137,13 +137,18 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let options = HttpOptions {
         cors_origins: args.cors_origins.clone(),
-        playground_token,
+        playground: args.playground,
+        demo_token,
         trusted_proxies: TrustedProxies(args.trusted_proxies.clone()),
         body_timeout: args.connection_limits().client_timeout,
         max_concurrent_requests: usize::from(args.max_concurrent_requests),
     };
     let app = router(services.clone(), options).map_err(anyhow::Error::msg)?;
-    println!("moments serves GraphQL at http://{address}/graphql and the playground at http://{address}/");
+    if args.playground {
+        println!("moments serves GraphQL at http://{address}/graphql and the playground at http://{address}/");
+    } else {
+        println!("moments serves GraphQL at http://{address}/graphql");
+    }
     tracing::info!(%address, "listening");
     let proxies = TrustedProxies(args.trusted_proxies.clone());
     crate::http::serve(listener, app, args.connection_limits(), proxies, shutdown_signal()).await?;

@@ -168,6 +168,11 @@ pub struct ServeArgs {
     #[arg(long, env = "MOMENTS_DEMO")]
     pub demo: bool,
 
+    /// Serve the GraphQL playground at `/` (`false` to turn it off, as a production server may).
+    #[arg(long, env = "MOMENTS_PLAYGROUND", default_value_t = true, action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub playground: bool,
+
     /// Origins allowed to call the API from a browser (comma-separated), e.g. `http://localhost:5173`,
     /// or `*` for any origin.
     #[arg(long, env = "MOMENTS_CORS_ORIGINS", value_delimiter = ',', value_parser = CorsOrigin::parse)]

@@ -2,6 +2,7 @@
 //! limits of the edge. It decides the viewer once per request from the `Authorization` header and
 //! the client's address (for rate limits) from the connection.
 
+pub mod browser;
 pub mod client;
 pub mod cors;
 pub mod persisted;
@@ -11,12 +12,12 @@ pub mod stream;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use async_graphql::{BatchRequest, Request, Response, http::GraphiQLSource, parser::types::OperationType};
+use async_graphql::{BatchRequest, Request, Response, parser::types::OperationType};
 use axum::{
     Router,
     extract::{ConnectInfo, State},
     http::{HeaderValue, Method, StatusCode, header},
-    response::{Html, IntoResponse, Response as HttpResponse},
+    response::{IntoResponse, Response as HttpResponse},
     routing::get,
 };
 use sea_orm::ConnectionTrait as _;
@@ -50,7 +51,8 @@ const HEALTH_TIMEOUT: Duration = Duration::from_millis(500);
 struct HttpState {
     schema: MomentsSchema,
     services: Services,
-    playground_token: Option<String>,
+    playground: bool,
+    demo_token: Option<String>,
     trusted_proxies: Arc<TrustedProxies>,
     body_timeout: Duration,
     executing: Arc<tokio::sync::Semaphore>,
@@ -63,8 +65,11 @@ struct HttpState {
 pub struct HttpOptions {
     /// Origins allowed to call from a browser.
     pub cors_origins: Vec<CorsOrigin>,
-    /// A token the playground sends by default (the demo's), so its example queries just work.
-    pub playground_token: Option<String>,
+    /// Whether `/` serves the playground (`MOMENTS_PLAYGROUND`).
+    pub playground: bool,
+    /// The demo viewer's token, given to the browser pages when this start loaded the demo world,
+    /// so that they open signed in.
+    pub demo_token: Option<String>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
     /// How long a request's body may take to arrive.
@@ -81,7 +86,8 @@ impl Default for HttpOptions {
     fn default() -> Self {
         Self {
             cors_origins: Vec::new(),
-            playground_token: None,
+            playground: true,
+            demo_token: None,
             trusted_proxies: TrustedProxies::default(),
             body_timeout: ConnectionLimits::default().client_timeout,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
@@ -100,13 +106,18 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
         shapes: Arc::new(shapes),
         persisted: Arc::new(PersistedQueries::new()),
         services,
-        playground_token: options.playground_token,
+        playground: options.playground,
+        demo_token: options.demo_token,
         trusted_proxies: Arc::new(options.trusted_proxies),
         body_timeout: options.body_timeout,
         executing: Arc::new(tokio::sync::Semaphore::new(options.max_concurrent_requests.max(1))),
     };
     let mut app = Router::new()
-        .route("/", get(playground))
+        .route("/", get(browser::playground))
+        .route("/playground/{file}", get(browser::playground_file))
+        .route("/app", get(browser::app))
+        .route("/app/", get(browser::app))
+        .route("/app/{*path}", get(browser::app))
         .route("/graphql", get(graphql).post(graphql))
         .route("/healthz", get(healthz))
         .fallback(no_such_path)
@@ -318,15 +329,6 @@ async fn method_not_allowed() -> HttpResponse {
 /// Any other path: a coded JSON answer, as from `/graphql`.
 async fn no_such_path() -> HttpResponse {
     Refusal::new(StatusCode::NOT_FOUND, "no such path: GraphQL is served at /graphql", code::NOT_FOUND).into_response()
-}
-
-async fn playground(State(state): State<HttpState>) -> Html<String> {
-    let bearer = state.playground_token.as_ref().map(|t| format!("Bearer {t}"));
-    let mut source = GraphiQLSource::build().endpoint("/graphql").title("moments");
-    if let Some(bearer) = bearer.as_deref() {
-        source = source.header("Authorization", bearer);
-    }
-    Html(source.finish())
 }
 
 /// `ok` when the database answers within half a second; 503 at once when it does not (the pool

@@ -33,15 +33,110 @@ async fn get_runs_queries_and_refuses_mutations() {
     assert_eq!(app.rows("moments").await, 0);
 }
 
+/// Every `src="…"` and `href="…"` of a page, and every `url(…)` of a stylesheet.
+fn references(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for marker in ["src=\"", "href=\"", "url("] {
+        for (at, _) in text.match_indices(marker) {
+            let rest = text[at + marker.len()..].trim_start_matches(['\'', '"']);
+            let end = rest.find(['"', '\'', ')']).unwrap_or(rest.len());
+            found.push(rest[..end].to_owned());
+        }
+    }
+    found
+}
+
 #[tokio::test]
-async fn the_playground_and_the_health_check_answer() {
+async fn the_playground_and_everything_it_loads_come_from_the_server_itself() {
     let app = TestApp::spawn().await;
-    let (status, _, body) = app.send(Request::get("/").body(Body::empty()).unwrap()).await;
+    let (status, headers, body) = app.send(Request::get("/").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
     let page = String::from_utf8(body.to_vec()).unwrap();
-    assert!(page.contains("graphiql") && page.contains("/graphql"), "{page}");
+    assert!(page.contains(r#"<script id="moments-settings" type="application/json">{}</script>"#), "{page}");
+    let mut files = references(&page);
+    assert_eq!(
+        files.iter().filter(|f| !f.starts_with("data:")).collect::<Vec<_>>(),
+        ["/playground/playground.js", "/playground/playground.css"]
+    );
+    let mut seen = Vec::new();
+    while let Some(file) = files.pop() {
+        if file.starts_with("data:") || seen.contains(&file) {
+            continue;
+        }
+        assert!(file.starts_with('/') || !file.contains(':'), "{file} is on another origin");
+        let path =
+            if file.starts_with('/') { file.clone() } else { format!("/playground/{}", file.trim_start_matches("./")) };
+        let (status, headers, body) = app.send(Request::get(&path).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let kind = headers[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+        if kind.starts_with("text/css") {
+            files.extend(references(std::str::from_utf8(&body).unwrap()));
+        }
+        seen.push(file);
+    }
+    // Monaco's font, from the stylesheet; its workers, which the script starts by name.
+    assert!(seen.iter().any(|f| f.ends_with("codicon.ttf")), "{seen:?}");
+    for worker in ["editor.worker.js", "json.worker.js", "graphql.worker.js"] {
+        let (status, headers, _) =
+            app.send(Request::get(format!("/playground/{worker}")).body(Body::empty()).unwrap()).await;
+        assert_eq!(
+            (status, headers[header::CONTENT_TYPE].to_str().unwrap()),
+            (StatusCode::OK, "text/javascript; charset=utf-8")
+        );
+    }
+
+    let (_, headers, _) = app.send(Request::get("/playground/playground.js").body(Body::empty()).unwrap()).await;
+    let etag = headers[header::ETAG].clone();
+    let again =
+        Request::get("/playground/playground.js").header(header::IF_NONE_MATCH, etag).body(Body::empty()).unwrap();
+    let (status, _, body) = app.send(again).await;
+    assert_eq!((status, body.len()), (StatusCode::NOT_MODIFIED, 0));
+    let (status, _, _) = app.send(Request::get("/playground/nothing.js").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     let (status, _, body) = app.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!((status, &body[..]), (StatusCode::OK, &b"ok"[..]));
+}
+
+#[tokio::test]
+async fn the_web_client_is_served_at_app_and_every_path_under_it() {
+    let app = TestApp::spawn().await;
+    let mut pages = Vec::new();
+    for path in ["/app", "/app/", "/app/u/carol", "/app/feed"] {
+        let (status, headers, body) = app.send(Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(
+            (status, headers[header::CONTENT_TYPE].to_str().unwrap()),
+            (StatusCode::OK, "text/html; charset=utf-8"),
+            "{path}"
+        );
+        pages.push(String::from_utf8(body.to_vec()).unwrap());
+    }
+    assert!(pages.iter().all(|p| p == &pages[0]), "one page, which routes in the browser");
+    let files: Vec<String> =
+        references(&pages[0]).into_iter().filter(|f| !f.starts_with("data:") && f != "#main").collect();
+    assert_eq!(files, ["/app/assets/app.js", "/app/assets/app.css"]);
+    for file in &files {
+        let (status, _, body) = app.send(Request::get(file).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{file}");
+        assert!(!body.is_empty());
+    }
+    let (status, _, _) = app.send(Request::get("/app/assets/nothing.js").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_server_without_the_playground_answers_404_there_and_graphql_as_ever() {
+    let options = HttpOptions { playground: false, ..HttpOptions::default() };
+    let app = TestApp::spawn_with_options(|_| {}, options).await;
+    for path in ["/", "/playground/playground.js"] {
+        let (status, _, _) = app.send(Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, _, _) = app.send(Request::get("/app").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "the web client is not the playground");
+    let (_, token) = app.user("alice").await;
+    app.still_serves(&token, "alice").await;
 }
 
 #[tokio::test]

@@ -31,7 +31,11 @@ async fn the_demo_token_is_given_only_when_this_start_loaded_the_demo_world() {
     );
     let page = server.get("/").await;
     assert_eq!(page.status, 200);
-    assert!(!page.body.contains("Bearer"), "the playground carries no token");
+    assert!(
+        page.body.contains(r#"<script id="moments-settings" type="application/json">{}</script>"#),
+        "{}",
+        page.body
+    );
     server.still_serves(&token(&existing.database_url, "alice"), "alice").await;
     drop(server);
 
@@ -40,7 +44,11 @@ async fn the_demo_token_is_given_only_when_this_start_loaded_the_demo_world() {
     assert_eq!(server.banner.len(), 2, "{:?}", server.banner);
     assert_eq!(server.banner[0], "Signed in as @alice (password for every demo user: moments-demo).");
     let demo_token = server.banner[1].strip_prefix("Authorization: Bearer ").expect("a ready header");
-    assert!(server.get("/").await.body.contains(&format!("Bearer {demo_token}")));
+    let page = server.get("/").await.body;
+    let settings = format!(
+        r#"<script id="moments-settings" type="application/json">{{"token":"{demo_token}","viewer":"alice"}}</script>"#
+    );
+    assert!(page.contains(&settings), "{page}");
     server.still_serves(demo_token, "alice").await;
 }
 

@@ -1,0 +1,152 @@
+//! The browser side, built from `web/` and embedded by `build.rs`: the GraphiQL playground at `/`
+//! with its files under `/playground/` (scripts, styles, Monaco's workers and font — nothing from
+//! another origin), and the reference web client at `/app` (every path under it is the client's
+//! page, which routes in the browser; its files are under `/app/assets/`). Each page carries its
+//! settings as JSON: the demo viewer's token, only when this start loaded the demo world.
+//! `MOMENTS_PLAYGROUND=false` turns the playground off.
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use serde_json::json;
+
+use super::HttpState;
+use crate::demo::DEMO_VIEWER;
+
+/// A file of the browser side.
+pub struct Asset {
+    /// Its path under the server's root, without the leading `/`.
+    pub path: &'static str,
+    /// A quoted hash of its bytes, for `ETag`.
+    pub etag: &'static str,
+    /// Its contents.
+    pub bytes: &'static [u8],
+}
+
+/// Every file `web/build.mjs` produced.
+pub static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+
+/// The asset at `path`, if there is one.
+pub fn asset(path: &str) -> Option<&'static Asset> {
+    ASSETS.iter().find(|a| a.path == path)
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("ttf") => "font/ttf",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Serves one embedded file, answering `304` when the client holds it already. Browsers
+/// revalidate each time (`no-cache`), so a new binary's files are picked up at once.
+pub(super) fn serve_asset(asset: &Asset, request: &HeaderMap) -> Response {
+    let etag = HeaderValue::from_static(asset.etag);
+    let headers = [
+        (header::ETAG, etag.clone()),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+    ];
+    if request
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|tags| tags.as_bytes().split(|b| *b == b',').any(|t| t.trim_ascii() == asset.etag.as_bytes()))
+    {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    (headers, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type(asset.path)))], asset.bytes).into_response()
+}
+
+/// `GET /playground/{file}`.
+pub(super) async fn playground_file(
+    State(state): State<HttpState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match asset(&format!("playground/{file}")) {
+        Some(found) if state.playground => serve_asset(found, &headers),
+        _ => super::no_such_path().await.into_response(),
+    }
+}
+
+/// The settings a page reads from its `moments-settings` script: the demo viewer and their token
+/// when this start loaded the demo world, nothing otherwise.
+fn settings(state: &HttpState) -> String {
+    let value = match &state.demo_token {
+        Some(token) => json!({ "token": token, "viewer": DEMO_VIEWER }),
+        None => json!({}),
+    };
+    // Inside <script>: no `<` may close the element early.
+    value.to_string().replace('<', "\\u003c")
+}
+
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='6' r='5' fill='%23e64340'/%3E%3Crect x='7' y='10' width='2' height='6' fill='%23555'/%3E%3C/svg%3E";
+
+/// `GET /app` and every path under it: the web client's page, or one of its files.
+pub(super) async fn app(State(state): State<HttpState>, path: Option<Path<String>>, headers: HeaderMap) -> Response {
+    if let Some(Path(path)) = &path
+        && let Some(file) = path.strip_prefix("assets/")
+    {
+        return match asset(&format!("app/{file}")) {
+            Some(found) => serve_asset(found, &headers),
+            None => super::no_such_path().await.into_response(),
+        };
+    }
+    let page = format!(
+        r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>moments</title>
+<link rel="icon" href="{FAVICON}">
+<link rel="stylesheet" href="/app/assets/app.css">
+</head>
+<body>
+<a class="skip" href="#main">Skip to the content</a>
+<nav id="nav" aria-label="Main"></nav>
+<main id="main"><p>Loading…</p></main>
+<div id="status" role="status" aria-live="polite"></div>
+<noscript><p>The moments web client needs JavaScript. The API is at /graphql.</p></noscript>
+<script id="moments-settings" type="application/json">{settings}</script>
+<script type="module" src="/app/assets/app.js"></script>
+</body>
+</html>
+"##,
+        settings = settings(&state)
+    );
+    ([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
+}
+
+/// `GET /`: the playground page.
+pub(super) async fn playground(State(state): State<HttpState>) -> Response {
+    if !state.playground {
+        return super::no_such_path().await.into_response();
+    }
+    let page = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>moments · GraphQL playground</title>
+<link rel="icon" href="{FAVICON}">
+<link rel="stylesheet" href="/playground/playground.css">
+</head>
+<body>
+<div id="root"></div>
+<script id="moments-settings" type="application/json">{settings}</script>
+<script type="module" src="/playground/playground.js"></script>
+</body>
+</html>
+"#,
+        settings = settings(&state)
+    );
+    ([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
+}

@@ -1,0 +1,285 @@
+// The playground and the web client in a real browser: Debian's chromium, headless, driven by
+// playwright-core, against the real binary serving the demo world. Every host but the server's own
+// is unreachable, and every request for a script, style or font elsewhere is counted (must be 0).
+// usage: node tests/browser/run.mjs MOMENTS_BINARY
+// settings (environment): CHROMIUM (/usr/bin/chromium), SCREENSHOTS (tests/browser/screenshots)
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const binary = resolve(process.argv[2] ?? "target/debug/moments");
+const screenshots = resolve(process.env.SCREENSHOTS ?? join(here, "screenshots"));
+mkdirSync(screenshots, { recursive: true });
+
+/** Starts `moments serve --demo` on a new database; resolves to its base URL. */
+function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), "moments-browser-"));
+  const server = spawn(binary, ["serve", "--demo", "--listen", "127.0.0.1:0"], {
+    env: { ...process.env, DATABASE_URL: `sqlite://${dir}/demo.db?mode=rwc`, RUST_LOG: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const stop = () => {
+    server.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const base = new Promise((resolveBase, reject) => {
+    let out = "";
+    server.stdout.on("data", (chunk) => {
+      out += chunk;
+      const found = out.match(/serves GraphQL at (http:\/\/[^/\s]+)\/graphql/);
+      if (found) resolveBase(found[1]);
+    });
+    server.on("exit", (code) => reject(new Error(`the server stopped (${code}) before it served:\n${out}`)));
+    setTimeout(() => reject(new Error(`the server did not start in 60 s:\n${out}`)), 60_000);
+  });
+  return { base, stop };
+}
+
+const texts = (locator) => locator.evaluateAll((nodes) => nodes.map((n) => n.textContent.trim()));
+
+async function scenarios(browser, base) {
+  const foreign = [];
+  const failed = [];
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.origin !== base && !["data:", "blob:"].includes(url.protocol)) {
+      foreign.push({ type: request.resourceType(), url: request.url() });
+    }
+  });
+  context.on("requestfailed", (request) => failed.push(request.url()));
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+
+  const run = [];
+  const scenario = (name, body) => run.push([name, body]);
+
+  scenario("the playground renders, runs a query, shows the answer and opens Profile.pinned in its docs", async () => {
+    await page.goto(`${base}/`);
+    await page.locator(".graphiql-container").waitFor();
+    await page.locator(".graphiql-query-editor .view-lines").waitFor();
+    await page.getByRole("button", { name: /Execute query/ }).click();
+    const response = page.locator(".graphiql-response .view-lines");
+    await assert.doesNotReject(
+      response.filter({ hasText: '"displayName": "Alice Chen"' }).waitFor({ timeout: 15_000 }),
+      "the answer shows alice's profile",
+    );
+    await page.getByRole("button", { name: /Show Documentation Explorer/ }).click();
+    const docs = page.locator(".graphiql-doc-explorer");
+    await docs.getByRole("link", { name: "Query", exact: true }).click();
+    await docs.getByRole("link", { name: "profile", exact: true }).click();
+    await docs.getByRole("link", { name: "Profile", exact: true }).first().click();
+    await docs.getByRole("link", { name: "pinned", exact: true }).click();
+    await docs.getByText("The pinned moments the viewer may see").waitFor();
+    await page.screenshot({ path: join(screenshots, "playground.png") });
+  });
+
+  scenario("alice sees carol's 40-day-old pinned studio post above a three-day timeline", async () => {
+    await page.goto(`${base}/app/u/carol`);
+    await page.getByRole("heading", { level: 1, name: "Carol Wang" }).waitFor();
+    assert.equal(await page.locator(".relation").textContent(), "Friend");
+    const pinned = page.locator(".pinned-block .moment .text");
+    assert.deepEqual(await texts(pinned), ["My studio, open for visits"]);
+    assert.deepEqual(await texts(page.locator(".timeline .moment .text")), ["Busy week"]);
+    const block = await page.locator(".pinned-block").boundingBox();
+    const timeline = await page.locator(".timeline").boundingBox();
+    assert.ok(block.y + block.height <= timeline.y, "the pinned block is above the timeline");
+    const pictures = page.locator(".pinned-block img");
+    assert.equal(await pictures.count(), 4);
+    for (const alt of await pictures.evaluateAll((imgs) => imgs.map((i) => i.alt))) {
+      assert.match(alt, /^Picture [1-4] of 4 by Carol Wang: My studio, open for visits$/);
+    }
+    await page.screenshot({ path: join(screenshots, "app-carol.png"), fullPage: true });
+  });
+
+  scenario("erin, a stranger, sees only alice's public pins and at most ten timeline moments", async () => {
+    await page.goto(`${base}/app`);
+    await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Handle").fill("erin");
+    await page.getByLabel("Password").fill("moments-demo");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { level: 1, name: "Erin Sun" }).waitFor();
+    await page.getByLabel("Visit a profile by handle").fill("alice");
+    await page.getByRole("button", { name: "Visit" }).click();
+    await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+    assert.equal(await page.locator(".relation").textContent(), "Not a friend");
+    assert.deepEqual(await texts(page.locator(".pinned-block .moment .text")), [
+      "Our shop's opening hours and how to reach us",
+      "Graduation day",
+    ]);
+    const timeline = await texts(page.locator(".timeline .moment .text"));
+    assert.ok(timeline.length <= 10, `${timeline.length} moments`);
+    assert.deepEqual(timeline, ["Back from the trip, more pictures soon!", "Morning walk by the river"]);
+    assert.equal(await page.locator(".moment .audience, .moment button.pin, .moment .cannot-pin").count(), 0);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  });
+
+  scenario("alice pins a picture into her pinned block in post-time order, sees why text cannot be pinned, and unpins it", async () => {
+    await page.getByLabel("Handle").fill("alice");
+    await page.getByLabel("Password").fill("moments-demo");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+    const pinned = page.locator(".pinned-block .moment .text");
+    const before = ["Our shop's opening hours and how to reach us", "Notes to self: the new flat", "Graduation day"];
+    assert.deepEqual(await texts(pinned), before);
+    const walk = page.locator(".timeline .moment", { hasText: "Morning walk by the river" });
+    const text = page.locator(".timeline .moment", { hasText: "Back from the trip" });
+    assert.equal(
+      await text.locator(".cannot-pin").textContent(),
+      "Cannot pin: Text and articles cannot be pinned: only pictures and videos can.",
+    );
+    assert.equal(await text.getByRole("button").count(), 0, "no button that would fail");
+    await walk.getByRole("button", { name: "Pin to top" }).click();
+    await page.locator(".pinned-block .moment", { hasText: "Morning walk by the river" }).waitFor();
+    assert.deepEqual(await texts(pinned), ["Morning walk by the river", ...before]);
+    assert.equal(await page.locator(".timeline .moment", { hasText: "Morning walk by the river" }).count(), 0);
+    await page.screenshot({ path: join(screenshots, "app-alice-pinned.png"), fullPage: true });
+    await page.locator(".pinned-block .moment", { hasText: "Morning walk by the river" }).getByRole("button", { name: "Unpin" }).click();
+    await page.locator(".timeline .moment", { hasText: "Morning walk by the river" }).waitFor();
+    assert.deepEqual(await texts(pinned), before);
+
+    await page.getByRole("link", { name: "Feed" }).click();
+    await page.getByRole("heading", { level: 1, name: "Feed" }).waitFor();
+    assert.equal(await page.locator(".pinned-block, .pin-mark").count(), 0, "pins play no part in the feed");
+    const feed = await texts(page.locator(".moment .text"));
+    assert.equal(feed[0], "Anyone up for dinner tonight?", "newest first, whoever pinned what");
+    assert.ok(feed.includes("Our shop's opening hours and how to reach us"), "a pinned moment in its place");
+  });
+
+  scenario("alice posts a moment for her family tag, and her timeline pages on as she scrolls", async () => {
+    await page.getByRole("link", { name: "Post" }).click();
+    await page.getByRole("heading", { level: 1, name: "Post a moment" }).waitFor();
+    await page.getByLabel("Text").fill("Dinner at grandma's");
+    await page.getByLabel("Who can see it").selectOption("INCLUDE");
+    await page.getByLabel("#family").check();
+    await page.getByRole("button", { name: "Post", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+    const first = page.locator(".timeline .moment").first();
+    assert.equal(await first.locator(".text").textContent(), "Dinner at grandma's");
+    assert.equal(await first.locator(".audience").textContent(), "Visible to: Only #family");
+    // Eleven more through the public API, so the timeline has more than a page.
+    await page.evaluate(async () => {
+      for (let i = 1; i <= 11; i++) {
+        const response = await fetch("/graphql", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${localStorage.getItem("moments.token")}` },
+          body: JSON.stringify({ query: "mutation($t: String!) { postMoment(input: { text: $t }) { moment { id } } }", variables: { t: `Note ${i}` } }),
+        });
+        if (!response.ok) throw new Error(`postMoment answered ${response.status}`);
+      }
+    });
+    await page.goto(`${base}/app/u/alice`);
+    const timeline = page.locator(".timeline .moment");
+    await timeline.first().waitFor();
+    assert.equal(await timeline.count(), 10, "one page first");
+    await page.locator(".timeline .more").scrollIntoViewIfNeeded();
+    await page.locator(".timeline .end", { hasText: "No older moments." }).waitFor();
+    const all = await texts(page.locator(".timeline .moment .text"));
+    assert.equal(all.length, 16);
+    assert.deepEqual(all.slice(0, 2), ["Note 11", "Note 10"]);
+    assert.deepEqual(all.slice(-4), [
+      "Back from the trip, more pictures soon!",
+      "Morning walk by the river",
+      "Grandma's birthday",
+      "Worth reading",
+    ]);
+  });
+
+  scenario("the profile at 390×844 (a phone) and at 1280×800, every control reachable by keyboard", async () => {
+    for (const [name, viewport] of [["phone", { width: 390, height: 844 }], ["desktop", { width: 1280, height: 800 }]]) {
+      await page.setViewportSize(viewport);
+      await page.goto(`${base}/app/u/alice`);
+      await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+      assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than the screen`);
+      await page.screenshot({ path: join(screenshots, `app-${name}.png`) });
+    }
+    const unlabeled = await page.evaluate(() =>
+      [...document.querySelectorAll("button, input, select, textarea, img, a")]
+        .filter((e) => (e.tagName === "IMG" ? !e.alt : !(e.labels?.length || e.getAttribute("aria-label") || e.textContent.trim())))
+        .map((e) => e.outerHTML.slice(0, 80)),
+    );
+    assert.deepEqual(unlabeled, [], "every control has a label and every picture alt text");
+    // Every control on the page when it opened is reached by Tab (more may load on the way).
+    await page.evaluate(() => {
+      document.querySelectorAll("main button:not([hidden]), main a[href], nav a[href], nav button, nav input").forEach((e, i) => e.setAttribute("data-tab-check", i));
+    });
+    const expected = await page.locator("[data-tab-check]").count();
+    const reached = new Set();
+    for (let i = 0; i < 400 && reached.size < expected; i++) {
+      await page.keyboard.press("Tab");
+      const mark = await page.evaluate(() => document.activeElement?.getAttribute("data-tab-check"));
+      if (mark !== null && mark !== undefined) reached.add(mark);
+    }
+    assert.equal(reached.size, expected, "every control is reachable by keyboard");
+  });
+
+  scenario("a newcomer signs up and lands on an empty profile of their own", async () => {
+    await page.goto(`${base}/app`);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.getByLabel("Handle").fill("zoe");
+    await page.getByLabel("Display name").fill("Zoe Xu");
+    await page.getByLabel("Password").fill("short");
+    await page.getByRole("button", { name: "Sign up" }).click();
+    assert.equal(await page.getByLabel("Password").evaluate((input) => input.validity.tooShort), true);
+    await page.getByLabel("Password").fill("zoe-password");
+    await page.getByRole("button", { name: "Sign up" }).click();
+    await page.getByRole("heading", { level: 1, name: "Zoe Xu" }).waitFor();
+    assert.equal(await page.locator(".relation").textContent(), "You");
+    assert.equal(await page.locator(".timeline .end").textContent(), "No moments to show.");
+    assert.equal(await page.locator(".pinned-block").count(), 0);
+  });
+
+  let failures = 0;
+  for (const [name, body] of run) {
+    try {
+      await body();
+      console.log(`ok     ${name}`);
+    } catch (error) {
+      failures += 1;
+      console.log(`FAILED ${name}\n  ${String(error.stack ?? error).split("\n").slice(0, 6).join("\n  ")}`);
+      await page.screenshot({ path: join(screenshots, `failed-${failures}.png`), fullPage: true }).catch(() => {});
+    }
+  }
+  const code = foreign.filter((r) => ["script", "stylesheet", "font"].includes(r.type));
+  console.log(`requests to other hosts: ${foreign.length} (${code.length} for scripts, styles or fonts), all unreachable`);
+  for (const r of foreign.slice(0, 10)) console.log(`  ${r.type} ${r.url}`);
+  if (code.length) {
+    failures += 1;
+    console.log("FAILED no script, style or font is loaded from another origin");
+  }
+  if (errors.length) {
+    failures += 1;
+    console.log(`FAILED the pages threw no errors:\n  ${errors.join("\n  ")}`);
+  }
+  await context.close();
+  return failures;
+}
+
+const { base, stop } = startServer();
+let failures = 1;
+let browser;
+try {
+  const url = await base;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    // Every host but the server's own resolves to nothing: the pages must not need the internet.
+    args: ["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--no-sandbox", "--disable-dev-shm-usage"],
+  });
+  console.log(`chromium ${browser.version()} against ${url}`);
+  failures = await scenarios(browser, url);
+} finally {
+  await browser?.close();
+  stop();
+}
+console.log(failures ? `${failures} failed` : `every scenario passed; screenshots in ${screenshots}`);
+process.exit(failures ? 1 : 0);
