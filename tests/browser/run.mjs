@@ -60,7 +60,7 @@ async function scenarios(browser, base) {
   const run = [];
   const scenario = (name, body) => run.push([name, body]);
 
-  scenario("the playground renders, runs a query, shows the answer and opens Profile.pinned in its docs", async () => {
+  scenario("the playground renders, runs a query, shows the answer, opens Profile.pinned in its docs and keeps the query in its history", async () => {
     await page.goto(`${base}/`);
     await page.locator(".graphiql-container").waitFor();
     await page.locator(".graphiql-query-editor .view-lines").waitFor();
@@ -78,6 +78,8 @@ async function scenarios(browser, base) {
     await docs.getByRole("link", { name: "pinned", exact: true }).click();
     await docs.getByText("The pinned moments the viewer may see").waitFor();
     await page.screenshot({ path: join(screenshots, "playground.png") });
+    await page.getByRole("button", { name: "Show History" }).click();
+    await page.locator(".graphiql-history-item", { hasText: "Profile" }).waitFor();
   });
 
   scenario("alice sees carol's 40-day-old pinned studio post above a three-day timeline", async () => {
