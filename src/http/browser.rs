@@ -86,6 +86,26 @@ fn settings(state: &HttpState) -> String {
     value.to_string().replace('<', "\\u003c")
 }
 
+/// What the pages may load, enforced by the browser: scripts, styles, fonts, workers and requests
+/// from the server itself only (styles may be inline: the editors set them; fonts and the icon may be
+/// data URLs). Moments' pictures and videos may come from anywhere, as their URLs say.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     font-src 'self' data:; img-src * data: blob:; media-src *; worker-src 'self' blob:; \
+     connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// A page: never cached (it carries the settings of this start), under the content policy.
+fn page(html: String) -> Response {
+    (
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        ],
+        Html(html),
+    )
+        .into_response()
+}
+
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='6' r='5' fill='%23e64340'/%3E%3Crect x='7' y='10' width='2' height='6' fill='%23555'/%3E%3C/svg%3E";
 
 /// `GET /app` and every path under it: the web client's page, or one of its files.
@@ -98,7 +118,7 @@ pub(super) async fn app(State(state): State<HttpState>, path: Option<Path<String
             None => super::no_such_path().await.into_response(),
         };
     }
-    let page = format!(
+    let html = format!(
         r##"<!doctype html>
 <html lang="en">
 <head>
@@ -121,7 +141,7 @@ pub(super) async fn app(State(state): State<HttpState>, path: Option<Path<String
 "##,
         settings = settings(&state)
     );
-    ([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
+    page(html)
 }
 
 /// `GET /`: the playground page.
@@ -129,7 +149,7 @@ pub(super) async fn playground(State(state): State<HttpState>) -> Response {
     if !state.playground {
         return super::no_such_path().await.into_response();
     }
-    let page = format!(
+    let html = format!(
         r#"<!doctype html>
 <html lang="en">
 <head>
@@ -148,5 +168,5 @@ pub(super) async fn playground(State(state): State<HttpState>) -> Response {
 "#,
         settings = settings(&state)
     );
-    ([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
+    page(html)
 }

@@ -52,6 +52,11 @@ async fn the_playground_and_everything_it_loads_come_from_the_server_itself() {
     let (status, headers, body) = app.send(Request::get("/").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    for directive in ["default-src 'self'", "script-src 'self'", "font-src 'self' data:", "connect-src 'self' ws: wss:"]
+    {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
     let page = String::from_utf8(body.to_vec()).unwrap();
     assert!(page.contains(r#"<script id="moments-settings" type="application/json">{}</script>"#), "{page}");
     let mut files = references(&page);
@@ -113,6 +118,13 @@ async fn the_web_client_is_served_at_app_and_every_path_under_it() {
         pages.push(String::from_utf8(body.to_vec()).unwrap());
     }
     assert!(pages.iter().all(|p| p == &pages[0]), "one page, which routes in the browser");
+    let (_, headers, _) = app.send(Request::get("/app").body(Body::empty()).unwrap()).await;
+    assert!(
+        headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'self'; script-src 'self';")
+    );
     let files: Vec<String> =
         references(&pages[0]).into_iter().filter(|f| !f.starts_with("data:") && f != "#main").collect();
     assert_eq!(files, ["/app/assets/app.js", "/app/assets/app.css"]);

@@ -56,6 +56,10 @@ async function scenarios(browser, base) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
+  // The content policy refuses what a page should not load, and says so on the console.
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy|Refused to/.test(message.text())) errors.push(message.text());
+  });
 
   const run = [];
   const scenario = (name, body) => run.push([name, body]);
