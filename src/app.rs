@@ -1,10 +1,11 @@
 //! The server's services, built once at start and shared by every request: the database, the keys
-//! derived from the server secret, the clock, the pinning policy and the rate limits.
+//! derived from the server secret, the clock, the pinning policy, the rate limits and the bus of live
+//! changes.
 
 use std::sync::Arc;
 
 use crate::{
-    auth::Keys, clock::Clock, config::Config, db::Db, domain::pinning::PinPolicy, error::Result,
+    auth::Keys, clock::Clock, config::Config, db::Db, domain::pinning::PinPolicy, error::Result, live::Bus,
     rate_limit::AuthLimiter,
 };
 
@@ -21,6 +22,8 @@ pub struct Services {
     pub pin_policy: Arc<PinPolicy>,
     /// Rate limits on signing in and up.
     pub auth_limiter: Arc<AuthLimiter>,
+    /// Live changes, for subscriptions.
+    pub bus: Bus,
 }
 
 impl Services {
@@ -40,6 +43,7 @@ impl Services {
             clock,
             pin_policy: Arc::new(config.pin_policy()),
             auth_limiter: AuthLimiter::start(config.rate_limits()),
+            bus: Bus::default(),
         })
     }
 }

@@ -179,6 +179,11 @@ impl Keys {
     /// deployment, `exp`, `nbf` and the longest lifetime this server gives; `Ok(None)` without a
     /// header. Whether the user still exists is for [`resolve_viewer`] to ask the database.
     pub fn user_of(&self, authorization: Option<&str>) -> Result<Option<UserId>, &'static str> {
+        Ok(self.session_of(authorization)?.map(|(user, _)| user))
+    }
+
+    /// As [`Keys::user_of`], with the time the token expires (a live connection closes then).
+    pub fn session_of(&self, authorization: Option<&str>) -> Result<Option<(UserId, DateTime<Utc>)>, &'static str> {
         let Some(header) = authorization else {
             return Ok(None);
         };
@@ -200,8 +205,9 @@ impl Keys {
         if data.claims.iat > (now + Duration::seconds(60)).timestamp() {
             return Err("the token is not valid yet");
         }
+        let expires = DateTime::from_timestamp(data.claims.exp, 0).ok_or("the token's expiry is not a time")?;
         match ids::decode(&data.claims.sub) {
-            Some((NodeKind::User, id)) => Ok(Some(id)),
+            Some((NodeKind::User, id)) => Ok(Some((id, expires))),
             _ => Err("the token does not name a user"),
         }
     }

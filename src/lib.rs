@@ -18,6 +18,7 @@ pub mod graphql;
 pub mod http;
 pub mod ids;
 pub mod import;
+pub mod live;
 pub mod rate_limit;
 pub mod store;
 

@@ -8,7 +8,6 @@ use async_graphql::{
     dataloader::{DataLoader, HashMapCache},
 };
 use chrono::{DateTime, Utc};
-use tokio::sync::OnceCell;
 
 use super::{
     limits::RequestLimits,
@@ -39,8 +38,8 @@ pub struct PinCapability {
 pub struct RequestContext {
     /// Who is asking.
     pub viewer: Viewer,
-    /// The time the whole request is answered at.
-    pub now: DateTime<Utc>,
+    /// The time the whole request (or one subscription event) is answered at.
+    now: std::sync::Mutex<DateTime<Utc>>,
     /// Users by id (cached for the request).
     pub users: DataLoader<UserLoader, HashMapCache>,
     /// Friendship with the viewer.
@@ -53,7 +52,8 @@ pub struct RequestContext {
     pub tag_members: DataLoader<TagMembersLoader>,
     /// What the HTTP request may still take (shared by the operations of a batch).
     pub limits: Arc<RequestLimits>,
-    pin_capability: OnceCell<PinCapability>,
+    /// Computed once per request (or event), however many moments ask: a new cell per event.
+    pin_capability: std::sync::Mutex<Arc<tokio::sync::OnceCell<PinCapability>>>,
 }
 
 impl RequestContext {
@@ -73,7 +73,7 @@ impl RequestContext {
             _ => None,
         };
         let context = Self {
-            now: services.clock.now(),
+            now: std::sync::Mutex::new(services.clock.now()),
             users: DataLoader::with_cache(UserLoader(read.clone()), tokio::spawn, HashMapCache::default())
                 .delay(LOADER_DELAY),
             friends,
@@ -81,13 +81,27 @@ impl RequestContext {
             tags: DataLoader::new(TagLoader(read.clone()), tokio::spawn).delay(LOADER_DELAY),
             tag_members: DataLoader::new(TagMembersLoader(read.clone()), tokio::spawn).delay(LOADER_DELAY),
             limits,
-            pin_capability: OnceCell::new(),
+            pin_capability: std::sync::Mutex::default(),
             viewer,
         };
         if let Some(record) = viewer_record {
             context.users.feed_one(record.id, record).await;
         }
         context
+    }
+
+    /// The time the request (or the event being delivered) is answered at.
+    pub fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Starts answering one event of a subscription as if it were a new request: its own time and
+    /// budget, and nothing remembered from earlier events (users, the viewer's pinning).
+    pub fn begin_event(&self, now: DateTime<Utc>) {
+        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
+        *self.pin_capability.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::default();
+        self.users.clear();
+        self.limits.renew();
     }
 }
 
@@ -132,22 +146,21 @@ pub async fn pin_capability(ctx: &Context<'_>) -> Result<PinCapability> {
     let request = request(ctx)?;
     let services = services(ctx)?;
     let viewer = request.viewer.require()?;
-    request
-        .pin_capability
-        .get_or_try_init(|| async {
-            // The viewer was read when the request began: only the pins need counting, and only
-            // when the operator set a limit.
-            let me = viewer_record(ctx).await?;
-            let policy = &services.pin_policy;
-            let pinned = match policy.limit {
-                Some(_) => pins::count(&services.db.read, viewer).await?,
-                None => 0,
-            };
-            Ok(PinCapability {
-                enabled: policy.enabled_for(viewer, &me.handle),
-                limit_reached: policy.limit_reached(pinned),
-            })
+    let cell = request.pin_capability.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    cell.get_or_try_init(|| async {
+        // The viewer was read when the request began: only the pins need counting, and only when
+        // the operator set a limit.
+        let me = viewer_record(ctx).await?;
+        let policy = &services.pin_policy;
+        let pinned = match policy.limit {
+            Some(_) => pins::count(&services.db.read, viewer).await?,
+            None => 0,
+        };
+        Ok(PinCapability {
+            enabled: policy.enabled_for(viewer, &me.handle),
+            limit_reached: policy.limit_reached(pinned),
         })
-        .await
-        .copied()
+    })
+    .await
+    .copied()
 }

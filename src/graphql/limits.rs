@@ -71,6 +71,11 @@ impl RequestLimits {
         if before.saturating_add(bytes) > MAX_CONTENT_BYTES { Err(Self::too_large()) } else { Ok(()) }
     }
 
+    /// A new budget, for the next event of a subscription (which is answered like a request).
+    pub fn renew(&self) {
+        self.spent.store(0, Ordering::Relaxed);
+    }
+
     /// Counts a password check; the second of a request is refused.
     pub fn password_check(&self) -> Result<()> {
         if self.password_checks.fetch_add(1, Ordering::Relaxed) < PASSWORD_CHECKS_PER_REQUEST {

@@ -11,14 +11,15 @@ pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod scalars;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 use crate::app::Services;
 
 /// The schema type served at `/graphql`.
-pub type MomentsSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type MomentsSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 /// The deepest selection accepted.
 pub const MAX_DEPTH: usize = 15;
@@ -49,7 +50,7 @@ pub const MAX_PAGE: i32 = 100;
 /// Builds the schema. Without services it can still print its SDL (`moments schema`, the snapshot
 /// test), which needs no database.
 pub fn build_schema(services: Option<Services>) -> MomentsSchema {
-    let mut builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    let mut builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)

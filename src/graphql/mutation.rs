@@ -19,6 +19,7 @@ use crate::{
     },
     error::{ApiResult, Error, Result},
     ids::{self, NodeKind},
+    live::{Change, ChangeKind},
     store::{self, moments::NewMoment, social::FriendState},
 };
 
@@ -244,7 +245,7 @@ impl Mutation {
             return Err(Error::handle_taken(handle.as_str()).into());
         }
         let hash = auth::hash_password(password.expose().to_owned()).await?;
-        let now = request(ctx)?.now;
+        let now = request(ctx)?.now();
         let user =
             store::users::create(&services.db.write, handle.as_str(), display_name.as_str(), Some(hash), now).await?;
         let token = services.keys.issue_now(user.id)?;
@@ -302,7 +303,9 @@ impl Mutation {
             ),
         };
         let moment = NewMoment { content, audience, audience_users, audience_tags };
-        let record = store::moments::post(&services(ctx)?.db.write, viewer, &moment, request(ctx)?.now).await?;
+        let services = services(ctx)?;
+        let record = store::moments::post(&services.db.write, viewer, &moment, request(ctx)?.now()).await?;
+        services.bus.publish(Change { author: viewer, moment: record.id, kind: ChangeKind::Posted });
         Ok(PostMomentPayload { moment: Moment(Arc::new(record)) })
     }
 
@@ -315,7 +318,7 @@ impl Mutation {
     ) -> ApiResult<DeleteMomentPayload> {
         let viewer = viewer_id(ctx)?;
         let raw = ids::decode_as(NodeKind::Moment, &id, "id")?;
-        store::moments::delete(&services(ctx)?.db.write, viewer, raw, request(ctx)?.now).await?;
+        store::moments::delete(&services(ctx)?.db.write, viewer, raw, request(ctx)?.now()).await?;
         Ok(DeleteMomentPayload { deleted_moment_id: id })
     }
 
@@ -329,7 +332,8 @@ impl Mutation {
         let me = viewer_record(ctx).await?;
         let services = services(ctx)?;
         let record =
-            store::pins::pin(&services.db.write, viewer, &me.handle, &services.pin_policy, raw, request.now).await?;
+            store::pins::pin(&services.db.write, viewer, &me.handle, &services.pin_policy, raw, request.now()).await?;
+        services.bus.publish(Change { author: viewer, moment: raw, kind: ChangeKind::Pinned });
         Ok(PinPayload { moment: Moment(Arc::new(record)) })
     }
 
@@ -342,7 +346,9 @@ impl Mutation {
     ) -> ApiResult<UnpinPayload> {
         let viewer = viewer_id(ctx)?;
         let raw = ids::decode_as(NodeKind::Moment, &moment_id, "momentId")?;
-        let record = store::pins::unpin(&services(ctx)?.db.write, viewer, raw, request(ctx)?.now).await?;
+        let services = services(ctx)?;
+        let record = store::pins::unpin(&services.db.write, viewer, raw, request(ctx)?.now()).await?;
+        services.bus.publish(Change { author: viewer, moment: raw, kind: ChangeKind::Unpinned });
         Ok(UnpinPayload { moment: Moment(Arc::new(record)) })
     }
 
@@ -394,7 +400,7 @@ impl Mutation {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
         let state =
-            store::social::request_friend(&services(ctx)?.db.write, viewer, other.record().id, request(ctx)?.now)
+            store::social::request_friend(&services(ctx)?.db.write, viewer, other.record().id, request(ctx)?.now())
                 .await?;
         Ok(friendship_payload(other, state))
     }
@@ -408,7 +414,7 @@ impl Mutation {
     ) -> ApiResult<FriendshipPayload> {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
-        store::social::accept_friend(&services(ctx)?.db.write, viewer, other.record().id, request(ctx)?.now).await?;
+        store::social::accept_friend(&services(ctx)?.db.write, viewer, other.record().id, request(ctx)?.now()).await?;
         Ok(friendship_payload(other, FriendState::Friends))
     }
 
@@ -433,7 +439,7 @@ impl Mutation {
         let name = TagName::parse(&input.name)?;
         let members = user_ids(&input.member_ids, "memberIds")?;
         let tag =
-            store::social::create_tag(&services(ctx)?.db.write, viewer, &name, &members, request(ctx)?.now).await?;
+            store::social::create_tag(&services(ctx)?.db.write, viewer, &name, &members, request(ctx)?.now()).await?;
         Ok(TagPayload { tag: Tag(tag) })
     }
 

@@ -103,7 +103,7 @@ impl Query {
         let scope = Scope::Feed(viewer);
         let page = page(ctx, first, DEFAULT_PAGE, after, scope, CONNECTION_MEDIA)?;
         let db = &services(ctx)?.db.read;
-        let list = read_page(ctx, store::lists::feed(db, viewer, &page, request(ctx)?.now)).await?;
+        let list = read_page(ctx, store::lists::feed(db, viewer, &page, request(ctx)?.now())).await?;
         Ok(connection(ctx, list, scope)?)
     }
 }

@@ -9,6 +9,7 @@ pub mod persisted;
 pub mod request;
 pub mod serve;
 pub mod stream;
+pub mod ws;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -58,6 +59,7 @@ struct HttpState {
     executing: Arc<tokio::sync::Semaphore>,
     shapes: Arc<Shapes>,
     persisted: Arc<PersistedQueries>,
+    connections: Arc<ws::Connections>,
 }
 
 /// How the router is set up beyond the services.
@@ -105,6 +107,7 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
         schema,
         shapes: Arc::new(shapes),
         persisted: Arc::new(PersistedQueries::new()),
+        connections: Arc::default(),
         services,
         playground: options.playground,
         demo_token: options.demo_token,
@@ -179,9 +182,12 @@ fn only_error(answer: &Answer, code: &str) -> bool {
 }
 
 async fn graphql(State(state): State<HttpState>, request: axum::extract::Request) -> HttpResponse {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip());
     let client = state.trusted_proxies.client(peer, &parts.headers);
+    if parts.headers.get(header::UPGRADE).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket")) {
+        return upgrade(state, &mut parts, client).await;
+    }
     let media = match request::negotiate(&parts.headers) {
         Ok(media) => media,
         Err(refusal) => return refusal.into_response(),
@@ -324,6 +330,38 @@ async fn method_not_allowed() -> HttpResponse {
         code::BAD_USER_INPUT,
     )
     .into_response()
+}
+
+/// A WebSocket on `/graphql`: the graphql-transport-ws protocol, offered by the client.
+async fn upgrade(
+    state: HttpState,
+    parts: &mut axum::http::request::Parts,
+    client: Option<std::net::IpAddr>,
+) -> HttpResponse {
+    use axum::extract::{FromRequestParts as _, WebSocketUpgrade};
+    let offered = parts
+        .headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == ws::PROTOCOL);
+    if !offered {
+        return Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "GraphQL over WebSocket speaks graphql-transport-ws: offer it in Sec-WebSocket-Protocol",
+            code::BAD_USER_INPUT,
+        )
+        .into_response();
+    }
+    match WebSocketUpgrade::from_request_parts(parts, &state).await {
+        Ok(upgrade) => upgrade
+            .protocols([ws::PROTOCOL])
+            .max_message_size(MAX_BODY_BYTES)
+            .on_upgrade(move |socket| ws::serve(socket, state, client))
+            .into_response(),
+        Err(rejection) => rejection.into_response(),
+    }
 }
 
 /// Any other path: a coded JSON answer, as from `/graphql`.

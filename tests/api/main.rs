@@ -19,6 +19,7 @@ mod exhaustion;
 mod http;
 mod import;
 mod limits;
+mod live;
 mod operations;
 mod operators;
 mod pinning;

@@ -160,6 +160,53 @@ async function scenarios(browser, base) {
     assert.ok(feed.includes("Our shop's opening hours and how to reach us"), "a pinned moment in its place");
   });
 
+  scenario("bob, on alice's profile, sees her pin and unpin live, through a graphql-ws subscription", async () => {
+    const bobs = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    bobs.on("request", (request) => {
+      const url = new URL(request.url());
+      if (url.origin !== base && !["data:", "blob:"].includes(url.protocol)) foreign.push({ type: request.resourceType(), url: request.url() });
+    });
+    const bob = await bobs.newPage();
+    bob.on("pageerror", (error) => errors.push(error.message));
+    try {
+      await bob.goto(`${base}/app/signin`);
+      await bob.getByRole("button", { name: "Sign out" }).click();
+      await bob.getByLabel("Handle").fill("bob");
+      await bob.getByLabel("Password").fill("moments-demo");
+      await bob.getByRole("button", { name: "Sign in" }).click();
+      await bob.getByRole("heading", { level: 1, name: "Bob Li" }).waitFor();
+      // The subscription is on once its `subscribe` went out (and the server had a moment for it).
+      const subscribed = new Promise((resolve) =>
+        bob.on("websocket", (ws) =>
+          ws.on("framesent", (frame) => String(frame.payload).includes('"type":"subscribe"') && resolve(ws)),
+        ),
+      );
+      await bob.getByLabel("Visit a profile by handle").fill("alice");
+      await bob.getByRole("button", { name: "Visit" }).click();
+      await bob.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+      const ws = await subscribed;
+      assert.equal(new URL(ws.url()).origin.replace("ws:", "http:"), base);
+      await bob.waitForTimeout(500);
+      const pinnedForBob = bob.locator(".pinned-block .moment .text");
+      const before = ["Our shop's opening hours and how to reach us", "Graduation day"];
+      assert.deepEqual(await texts(pinnedForBob), before);
+
+      await page.goto(`${base}/app/u/alice`);
+      await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+      const walk = page.locator(".timeline .moment", { hasText: "Morning walk by the river" });
+      await walk.getByRole("button", { name: "Pin to top" }).click();
+      await bob.locator(".pinned-block .moment", { hasText: "Morning walk by the river" }).waitFor({ timeout: 5_000 });
+      assert.deepEqual(await texts(pinnedForBob), ["Morning walk by the river", ...before], "in post-time order");
+      assert.equal(await bob.locator(".timeline .moment", { hasText: "Morning walk by the river" }).count(), 0);
+
+      await page.locator(".pinned-block .moment", { hasText: "Morning walk by the river" }).getByRole("button", { name: "Unpin" }).click();
+      await bob.locator(".timeline .moment", { hasText: "Morning walk by the river" }).waitFor({ timeout: 5_000 });
+      assert.deepEqual(await texts(pinnedForBob), before);
+    } finally {
+      await bobs.close();
+    }
+  });
+
   scenario("alice posts a moment for her family tag, and her timeline pages on as she scrolls", async () => {
     await page.getByRole("link", { name: "Post" }).click();
     await page.getByRole("heading", { level: 1, name: "Post a moment" }).waitFor();

@@ -1,6 +1,7 @@
 // The reference web client at /app: a WeChat-style profile with its pinned block above the
 // timeline, the feed, posting, and pinning, using only the public GraphQL API.
 import { ApiError, run, signOut, signedIn, token } from "./api.js";
+import { disconnect, watchProfile } from "./live.js";
 import { h, link, momentCard } from "./view.js";
 import "./app.css";
 
@@ -11,6 +12,7 @@ const nav = document.getElementById("nav");
 const status = document.getElementById("status");
 let viewer = null;
 let observer = null;
+let stopWatching = null;
 
 function say(message) {
   status.textContent = message;
@@ -67,7 +69,7 @@ function renderNav() {
           h("label", { for: "visit-handle", class: "visually-hidden" }, "Visit a profile by handle"),
           h("input", { id: "visit-handle", name: "handle", placeholder: "handle", autocomplete: "off", required: true }),
           h("button", { type: "submit" }, "Visit")),
-        h("button", { type: "button", onClick: () => { signOut(); viewer = null; go("/app/signin"); } }, "Sign out"),
+        h("button", { type: "button", onClick: () => { signOut(); disconnect(); viewer = null; go("/app/signin"); } }, "Sign out"),
       ]
     : [link("/app/signin", "Sign in"), link("/app/signup", "Sign up")];
   nav.replaceChildren(h("a", { href: "/app", "data-link": true, class: "brand" }, "moments"), ...items);
@@ -81,6 +83,8 @@ function visit(event) {
 
 async function route() {
   say("");
+  stopWatching?.();
+  stopWatching = null;
   const path = location.pathname.replace(/\/+$/, "") || "/app";
   try {
     viewer = await whoAmI();
@@ -207,7 +211,7 @@ async function profilePage(handle) {
   }
   if (!profile) return show("Profile", h("h1", {}, `@${handle}`), h("p", {}, "No user has this handle."));
   const user = profile.user;
-  const actions = user.isViewer ? { pin: (m) => change("Pin", m, handle), unpin: (m) => change("Unpin", m, handle) } : null;
+  const actions = user.isViewer ? ownActions(handle) : null;
   const relation = user.isViewer ? "You" : user.isFriend ? "Friend" : "Not a friend";
   const header = h(
     "header",
@@ -231,19 +235,59 @@ async function profilePage(handle) {
     pagedList("Timeline", profile.timeline, async (after) => (await run("Timeline", { handle, first: PAGE, after })).profile.timeline, { actions }),
   );
   show(user.displayName, header, pinned, timeline);
+  stopWatching?.();
+  stopWatching = watchProfile(handle, (event) => applyEvent(event, handle, actions));
+}
+
+/** A card in a list sorted newest first: placed before the first older one, or at the end when the
+ * list is complete (`complete`), else left for a later page. */
+function place(list, moment, options, complete) {
+  const card = h("li", {}, momentCard(moment, options));
+  const older = [...list.children].find((li) => li.firstChild.dataset.posted < moment.postedAt);
+  if (older) list.insertBefore(card, older);
+  else if (complete) list.append(card);
+}
+
+/** Applies a live change to the profile page on screen, in place. */
+async function applyEvent(event, handle, actions) {
+  if (event.kind === "RESYNC" || !event.moment) {
+    return profilePage(handle);
+  }
+  for (const stale of main.querySelectorAll(`.moment[data-id="${CSS.escape(event.momentId)}"]`)) {
+    stale.closest("li").remove();
+  }
+  const pinnedList = main.querySelector(".pinned-block ol");
+  const timelineList = main.querySelector(".timeline ol");
+  const timelineDone = main.querySelector(".timeline .more")?.hidden ?? true;
+  if (event.moment.isPinned) {
+    if (!pinnedList) return profilePage(handle);
+    place(pinnedList, event.moment, { actions }, main.querySelector(".pinned-block .more")?.hidden ?? true);
+  } else if (timelineList) {
+    place(timelineList, event.moment, { actions }, timelineDone);
+  }
+  if (pinnedList && !pinnedList.children.length) main.querySelector(".pinned-block")?.remove();
+  say(event.kind === "PINNED" ? "A moment was pinned." : event.kind === "UNPINNED" ? "A moment was unpinned." : "A new moment.");
+}
+
+/** What the viewer may do to the moments of their own profile. */
+function ownActions(handle) {
+  return { pin: (m) => change("Pin", m, handle), unpin: (m) => change("Unpin", m, handle) };
 }
 
 async function change(operation, moment, handle) {
   say(operation === "Pin" ? "Pinning…" : "Unpinning…");
+  let changed;
   try {
-    await run(operation, { id: moment.id });
+    const data = await run(operation, { id: moment.id });
+    changed = operation === "Pin" ? data.pin.moment : data.unpin.moment;
   } catch (error) {
     say(error.message);
     return;
   }
-  const scroll = scrollY;
-  await profilePage(handle);
-  scrollTo(0, scroll);
+  // The answer is the moment as it is now: applied in place, as the live event (which may come
+  // before or after it) is; applying it twice changes nothing.
+  const kind = operation === "Pin" ? "PINNED" : "UNPINNED";
+  await applyEvent({ kind, momentId: changed.id, moment: changed }, handle, ownActions(handle));
   say(operation === "Pin" ? "Pinned to the top of your profile." : "Unpinned.");
 }
 

@@ -137,7 +137,7 @@ export function momentCard(moment, { showAuthor = false, showPin = true, actions
   const label = pinned ? "Pinned moment" : "Moment";
   return h(
     "article",
-    { class: `moment${pinned ? " pinned" : ""}`, "data-id": moment.id, "aria-label": `${label} by ${moment.author.displayName}, ${when(moment.postedAt)}` },
+    { class: `moment${pinned ? " pinned" : ""}`, "data-id": moment.id, "data-posted": moment.postedAt, "aria-label": `${label} by ${moment.author.displayName}, ${when(moment.postedAt)}` },
     showAuthor ? h("header", {}, link(`/app/u/${moment.author.handle}`, h("strong", {}, moment.author.displayName)), " ", h("span", { class: "handle" }, `@${moment.author.handle}`)) : null,
     pinned ? h("span", { class: "pin-mark" }, "Pinned") : null,
     body,

@@ -31,7 +31,7 @@ use crate::{
 /// A moment the viewer may see, or `None` (missing and invisible are the same).
 pub async fn visible_moment(ctx: &Context<'_>, id: MomentId) -> Result<Option<Moment>> {
     let viewer = viewer_id(ctx)?;
-    let now = request(ctx)?.now;
+    let now = request(ctx)?.now();
     let found = {
         let _turn = limits(ctx)?.statement_turn().await?;
         store::lists::visible_moment(&services(ctx)?.db.read, viewer, id, now, true).await?
@@ -139,7 +139,7 @@ impl Moment {
             limit_reached: capability.limit_reached,
             enabled: capability.enabled,
         };
-        Ok(domain::pinning::pin_blockers(&facts, request(ctx)?.now))
+        Ok(domain::pinning::pin_blockers(&facts, request(ctx)?.now()))
     }
 }
 

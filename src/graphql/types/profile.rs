@@ -103,7 +103,7 @@ impl Profile {
         let page = page(ctx, first, DEFAULT_PAGE, after, self.scope(), CONNECTION_MEDIA)?;
         let exclude_pinned = exclude_pinned.unwrap_or(false);
         let db = &services(ctx)?.db.read;
-        let now = request(ctx)?.now;
+        let now = request(ctx)?.now();
         let list = read_page(ctx, store::lists::timeline(db, &self.access, &page, exclude_pinned, now)).await?;
         Ok(connection(ctx, list, self.scope())?)
     }

@@ -1,0 +1,283 @@
+//! Live changes: `Subscription.profileChanged` over graphql-transport-ws, against a real server
+//! process. Every event is checked when it is delivered: what the viewer cannot see now produces
+//! nothing, whatever they could see when they subscribed.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{Message, client::IntoClientRequest as _},
+};
+
+use crate::{
+    binary::{Server, token},
+    helpers::TestApp,
+};
+
+const EVENT: &str =
+    "subscription($h: String!) { profileChanged(handle: $h) { kind momentId moment { text isPinned } } }";
+
+/// One graphql-transport-ws connection.
+struct Live {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Live {
+    async fn connect(server: &Server) -> Self {
+        let mut request = format!("ws://{}/graphql", server.address).into_client_request().unwrap();
+        request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+        let (socket, response) = connect_async(request).await.unwrap();
+        assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
+        Self { socket }
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.socket.send(Message::Text(message.to_string().into())).await.unwrap();
+    }
+
+    /// The next text message or close, within five seconds (server pings are answered and skipped).
+    async fn next(&mut self) -> Option<Message> {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), self.socket.next()).await.ok()??.ok()?;
+            match &message {
+                Message::Text(text) if text.as_str() == r#"{"type":"ping"}"# => {
+                    self.send(json!({"type": "pong"})).await;
+                }
+                Message::Ping(_) | Message::Pong(_) => {}
+                _ => return Some(message),
+            }
+        }
+    }
+
+    async fn text(&mut self) -> String {
+        match self.next().await {
+            Some(Message::Text(text)) => text.to_string(),
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    /// Signs in with `token`, which must be accepted.
+    async fn init(server: &Server, token: &str) -> Self {
+        let mut live = Self::connect(server).await;
+        live.send(json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}})).await;
+        assert_eq!(live.text().await, r#"{"type":"connection_ack"}"#);
+        live
+    }
+
+    async fn subscribe(&mut self, id: &str, handle: &str) {
+        self.send(json!({"id": id, "type": "subscribe", "payload": {"query": EVENT, "variables": {"h": handle}}}))
+            .await;
+    }
+
+    /// Nothing arrives for a while.
+    async fn silent(&mut self) {
+        match tokio::time::timeout(Duration::from_millis(700), self.socket.next()).await {
+            Err(_) => {}
+            Ok(message) => panic!("expected nothing, got {message:?}"),
+        }
+    }
+
+    async fn closed(&mut self) -> (u16, String) {
+        match self.next().await {
+            Some(Message::Close(Some(frame))) => (frame.code.into(), frame.reason.to_string()),
+            other => panic!("expected a close, got {other:?}"),
+        }
+    }
+}
+
+/// Gives the server a moment to take up what was just sent (a subscription has no acknowledgement).
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+/// The `next` message an event of `moment` (its text) makes on subscription `id`.
+/// (Written out: the keys come in the order of the selection, as the spec says.)
+fn event(id: &str, kind: &str, moment_id: &str, text: &str, pinned: bool) -> String {
+    format!(
+        r#"{{"id":"{id}","type":"next","payload":{{"data":{{"profileChanged":{{"kind":"{kind}","momentId":"{moment_id}","moment":{{"text":"{text}","isPinned":{pinned}}}}}}}}}}}"#
+    )
+}
+
+const WORLD: &str = r#"{"type":"user","handle":"ann","displayName":"Ann"}
+{"type":"user","handle":"fay","displayName":"Fay"}
+{"type":"user","handle":"gus","displayName":"Gus"}
+{"type":"user","handle":"sam","displayName":"Sam"}
+{"type":"friendship","users":["ann","fay"]}
+{"type":"friendship","users":["ann","gus"]}
+{"type":"settings","user":"ann","strangersCanView":true}
+{"type":"moment","ref":"pub","author":"ann","text":"public","images":[{"url":"https://img.example/1.jpg"}]}
+{"type":"moment","ref":"own","author":"ann","text":"private","images":[{"url":"https://img.example/2.jpg"}],"audience":{"mode":"PRIVATE"}}
+{"type":"moment","ref":"fam","author":"ann","text":"for fay","images":[{"url":"https://img.example/3.jpg"}],"audience":{"mode":"INCLUDE","users":["fay"]}}
+{"type":"moment","ref":"more","author":"ann","text":"more","images":[{"url":"https://img.example/4.jpg"}]}"#;
+
+/// The world above, served by a real server; the global ids of ann's moments by text.
+async fn world() -> (TestApp, Server, impl Fn(&str) -> String) {
+    let app = TestApp::spawn().await;
+    app.import(WORLD).await;
+    let server = Server::start(&app.database_url, &[]);
+    let ann = token(&app.database_url, "ann");
+    let answer = server
+        .gql(&ann, r#"{ profile(handle: "ann") { timeline(first: 10) { nodes { id text } } } }"#, json!({}))
+        .await;
+    let ids: Vec<(String, String)> = answer["data"]["profile"]["timeline"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["text"].as_str().unwrap().to_owned(), m["id"].as_str().unwrap().to_owned()))
+        .collect();
+    let id_of = move |text: &str| ids.iter().find(|(t, _)| t == text).unwrap().1.clone();
+    (app, server, id_of)
+}
+
+async fn pin(server: &Server, token: &str, id: &str) {
+    let answer =
+        server.gql(token, "mutation($m: ID!) { pin(momentId: $m) { moment { isPinned } } }", json!({"m": id})).await;
+    assert_eq!(answer, json!({"data": {"pin": {"moment": {"isPinned": true}}}}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_friend_sees_the_pins_they_may_see_and_a_stranger_only_public_ones() {
+    let (app, server, id_of) = world().await;
+    let ann = token(&app.database_url, "ann");
+    let mut fay = Live::init(&server, &token(&app.database_url, "fay")).await;
+    let mut sam = Live::init(&server, &token(&app.database_url, "sam")).await;
+    fay.subscribe("f", "ann").await;
+    sam.subscribe("s", "ann").await;
+    settle().await;
+    for text in ["private", "for fay", "public"] {
+        pin(&server, &ann, &id_of(text)).await;
+    }
+    assert_eq!(fay.text().await, event("f", "PINNED", &id_of("for fay"), "for fay", true));
+    assert_eq!(fay.text().await, event("f", "PINNED", &id_of("public"), "public", true));
+    fay.silent().await;
+    assert_eq!(sam.text().await, event("s", "PINNED", &id_of("public"), "public", true));
+    sam.silent().await;
+
+    let answer = server
+        .gql(
+            &ann,
+            r#"mutation($m: ID!) { unpin(momentId: $m) { moment { isPinned } } }"#,
+            json!({"m": id_of("public")}),
+        )
+        .await;
+    assert_eq!(answer, json!({"data": {"unpin": {"moment": {"isPinned": false}}}}));
+    assert_eq!(fay.text().await, event("f", "UNPINNED", &id_of("public"), "public", false));
+    // A stranger sees a public moment only while it is pinned or among the newest ten: it still is.
+    assert_eq!(sam.text().await, event("s", "UNPINNED", &id_of("public"), "public", false));
+
+    fay.send(json!({"id": "f", "type": "complete"})).await;
+    settle().await;
+    pin(&server, &ann, &id_of("more")).await;
+    fay.silent().await;
+    assert_eq!(sam.text().await, event("s", "PINNED", &id_of("more"), "more", true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_unfriend_or_a_hide_nothing_more_arrives() {
+    let (app, server, id_of) = world().await;
+    let ann = token(&app.database_url, "ann");
+    let settings = server
+        .gql(
+            &ann,
+            r#"mutation { updateMomentsSettings(input: { strangersCanView: false }) { strangersCanView } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(settings, json!({"data": {"updateMomentsSettings": {"strangersCanView": false}}}));
+    let mut fay = Live::init(&server, &token(&app.database_url, "fay")).await;
+    let mut gus = Live::init(&server, &token(&app.database_url, "gus")).await;
+    fay.subscribe("1", "ann").await;
+    gus.subscribe("1", "ann").await;
+    settle().await;
+    pin(&server, &ann, &id_of("public")).await;
+    assert_eq!(fay.text().await, event("1", "PINNED", &id_of("public"), "public", true));
+    assert_eq!(gus.text().await, event("1", "PINNED", &id_of("public"), "public", true));
+
+    let fay_id = app.id_of("fay").await;
+    let fay_global = moments::ids::encode(moments::ids::NodeKind::User, fay_id);
+    let removed =
+        server.gql(&ann, "mutation($u: ID!) { removeFriend(userId: $u) { status } }", json!({"u": fay_global})).await;
+    assert_eq!(removed, json!({"data": {"removeFriend": {"status": "NONE"}}}));
+    pin(&server, &ann, &id_of("more")).await;
+    assert_eq!(gus.text().await, event("1", "PINNED", &id_of("more"), "more", true));
+    fay.silent().await;
+
+    let gus_global = moments::ids::encode(moments::ids::NodeKind::User, app.id_of("gus").await);
+    let hidden = server
+        .gql(&ann, "mutation($u: ID!) { hideMomentsFrom(userId: $u) { strangersCanView } }", json!({"u": gus_global}))
+        .await;
+    assert_eq!(hidden, json!({"data": {"hideMomentsFrom": {"strangersCanView": false}}}));
+    let unpinned = server
+        .gql(&ann, "mutation($m: ID!) { unpin(momentId: $m) { moment { isPinned } } }", json!({"m": id_of("more")}))
+        .await;
+    assert_eq!(unpinned, json!({"data": {"unpin": {"moment": {"isPinned": false}}}}));
+    gus.silent().await;
+    fay.silent().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_and_missing_tokens_are_refused_and_an_expired_one_closes_the_socket() {
+    let (app, server, _) = world().await;
+    for payload in
+        [json!({}), json!({"Authorization": "Bearer not-a-token"}), json!({"Authorization": "Basic YWxhZGRpbg=="})]
+    {
+        let mut live = Live::connect(&server).await;
+        live.send(json!({"type": "connection_init", "payload": payload})).await;
+        assert_eq!(
+            live.closed().await,
+            (4403, "Forbidden: send a valid token as Authorization in connection_init".into())
+        );
+    }
+    let mut early = Live::connect(&server).await;
+    early.subscribe("1", "ann").await;
+    assert_eq!(early.closed().await, (4401, "Unauthorized: send connection_init first".into()));
+
+    // A token with two seconds to live: the server closes the socket when it expires.
+    let fay = app.id_of("fay").await;
+    let issued = Utc::now() - chrono::Duration::days(moments::auth::TOKEN_LIFETIME_DAYS) + chrono::Duration::seconds(2);
+    let short = app.services.keys.issue(fay, issued).unwrap();
+    let mut live = Live::init(&server, &short).await;
+    live.subscribe("1", "ann").await;
+    assert_eq!(live.closed().await, (4403, "Forbidden: the token has expired; sign in again".into()));
+
+    let mut twice = Live::init(&server, &token(&app.database_url, "fay")).await;
+    twice.send(json!({"type": "connection_init", "payload": {}})).await;
+    assert_eq!(twice.closed().await, (4429, "Too many initialisation requests".into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_are_answered_and_bounded_per_connection_and_per_user() {
+    let (app, server, _) = world().await;
+    let fay_token = token(&app.database_url, "fay");
+    let mut fay = Live::init(&server, &fay_token).await;
+    fay.send(json!({"id": "q", "type": "subscribe", "payload": {"query": "{ viewer { handle } }"}})).await;
+    assert_eq!(fay.text().await, r#"{"id":"q","type":"next","payload":{"data":{"viewer":{"handle":"fay"}}}}"#);
+    assert_eq!(fay.text().await, r#"{"id":"q","type":"complete"}"#);
+    fay.send(json!({"type": "ping"})).await;
+    assert_eq!(fay.text().await, r#"{"type":"pong"}"#);
+    for i in 0..moments::http::ws::MAX_SUBSCRIPTIONS {
+        fay.subscribe(&format!("s{i}"), "ann").await;
+    }
+    fay.subscribe("one-too-many", "ann").await;
+    assert_eq!(
+        fay.text().await,
+        r#"{"id":"one-too-many","type":"error","payload":[{"message":"too many operations on this connection: complete one first","extensions":{"code":"BAD_USER_INPUT"}}]}"#
+    );
+    fay.subscribe("s0", "ann").await;
+    assert_eq!(fay.closed().await, (4409, "Subscriber for this id already exists".into()));
+
+    let mut open = Vec::new();
+    for _ in 0..moments::http::ws::MAX_CONNECTIONS_PER_USER {
+        open.push(Live::init(&server, &fay_token).await);
+    }
+    let mut extra = Live::connect(&server).await;
+    extra.send(json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {fay_token}")}})).await;
+    assert_eq!(extra.closed().await, (4429, "Too many connections for this user: close one first".into()));
+    drop(open.pop());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Live::init(&server, &fay_token).await;
+}
