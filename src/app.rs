@@ -37,13 +37,14 @@ impl Services {
     /// Services over an already migrated database (tests use this to watch the connections).
     pub async fn with_db(config: &Config, db: Db, clock: Clock) -> Result<Self> {
         let keys = Keys::load(config.jwt_secret.as_deref(), &db.write).await?;
+        let bus = Bus::for_db(&db.write, keys.deployment());
         Ok(Self {
             db,
             keys,
             clock,
             pin_policy: Arc::new(config.pin_policy()),
             auth_limiter: AuthLimiter::start(config.rate_limits()),
-            bus: Bus::default(),
+            bus,
         })
     }
 }

@@ -157,6 +157,12 @@ impl Keys {
         Ok(Self::from_secret(stored.value.as_bytes(), &deployment))
     }
 
+    /// The deployment this server belongs to, `moments:<deployment id>`: every server on one
+    /// database (or PostgreSQL schema) has the same, and no other has it.
+    pub fn deployment(&self) -> &str {
+        &self.audience
+    }
+
     /// A token for `user`, valid for [`TOKEN_LIFETIME_DAYS`] from the system time. Tokens follow
     /// the real clock even when the rules are evaluated at a set time (tests, replays).
     pub fn issue_now(&self, user: UserId) -> Result<String> {

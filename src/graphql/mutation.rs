@@ -305,7 +305,7 @@ impl Mutation {
         let moment = NewMoment { content, audience, audience_users, audience_tags };
         let services = services(ctx)?;
         let record = store::moments::post(&services.db.write, viewer, &moment, request(ctx)?.now()).await?;
-        services.bus.publish(Change { author: viewer, moment: record.id, kind: ChangeKind::Posted });
+        services.bus.publish(Change { author: viewer, moment: record.id, kind: ChangeKind::Posted }).await;
         Ok(PostMomentPayload { moment: Moment(Arc::new(record)) })
     }
 
@@ -333,7 +333,7 @@ impl Mutation {
         let services = services(ctx)?;
         let record =
             store::pins::pin(&services.db.write, viewer, &me.handle, &services.pin_policy, raw, request.now()).await?;
-        services.bus.publish(Change { author: viewer, moment: raw, kind: ChangeKind::Pinned });
+        services.bus.publish(Change { author: viewer, moment: raw, kind: ChangeKind::Pinned }).await;
         Ok(PinPayload { moment: Moment(Arc::new(record)) })
     }
 
@@ -348,7 +348,7 @@ impl Mutation {
         let raw = ids::decode_as(NodeKind::Moment, &moment_id, "momentId")?;
         let services = services(ctx)?;
         let record = store::pins::unpin(&services.db.write, viewer, raw, request(ctx)?.now()).await?;
-        services.bus.publish(Change { author: viewer, moment: raw, kind: ChangeKind::Unpinned });
+        services.bus.publish(Change { author: viewer, moment: raw, kind: ChangeKind::Unpinned }).await;
         Ok(UnpinPayload { moment: Moment(Arc::new(record)) })
     }
 

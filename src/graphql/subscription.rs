@@ -19,7 +19,7 @@ use crate::{
     domain::input::Handle,
     error::{ApiError, Error},
     ids::{self, NodeKind},
-    live::{Change, ChangeKind},
+    live::{Change, ChangeKind, Signal},
     store,
 };
 
@@ -80,13 +80,13 @@ impl Subscription {
         let no_user = || Error::NotFound(format!("handle: no user has the handle {handle:?}"));
         let handle = Handle::parse(&handle).map_err(|_| no_user())?;
         let author = store::users::by_handle(&services.db.read, handle.as_str()).await?.ok_or_else(no_user)?.id;
-        let changes = services.bus.subscribe();
+        let changes = services.bus.subscribe().await;
         let state = (changes, services, viewer, author, owner);
         Ok(futures_util::stream::unfold(state, |(mut changes, services, viewer, author, owner)| async move {
             loop {
                 let change: Change = match changes.recv().await {
-                    Ok(change) => change,
-                    Err(RecvError::Lagged(_)) => {
+                    Ok(Signal::Change(change)) => change,
+                    Ok(Signal::Missed) | Err(RecvError::Lagged(_)) => {
                         let event = ProfileEvent { kind: ProfileEventKind::Resync, moment: None, moment_id: None };
                         return Some((event, (changes, services, viewer, author, owner)));
                     }

@@ -281,3 +281,37 @@ async fn operations_are_answered_and_bounded_per_connection_and_per_user() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     Live::init(&server, &fay_token).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_a_pin_through_one_server_reaches_a_subscriber_of_another_within_a_second() {
+    if !crate::helpers::on_postgres() {
+        // SQLite is one server's database: its changes go through that server's own broadcast.
+        return;
+    }
+    let (app, one, id_of) = world().await;
+    let other = Server::start(&app.database_url, &[]);
+    let mut fay = Live::init(&other, &token(&app.database_url, "fay")).await;
+    fay.subscribe("1", "ann").await;
+    settle().await;
+    let started = std::time::Instant::now();
+    pin(&one, &token(&app.database_url, "ann"), &id_of("public")).await;
+    assert_eq!(fay.text().await, event("1", "PINNED", &id_of("public"), "public", true));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(1), "the event took {took:?}");
+    // And the other way round, through the server the subscriber is on.
+    pin(&other, &token(&app.database_url, "ann"), &id_of("more")).await;
+    assert_eq!(fay.text().await, event("1", "PINNED", &id_of("more"), "more", true));
+    fay.silent().await;
+
+    // Another deployment in another schema of the same database, whose users have the same ids,
+    // hears nothing of this one (notifications cross schemas; the channel is the deployment's).
+    let (elsewhere, server, _) = world().await;
+    let mut fay_elsewhere = Live::init(&server, &token(&elsewhere.database_url, "fay")).await;
+    fay_elsewhere.subscribe("1", "ann").await;
+    settle().await;
+    let unpin = "mutation($m: ID!) { unpin(momentId: $m) { moment { isPinned } } }";
+    let answer = one.gql(&token(&app.database_url, "ann"), unpin, json!({"m": id_of("public")})).await;
+    assert_eq!(answer, json!({"data": {"unpin": {"moment": {"isPinned": false}}}}));
+    assert_eq!(fay.text().await, event("1", "UNPINNED", &id_of("public"), "public", false));
+    fay_elsewhere.silent().await;
+}
