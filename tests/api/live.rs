@@ -315,3 +315,57 @@ async fn on_postgresql_a_pin_through_one_server_reaches_a_subscriber_of_another_
     assert_eq!(fay.text().await, event("1", "UNPINNED", &id_of("public"), "public", false));
     fay_elsewhere.silent().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_off_and_the_server_goes_on() {
+    let app = TestApp::spawn().await;
+    // A moment as large as input allows: the longest text, nine of the longest URLs (about 24 KB).
+    let text = "長".repeat(2_000);
+    let url = |i: usize| format!("https://img.example/{}/{i}.jpg", "a".repeat(2_000));
+    let images: Vec<Value> = (0..9).map(|i| json!({"url": url(i)})).collect();
+    let big = json!({"type": "moment", "ref": "big", "author": "ann", "text": text, "images": images});
+    app.import(&format!("{WORLD}\n{big}")).await;
+    let server = Server::start(&app.database_url, &[("MOMENTS_CLIENT_TIMEOUT_SECS", "2")]);
+    let ann = token(&app.database_url, "ann");
+    let fay = token(&app.database_url, "fay");
+    let mut slow = Live::init(&server, &fay).await;
+    let selection = "subscription { profileChanged(handle: \"ann\") { moment { text media { url } } } }";
+    for i in 0..moments::http::ws::MAX_SUBSCRIPTIONS {
+        slow.send(json!({"id": format!("{i}"), "type": "subscribe", "payload": {"query": selection}})).await;
+    }
+    settle().await;
+    let answer =
+        server.gql(&ann, r#"{ profile(handle: "ann") { timeline(first: 1) { nodes { id } } } }"#, json!({})).await;
+    let id = answer["data"]["profile"]["timeline"]["nodes"][0]["id"].as_str().unwrap().to_owned();
+    // Each pin or unpin makes 20 events of about 24 KB for a client that reads none of them: far
+    // more than the socket's buffers and the server's 256 waiting messages hold.
+    let started = std::time::Instant::now();
+    for round in 0..40 {
+        let field = if round % 2 == 0 { "pin" } else { "unpin" };
+        let answer = server
+            .gql(
+                &ann,
+                &format!("mutation($m: ID!) {{ {field}(momentId: $m) {{ moment {{ id }} }} }}"),
+                json!({"m": id}),
+            )
+            .await;
+        assert!(answer["errors"].is_null(), "{answer}");
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut received = 0;
+    let ended = loop {
+        match tokio::time::timeout(Duration::from_secs(5), slow.socket.next()).await {
+            Ok(Some(Ok(Message::Text(_)))) => received += 1,
+            Ok(Some(Ok(Message::Close(frame)))) => break format!("closed {frame:?}"),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(e))) => break format!("cut off: {e}"),
+            Ok(None) => break "cut off".to_owned(),
+            Err(_) => panic!("the connection is still open after {received} messages"),
+        }
+    };
+    eprintln!("the slow client got {received} of {} messages, then was {ended}", 40 * moments::http::ws::MAX_SUBSCRIPTIONS);
+    assert!(received < 40 * moments::http::ws::MAX_SUBSCRIPTIONS, "{received} messages, then {ended}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    server.still_serves(&fay, "fay").await;
+    Live::init(&server, &fay).await;
+}
