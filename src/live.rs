@@ -9,14 +9,22 @@
 //! included, to its subscriptions: a pin made through one server reaches the subscribers of all.
 //! When that connection is lost, the subscriptions are told they missed changes.
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
+};
 
 use sea_orm::{ConnectionTrait as _, DatabaseConnection, DbBackend, Statement};
 use tokio::sync::{OnceCell, broadcast};
 
 use crate::{
     domain::{UserId, model::MomentId},
-    error::log_internal,
+    error::{Result, log_internal},
+    store::moments::MomentRecord,
 };
 
 /// How many changes wait for the slowest subscription before it misses some (and is told to
@@ -84,16 +92,45 @@ impl Change {
 /// What a subscription hears.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signal {
-    /// A change.
-    Change(Change),
+    /// A change, numbered in the order this server heard it.
+    Change(Change, u64),
     /// Changes may have been missed (the server lost its `LISTEN` connection for a while).
     Missed,
 }
 
+/// Rechecks kept: a subscription more than this many changes behind checks again.
+const KEPT_CHECKS: u64 = BUS_CAPACITY as u64;
+
+/// The server's broadcast of signals, numbering the changes as it hands them out.
+#[derive(Debug)]
+struct Sender {
+    channel: broadcast::Sender<Signal>,
+    next: AtomicU64,
+}
+
+impl Default for Sender {
+    fn default() -> Self {
+        Self { channel: broadcast::channel(BUS_CAPACITY).0, next: AtomicU64::new(0) }
+    }
+}
+
+impl Sender {
+    fn change(&self, change: Change) {
+        let seq = self.next.fetch_add(1, Ordering::Relaxed);
+        let _ = self.channel.send(Signal::Change(change, seq));
+    }
+}
+
+/// What one viewer may see of one change's moment, shared by that viewer's subscriptions.
+type Check = Arc<OnceCell<Option<Arc<MomentRecord>>>>;
+
 /// Where changes are published and subscribed to.
 #[derive(Clone, Debug)]
 pub struct Bus {
-    sender: broadcast::Sender<Signal>,
+    sender: Arc<Sender>,
+    /// The rechecks of the latest changes, by change and viewer: a viewer with many subscriptions
+    /// (tabs, devices) costs one statement per change, not one per subscription.
+    checks: Arc<Mutex<HashMap<(u64, UserId), Check>>>,
     /// PostgreSQL: the connection that notifies, the channel, and the listener, started once.
     postgres: Option<(DatabaseConnection, Arc<str>, Arc<OnceCell<()>>)>,
 }
@@ -104,13 +141,13 @@ impl Bus {
     pub fn for_db(db: &DatabaseConnection, deployment: &str) -> Self {
         let postgres = (db.get_database_backend() == DbBackend::Postgres)
             .then(|| (db.clone(), Arc::from(deployment), Arc::default()));
-        Self { sender: broadcast::channel(BUS_CAPACITY).0, postgres }
+        Self { sender: Arc::new(Sender::default()), checks: Arc::default(), postgres }
     }
 
     /// Tells every subscription (of every server, on PostgreSQL) about `change`.
     pub async fn publish(&self, change: Change) {
         let Some((db, channel, _)) = &self.postgres else {
-            let _ = self.sender.send(Signal::Change(change));
+            self.sender.change(change);
             return;
         };
         let notify = Statement::from_sql_and_values(
@@ -121,13 +158,30 @@ impl Bus {
         if let Err(e) = db.execute_raw(notify).await {
             log_internal(&e.into());
             // The other servers' subscribers miss it; this server's still hear it.
-            let _ = self.sender.send(Signal::Change(change));
+            self.sender.change(change);
         }
+    }
+
+    /// What `viewer` may see of the moment of change `seq`: `check` runs once for all the
+    /// viewer's subscriptions, and the answer is shared (kept for the latest changes only).
+    pub async fn recheck<F, Fut>(&self, seq: u64, viewer: UserId, check: F) -> Result<Option<Arc<MomentRecord>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<MomentRecord>>>,
+    {
+        let cell = {
+            let mut checks = self.checks.lock().unwrap_or_else(PoisonError::into_inner);
+            if checks.len() > 4 * BUS_CAPACITY {
+                checks.retain(|(kept, _), _| *kept + KEPT_CHECKS > seq);
+            }
+            checks.entry((seq, viewer)).or_default().clone()
+        };
+        cell.get_or_try_init(|| async { Ok(check().await?.map(Arc::new)) }).await.cloned()
     }
 
     /// Every change published from now on (on PostgreSQL, starting this server's listener first).
     pub async fn subscribe(&self) -> broadcast::Receiver<Signal> {
-        let receiver = self.sender.subscribe();
+        let receiver = self.sender.channel.subscribe();
         if let Some((db, channel, started)) = &self.postgres {
             started
                 .get_or_init(|| async {
@@ -148,7 +202,7 @@ impl Bus {
 async fn listen(
     db: DatabaseConnection,
     channel: Arc<str>,
-    sender: broadcast::Sender<Signal>,
+    sender: Arc<Sender>,
     ready: tokio::sync::oneshot::Sender<()>,
 ) {
     use sea_orm::sqlx::postgres::PgListener;
@@ -174,16 +228,16 @@ async fn listen(
             match listener.try_recv().await {
                 Ok(Some(notification)) => {
                     if let Some(change) = Change::parse(notification.payload()) {
-                        let _ = sender.send(Signal::Change(change));
+                        sender.change(change);
                     }
                 }
                 // The connection was lost (it reconnects on the next call): say what may be missing.
                 Ok(None) => {
-                    let _ = sender.send(Signal::Missed);
+                    let _ = sender.channel.send(Signal::Missed);
                 }
                 Err(e) => {
                     log_internal(&anyhow::anyhow!("receiving changes: {e}").into());
-                    let _ = sender.send(Signal::Missed);
+                    let _ = sender.channel.send(Signal::Missed);
                     break;
                 }
             }

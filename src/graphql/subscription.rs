@@ -2,8 +2,6 @@
 //! viewer's rights when it is delivered, with the same rules as every list: a moment the viewer
 //! cannot see now produces no event at all, whatever they could see when they subscribed.
 
-use std::sync::Arc;
-
 use async_graphql::{
     Context, Enum, ID, SimpleObject, Subscription as SubscriptionRoot,
     futures_util::{self, Stream},
@@ -84,8 +82,8 @@ impl Subscription {
         let state = (changes, services, viewer, author, owner);
         Ok(futures_util::stream::unfold(state, |(mut changes, services, viewer, author, owner)| async move {
             loop {
-                let change: Change = match changes.recv().await {
-                    Ok(Signal::Change(change)) => change,
+                let (change, seq): (Change, u64) = match changes.recv().await {
+                    Ok(Signal::Change(change, seq)) => (change, seq),
                     Ok(Signal::Missed) | Err(RecvError::Lagged(_)) => {
                         let event = ProfileEvent { kind: ProfileEventKind::Resync, moment: None, moment_id: None };
                         return Some((event, (changes, services, viewer, author, owner)));
@@ -97,13 +95,18 @@ impl Subscription {
                 }
                 let now = services.clock.now();
                 owner.begin_event(now);
-                let found = store::lists::visible_moment(&services.db.read, viewer, change.moment, now, true).await;
+                // One check per viewer and change, whatever number of subscriptions the viewer has.
+                let db = &services.db.read;
+                let found = services
+                    .bus
+                    .recheck(seq, viewer, || store::lists::visible_moment(db, viewer, change.moment, now, true))
+                    .await;
                 match found {
                     Ok(Some(record)) => {
                         let event = ProfileEvent {
                             kind: change.kind.into(),
                             moment_id: Some(ID(ids::encode(NodeKind::Moment, record.id))),
-                            moment: Some(Moment(Arc::new(record))),
+                            moment: Some(Moment(record)),
                         };
                         return Some((event, (changes, services, viewer, author, owner)));
                     }

@@ -363,7 +363,10 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_server_goes_on() {
             Err(_) => panic!("the connection is still open after {received} messages"),
         }
     };
-    eprintln!("the slow client got {received} of {} messages, then was {ended}", 40 * moments::http::ws::MAX_SUBSCRIPTIONS);
+    eprintln!(
+        "the slow client got {received} of {} messages, then was {ended}",
+        40 * moments::http::ws::MAX_SUBSCRIPTIONS
+    );
     assert!(received < 40 * moments::http::ws::MAX_SUBSCRIPTIONS, "{received} messages, then {ended}");
     assert!(started.elapsed() < Duration::from_secs(30));
     server.still_serves(&fay, "fay").await;
