@@ -24,6 +24,7 @@ run_database() {
   DATABASE_URL="$url" MOMENTS_LISTEN="127.0.0.1:$PORT" MOMENTS_MAX_CONNECTIONS_PER_CLIENT=4096 RUST_LOG=warn \
     "$BIN" serve > "$OUT/live-$name.log" 2>&1 &
   local server=$!
+  trap "kill $server 2>/dev/null || true" RETURN
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
   echo "== $name: subscribers"
   node bench/live.mjs "$BIN" "$url" "http://127.0.0.1:$PORT" "$server" | tee "$OUT/live-$name.txt"

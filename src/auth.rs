@@ -181,14 +181,10 @@ impl Keys {
             .map_err(|e| anyhow::anyhow!("signing a token: {e}").into())
     }
 
-    /// The user an `Authorization` header names, checked against the signature, the algorithm, the
-    /// deployment, `exp`, `nbf` and the longest lifetime this server gives; `Ok(None)` without a
-    /// header. Whether the user still exists is for [`resolve_viewer`] to ask the database.
-    pub fn user_of(&self, authorization: Option<&str>) -> Result<Option<UserId>, &'static str> {
-        Ok(self.session_of(authorization)?.map(|(user, _)| user))
-    }
-
-    /// As [`Keys::user_of`], with the time the token expires (a live connection closes then).
+    /// The user an `Authorization` header names and when the token expires (a live connection
+    /// closes then), checked against the signature, the algorithm, the deployment, `exp`, `nbf`
+    /// and the longest lifetime this server gives; `Ok(None)` without a header. Whether the user
+    /// still exists is for [`resolve_viewer`] to ask the database.
     pub fn session_of(&self, authorization: Option<&str>) -> Result<Option<(UserId, DateTime<Utc>)>, &'static str> {
         let Some(header) = authorization else {
             return Ok(None);
@@ -247,7 +243,7 @@ pub async fn resolve_viewer(
     db: &impl ConnectionTrait,
     authorization: Option<&str>,
 ) -> Result<(Viewer, Option<UserRecord>)> {
-    match keys.user_of(authorization) {
+    match keys.session_of(authorization).map(|session| session.map(|(user, _)| user)) {
         Ok(None) => Ok((Viewer::Anonymous, None)),
         Err(why) => Ok((Viewer::Refused(why), None)),
         Ok(Some(id)) => match store::users::by_id(db, id).await? {

@@ -12,10 +12,7 @@
 use std::{
     collections::HashMap,
     future::Future,
-    sync::{
-        Arc, Mutex, PoisonError,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::{Arc, Mutex, PoisonError},
 };
 
 use sea_orm::{ConnectionTrait as _, DatabaseConnection, DbBackend, Statement};
@@ -90,47 +87,48 @@ impl Change {
 }
 
 /// What a subscription hears.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Signal {
-    /// A change, numbered in the order this server heard it.
-    Change(Change, u64),
+    /// A change, with the rechecks made of it so far.
+    Change(Arc<Heard>),
     /// Changes may have been missed (the server lost its `LISTEN` connection for a while).
     Missed,
-}
-
-/// Rechecks kept: a subscription more than this many changes behind checks again.
-const KEPT_CHECKS: u64 = BUS_CAPACITY as u64;
-
-/// The server's broadcast of signals, numbering the changes as it hands them out.
-#[derive(Debug)]
-struct Sender {
-    channel: broadcast::Sender<Signal>,
-    next: AtomicU64,
-}
-
-impl Default for Sender {
-    fn default() -> Self {
-        Self { channel: broadcast::channel(BUS_CAPACITY).0, next: AtomicU64::new(0) }
-    }
-}
-
-impl Sender {
-    fn change(&self, change: Change) {
-        let seq = self.next.fetch_add(1, Ordering::Relaxed);
-        let _ = self.channel.send(Signal::Change(change, seq));
-    }
 }
 
 /// What one viewer may see of one change's moment, shared by that viewer's subscriptions.
 type Check = Arc<OnceCell<Option<Arc<MomentRecord>>>>;
 
+/// A change as this server heard it, with what each viewer may see of its moment: a viewer with
+/// many subscriptions (tabs, devices) costs one statement per change, not one per subscription.
+/// It lives as long as the broadcast holds the change, so the rechecks go with it.
+#[derive(Debug)]
+pub struct Heard {
+    /// The change.
+    pub change: Change,
+    checks: Mutex<HashMap<UserId, Check>>,
+}
+
+impl Heard {
+    fn signal(change: Change) -> Signal {
+        Signal::Change(Arc::new(Self { change, checks: Mutex::default() }))
+    }
+
+    /// What `viewer` may see of the change's moment: `check` runs once for all the viewer's
+    /// subscriptions, and the answer is shared.
+    pub async fn recheck<F, Fut>(&self, viewer: UserId, check: F) -> Result<Option<Arc<MomentRecord>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<MomentRecord>>>,
+    {
+        let cell = self.checks.lock().unwrap_or_else(PoisonError::into_inner).entry(viewer).or_default().clone();
+        cell.get_or_try_init(|| async { Ok(check().await?.map(Arc::new)) }).await.cloned()
+    }
+}
+
 /// Where changes are published and subscribed to.
 #[derive(Clone, Debug)]
 pub struct Bus {
-    sender: Arc<Sender>,
-    /// The rechecks of the latest changes, by change and viewer: a viewer with many subscriptions
-    /// (tabs, devices) costs one statement per change, not one per subscription.
-    checks: Arc<Mutex<HashMap<(u64, UserId), Check>>>,
+    sender: broadcast::Sender<Signal>,
     /// PostgreSQL: the connection that notifies, the channel, and the listener, started once.
     postgres: Option<(DatabaseConnection, Arc<str>, Arc<OnceCell<()>>)>,
 }
@@ -141,13 +139,13 @@ impl Bus {
     pub fn for_db(db: &DatabaseConnection, deployment: &str) -> Self {
         let postgres = (db.get_database_backend() == DbBackend::Postgres)
             .then(|| (db.clone(), Arc::from(deployment), Arc::default()));
-        Self { sender: Arc::new(Sender::default()), checks: Arc::default(), postgres }
+        Self { sender: broadcast::channel(BUS_CAPACITY).0, postgres }
     }
 
     /// Tells every subscription (of every server, on PostgreSQL) about `change`.
     pub async fn publish(&self, change: Change) {
         let Some((db, channel, _)) = &self.postgres else {
-            self.sender.change(change);
+            let _ = self.sender.send(Heard::signal(change));
             return;
         };
         let notify = Statement::from_sql_and_values(
@@ -158,30 +156,13 @@ impl Bus {
         if let Err(e) = db.execute_raw(notify).await {
             log_internal(&e.into());
             // The other servers' subscribers miss it; this server's still hear it.
-            self.sender.change(change);
+            let _ = self.sender.send(Heard::signal(change));
         }
-    }
-
-    /// What `viewer` may see of the moment of change `seq`: `check` runs once for all the
-    /// viewer's subscriptions, and the answer is shared (kept for the latest changes only).
-    pub async fn recheck<F, Fut>(&self, seq: u64, viewer: UserId, check: F) -> Result<Option<Arc<MomentRecord>>>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Option<MomentRecord>>>,
-    {
-        let cell = {
-            let mut checks = self.checks.lock().unwrap_or_else(PoisonError::into_inner);
-            if checks.len() > 4 * BUS_CAPACITY {
-                checks.retain(|(kept, _), _| *kept + KEPT_CHECKS > seq);
-            }
-            checks.entry((seq, viewer)).or_default().clone()
-        };
-        cell.get_or_try_init(|| async { Ok(check().await?.map(Arc::new)) }).await.cloned()
     }
 
     /// Every change published from now on (on PostgreSQL, starting this server's listener first).
     pub async fn subscribe(&self) -> broadcast::Receiver<Signal> {
-        let receiver = self.sender.channel.subscribe();
+        let receiver = self.sender.subscribe();
         if let Some((db, channel, started)) = &self.postgres {
             started
                 .get_or_init(|| async {
@@ -202,7 +183,7 @@ impl Bus {
 async fn listen(
     db: DatabaseConnection,
     channel: Arc<str>,
-    sender: Arc<Sender>,
+    sender: broadcast::Sender<Signal>,
     ready: tokio::sync::oneshot::Sender<()>,
 ) {
     use sea_orm::sqlx::postgres::PgListener;
@@ -228,16 +209,16 @@ async fn listen(
             match listener.try_recv().await {
                 Ok(Some(notification)) => {
                     if let Some(change) = Change::parse(notification.payload()) {
-                        sender.change(change);
+                        let _ = sender.send(Heard::signal(change));
                     }
                 }
                 // The connection was lost (it reconnects on the next call): say what may be missing.
                 Ok(None) => {
-                    let _ = sender.channel.send(Signal::Missed);
+                    let _ = sender.send(Signal::Missed);
                 }
                 Err(e) => {
                     log_internal(&anyhow::anyhow!("receiving changes: {e}").into());
-                    let _ = sender.channel.send(Signal::Missed);
+                    let _ = sender.send(Signal::Missed);
                     break;
                 }
             }

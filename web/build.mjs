@@ -3,7 +3,7 @@
 // GraphQL operations come from OPERATIONS/client.graphql, one request text per operation.
 // usage: node build.mjs OUT NODE_MODULES OPERATIONS
 // The server embeds every file of OUT (build.rs runs this; node_modules come from `npm ci`).
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -17,7 +17,6 @@ const esbuild = await import(pathToFileURL(join(modules, "esbuild/lib/main.js"))
 const graphql = await import(pathToFileURL(join(modules, "graphql/index.mjs")).href);
 
 rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
 
 const common = {
   bundle: true,
@@ -46,14 +45,12 @@ const workers = {
   "json.worker": "monaco-editor/esm/vs/language/json/json.worker.js",
   "graphql.worker": "monaco-graphql/esm/graphql.worker.js",
 };
-for (const [name, entry] of Object.entries(workers)) {
-  await esbuild.build({
-    ...common,
-    entryPoints: { [name]: join(modules, entry) },
-    outdir: join(out, "playground"),
-    format: "iife",
-  });
-}
+await esbuild.build({
+  ...common,
+  entryPoints: Object.fromEntries(Object.entries(workers).map(([name, entry]) => [name, join(modules, entry)])),
+  outdir: join(out, "playground"),
+  format: "iife",
+});
 
 /** `{ name: text }` for every operation of the document, each with the fragments it uses. */
 function splitOperations(file) {

@@ -34,6 +34,16 @@ pub const MAX_BRACKET_DEPTH: usize = 64;
 /// The longest alias accepted: each alias is written once per item of every list it sits in.
 pub const MAX_ALIAS_CHARS: usize = 64;
 
+/// Everything checked of a request before it runs: its text ([`check_text`]), then its parsed
+/// document ([`check`]); the refusal's message, if any. A syntax error is left for execution to
+/// report in the usual form.
+pub fn check_request(request: &mut async_graphql::Request) -> Option<String> {
+    if let Err(message) = check_text(&request.query) {
+        return Some(message);
+    }
+    request.parsed_query().ok().and_then(|document| check(document).err())
+}
+
 /// Checks a query's text before it is parsed: brackets nested at most [`MAX_BRACKET_DEPTH`] deep,
 /// outside strings and comments.
 pub fn check_text(query: &str) -> Result<(), String> {

@@ -17,7 +17,7 @@ use crate::{
     domain::input::Handle,
     error::{ApiError, Error},
     ids::{self, NodeKind},
-    live::{Change, ChangeKind, Signal},
+    live::{ChangeKind, Signal},
     store,
 };
 
@@ -71,7 +71,7 @@ impl Subscription {
         #[graphql(desc = "A handle.")] handle: String,
     ) -> Result<impl Stream<Item = ProfileEvent>, ApiError> {
         let viewer = viewer_id(ctx)?;
-        let services = services(ctx)?.clone();
+        let services = services(ctx)?;
         // Each event is answered like a new request: its own time and budget (the stream lives as
         // long as the subscription's context).
         let owner = request(ctx)?;
@@ -79,17 +79,17 @@ impl Subscription {
         let handle = Handle::parse(&handle).map_err(|_| no_user())?;
         let author = store::users::by_handle(&services.db.read, handle.as_str()).await?.ok_or_else(no_user)?.id;
         let changes = services.bus.subscribe().await;
-        let state = (changes, services, viewer, author, owner);
-        Ok(futures_util::stream::unfold(state, |(mut changes, services, viewer, author, owner)| async move {
+        Ok(futures_util::stream::unfold(changes, move |mut changes| async move {
             loop {
-                let (change, seq): (Change, u64) = match changes.recv().await {
-                    Ok(Signal::Change(change, seq)) => (change, seq),
+                let heard = match changes.recv().await {
+                    Ok(Signal::Change(heard)) => heard,
                     Ok(Signal::Missed) | Err(RecvError::Lagged(_)) => {
                         let event = ProfileEvent { kind: ProfileEventKind::Resync, moment: None, moment_id: None };
-                        return Some((event, (changes, services, viewer, author, owner)));
+                        return Some((event, changes));
                     }
                     Err(RecvError::Closed) => return None,
                 };
+                let change = heard.change;
                 if change.author != author {
                     continue;
                 }
@@ -97,10 +97,8 @@ impl Subscription {
                 owner.begin_event(now);
                 // One check per viewer and change, whatever number of subscriptions the viewer has.
                 let db = &services.db.read;
-                let found = services
-                    .bus
-                    .recheck(seq, viewer, || store::lists::visible_moment(db, viewer, change.moment, now, true))
-                    .await;
+                let found =
+                    heard.recheck(viewer, || store::lists::visible_moment(db, viewer, change.moment, now, true)).await;
                 match found {
                     Ok(Some(record)) => {
                         let event = ProfileEvent {
@@ -108,7 +106,7 @@ impl Subscription {
                             moment_id: Some(ID(ids::encode(NodeKind::Moment, record.id))),
                             moment: Some(Moment(record)),
                         };
-                        return Some((event, (changes, services, viewer, author, owner)));
+                        return Some((event, changes));
                     }
                     // Invisible and missing are the same: nothing is said.
                     Ok(None) => continue,

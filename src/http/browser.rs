@@ -16,22 +16,17 @@ use super::HttpState;
 use crate::demo::DEMO_VIEWER;
 
 /// A file of the browser side.
-pub struct Asset {
+struct Asset {
     /// Its path under the server's root, without the leading `/`.
-    pub path: &'static str,
+    path: &'static str,
     /// A quoted hash of its bytes, for `ETag`.
-    pub etag: &'static str,
+    etag: &'static str,
     /// Its contents.
-    pub bytes: &'static [u8],
+    bytes: &'static [u8],
 }
 
 /// Every file `web/build.mjs` produced.
-pub static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/assets.rs"));
-
-/// The asset at `path`, if there is one.
-pub fn asset(path: &str) -> Option<&'static Asset> {
-    ASSETS.iter().find(|a| a.path == path)
-}
+static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next() {
@@ -45,9 +40,13 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// Serves one embedded file, answering `304` when the client holds it already. Browsers
-/// revalidate each time (`no-cache`), so a new binary's files are picked up at once.
-pub(super) fn serve_asset(asset: &Asset, request: &HeaderMap) -> Response {
+/// Serves the embedded file at `path` (404 when there is none), answering `304` when the client
+/// holds it already. Browsers revalidate each time (`no-cache`), so a new binary's files are picked
+/// up at once.
+async fn serve_file(path: &str, request: &HeaderMap) -> Response {
+    let Some(asset) = ASSETS.iter().find(|a| a.path == path) else {
+        return super::no_such_path().await.into_response();
+    };
     let etag = HeaderValue::from_static(asset.etag);
     let headers = [
         (header::ETAG, etag.clone()),
@@ -69,10 +68,10 @@ pub(super) async fn playground_file(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match asset(&format!("playground/{file}")) {
-        Some(found) if state.playground => serve_asset(found, &headers),
-        _ => super::no_such_path().await.into_response(),
+    if !state.playground {
+        return super::no_such_path().await.into_response();
     }
+    serve_file(&format!("playground/{file}"), &headers).await
 }
 
 /// The settings a page reads from its `moments-settings` script: the demo viewer and their token
@@ -93,8 +92,30 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      font-src 'self' data:; img-src * data: blob:; media-src *; worker-src 'self' blob:; \
      connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-/// A page: never cached (it carries the settings of this start), under the content policy.
-fn page(html: String) -> Response {
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='6' r='5' fill='%23e64340'/%3E%3Crect x='7' y='10' width='2' height='6' fill='%23555'/%3E%3C/svg%3E";
+
+/// A page: `title`, the stylesheet and module `{files}.css` and `{files}.js`, `body`, and the
+/// settings of this start. Never cached (it carries those settings), under the content policy.
+fn page(state: &HttpState, title: &str, files: &str, body: &str) -> Response {
+    let html = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" href="{FAVICON}">
+<link rel="stylesheet" href="{files}.css">
+</head>
+<body>
+{body}
+<script id="moments-settings" type="application/json">{settings}</script>
+<script type="module" src="{files}.js"></script>
+</body>
+</html>
+"#,
+        settings = settings(state)
+    );
     (
         [
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
@@ -106,42 +127,19 @@ fn page(html: String) -> Response {
         .into_response()
 }
 
-const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='6' r='5' fill='%23e64340'/%3E%3Crect x='7' y='10' width='2' height='6' fill='%23555'/%3E%3C/svg%3E";
-
 /// `GET /app` and every path under it: the web client's page, or one of its files.
 pub(super) async fn app(State(state): State<HttpState>, path: Option<Path<String>>, headers: HeaderMap) -> Response {
     if let Some(Path(path)) = &path
         && let Some(file) = path.strip_prefix("assets/")
     {
-        return match asset(&format!("app/{file}")) {
-            Some(found) => serve_asset(found, &headers),
-            None => super::no_such_path().await.into_response(),
-        };
+        return serve_file(&format!("app/{file}"), &headers).await;
     }
-    let html = format!(
-        r##"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>moments</title>
-<link rel="icon" href="{FAVICON}">
-<link rel="stylesheet" href="/app/assets/app.css">
-</head>
-<body>
-<a class="skip" href="#main">Skip to the content</a>
+    let body = r##"<a class="skip" href="#main">Skip to the content</a>
 <nav id="nav" aria-label="Main"></nav>
 <main id="main"><p>Loading…</p></main>
 <div id="status" role="status" aria-live="polite"></div>
-<noscript><p>The moments web client needs JavaScript. The API is at /graphql.</p></noscript>
-<script id="moments-settings" type="application/json">{settings}</script>
-<script type="module" src="/app/assets/app.js"></script>
-</body>
-</html>
-"##,
-        settings = settings(&state)
-    );
-    page(html)
+<noscript><p>The moments web client needs JavaScript. The API is at /graphql.</p></noscript>"##;
+    page(&state, "moments", "/app/assets/app", body)
 }
 
 /// `GET /`: the playground page.
@@ -149,24 +147,5 @@ pub(super) async fn playground(State(state): State<HttpState>) -> Response {
     if !state.playground {
         return super::no_such_path().await.into_response();
     }
-    let html = format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>moments · GraphQL playground</title>
-<link rel="icon" href="{FAVICON}">
-<link rel="stylesheet" href="/playground/playground.css">
-</head>
-<body>
-<div id="root"></div>
-<script id="moments-settings" type="application/json">{settings}</script>
-<script type="module" src="/playground/playground.js"></script>
-</body>
-</html>
-"#,
-        settings = settings(&state)
-    );
-    page(html)
+    page(&state, "moments · GraphQL playground", "/playground/playground", r#"<div id="root"></div>"#)
 }

@@ -209,15 +209,7 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
                 let (message, code) = miss.message_and_code();
                 return Some(refused(message, code));
             }
-            let message = match document::check_text(&r.query) {
-                Err(message) => Some(message),
-                Ok(()) => match r.parsed_query() {
-                    Ok(document) => document::check(document).err(),
-                    // A syntax error is left for execution to report in the usual form.
-                    Err(_) => None,
-                },
-            };
-            message.map(|m| refused(m, code::GRAPHQL_VALIDATION_FAILED))
+            document::check_request(r).map(|m| refused(m, code::GRAPHQL_VALIDATION_FAILED))
         })
         .collect();
     if parts.method == Method::GET

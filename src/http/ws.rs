@@ -92,7 +92,6 @@ struct Close(u16, &'static str);
 
 /// The signed-in user of a connection.
 struct Session {
-    user: UserId,
     record: store::users::UserRecord,
     expires: chrono::DateTime<Utc>,
     _seat: Seat,
@@ -202,7 +201,7 @@ async fn handle(
             let Some(seat) = state.connections.take(user) else {
                 return Err(Close(4429, "Too many connections for this user: close one first"));
             };
-            *session = Some(Session { user, record, expires, _seat: seat });
+            *session = Some(Session { record, expires, _seat: seat });
             Ok(Some(json!({"type": "connection_ack"}).to_string()))
         }
         Some("ping") => Ok(Some(json!({"type": "pong"}).to_string())),
@@ -224,18 +223,19 @@ async fn handle(
             }
             let mut request: async_graphql::Request = serde_json::from_value(message["payload"].clone())
                 .map_err(|_| Close(4400, "Invalid message: the payload is not a GraphQL request"))?;
-            let refusal = match document::check_text(&request.query) {
-                Err(message) => Some(message),
-                Ok(()) => request.parsed_query().ok().and_then(|doc| document::check(doc).err()),
-            };
-            if let Some(message) = refusal {
+            if let Some(message) = document::check_request(&mut request) {
                 return Ok(Some(error(&id, &message, code::GRAPHQL_VALIDATION_FAILED)));
             }
             let limits = Arc::new(RequestLimits::new(client));
-            let context =
-                RequestContext::new(&state.services, Viewer::User(session.user), Some(session.record.clone()), limits)
-                    .await;
-            let task = tokio::spawn(run(state.clone(), id.clone(), request, context, out.clone(), slow.clone()));
+            let context = RequestContext::new(
+                &state.services,
+                Viewer::User(session.record.id),
+                Some(session.record.clone()),
+                limits,
+            )
+            .await;
+            let operation = Operation { schema: state.schema.clone(), shapes: state.shapes.clone(), id: id.clone() };
+            let task = tokio::spawn(operation.run(request, context, out.clone(), slow.clone()));
             running.insert(id, task.abort_handle());
             Ok(None)
         }
@@ -255,36 +255,46 @@ fn error(id: &str, message: &str, code: &str) -> String {
     format!(r#"{{"id":{id},"type":"error","payload":[{{"message":{message},"extensions":{{"code":{code}}}}}]}}"#)
 }
 
-/// Runs one operation: every answer as a `next` message, then `complete`. A full buffer drops the
-/// answer, and the connection closes as too slow.
-async fn run(
-    state: HttpState,
+/// One operation of a connection, and what answering it needs.
+struct Operation {
+    schema: crate::graphql::MomentsSchema,
+    shapes: Arc<crate::graphql::answer::Shapes>,
     id: String,
-    mut request: async_graphql::Request,
-    context: RequestContext,
-    out: mpsc::Sender<Out>,
-    slow: Arc<AtomicBool>,
-) {
-    let prepared = state.shapes.prepare(&mut request);
-    let mut answers = state.schema.execute_stream(request.data(context));
-    while let Some(response) = answers.next().await {
-        let answer = state.shapes.answer(super::with_codes(response), prepared.as_ref());
-        // Written as text, not through `serde_json::Value`, whose maps would sort the answer's keys.
-        let payload = match serde_json::to_string(&answer) {
-            Ok(payload) => payload,
-            Err(e) => {
-                crate::error::log_internal(&anyhow::anyhow!("serialising an answer: {e}").into());
-                break;
+}
+
+impl Operation {
+    /// Runs the operation: every answer as a `next` message, then `complete`. A full buffer drops
+    /// the answer, and the connection closes as too slow.
+    async fn run(
+        self,
+        mut request: async_graphql::Request,
+        context: RequestContext,
+        out: mpsc::Sender<Out>,
+        slow: Arc<AtomicBool>,
+    ) {
+        let Self { schema, shapes, id } = self;
+        let quoted_id = Value::String(id.clone()).to_string();
+        let prepared = shapes.prepare(&mut request);
+        let mut answers = schema.execute_stream(request.data(context));
+        while let Some(response) = answers.next().await {
+            let answer = shapes.answer(super::with_codes(response), prepared.as_ref());
+            // Written as text, not through `serde_json::Value`, whose maps would sort the answer's keys.
+            let payload = match serde_json::to_string(&answer) {
+                Ok(payload) => payload,
+                Err(e) => {
+                    crate::error::log_internal(&anyhow::anyhow!("serialising an answer: {e}").into());
+                    break;
+                }
+            };
+            let message = format!(r#"{{"id":{quoted_id},"type":"next","payload":{payload}}}"#);
+            if out.try_send(Out::Send(message)).is_err() {
+                slow.store(true, Ordering::Relaxed);
+                // Wake the connection so it closes now, not at its next message.
+                let _ = out.send(Out::Done(id)).await;
+                return;
             }
-        };
-        let message = format!(r#"{{"id":{},"type":"next","payload":{payload}}}"#, Value::String(id.clone()));
-        if out.try_send(Out::Send(message)).is_err() {
-            slow.store(true, Ordering::Relaxed);
-            // Wake the connection so it closes now, not at its next message.
-            let _ = out.send(Out::Done(id)).await;
-            return;
         }
+        let _ = out.try_send(Out::Send(format!(r#"{{"id":{quoted_id},"type":"complete"}}"#)));
+        let _ = out.send(Out::Done(id)).await;
     }
-    let _ = out.try_send(Out::Send(json!({"id": id, "type": "complete"}).to_string()));
-    let _ = out.send(Out::Done(id)).await;
 }

@@ -42,20 +42,39 @@ function startServer() {
 
 const texts = (locator) => locator.evaluateAll((nodes) => nodes.map((n) => n.textContent.trim()));
 
+/** Waits for the page's main heading to be `name`. */
+const heading = (page, name) => page.getByRole("heading", { level: 1, name }).waitFor();
+
+/** Signs in on the sign-in form as a demo user. */
+async function signIn(page, handle) {
+  await page.getByLabel("Handle").fill(handle);
+  await page.getByLabel("Password").fill("moments-demo");
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Visits a profile by handle through the navigation's form. */
+async function visit(page, handle) {
+  await page.getByLabel("Visit a profile by handle").fill(handle);
+  await page.getByRole("button", { name: "Visit" }).click();
+}
+
 async function scenarios(browser, base) {
   const foreign = [];
-  const failed = [];
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.on("request", (request) => {
-    const url = new URL(request.url());
-    if (url.origin !== base && !["data:", "blob:"].includes(url.protocol)) {
-      foreign.push({ type: request.resourceType(), url: request.url() });
-    }
-  });
-  context.on("requestfailed", (request) => failed.push(request.url()));
-  const page = await context.newPage();
   const errors = [];
-  page.on("pageerror", (error) => errors.push(error.message));
+  /** A new browser context and its page, whose requests to other hosts and errors are counted. */
+  async function watchedPage() {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context.on("request", (request) => {
+      const url = new URL(request.url());
+      if (url.origin !== base && !["data:", "blob:"].includes(url.protocol)) {
+        foreign.push({ type: request.resourceType(), url: request.url() });
+      }
+    });
+    const page = await context.newPage();
+    page.on("pageerror", (error) => errors.push(error.message));
+    return { context, page };
+  }
+  const { context, page } = await watchedPage();
   // The content policy refuses what a page should not load, and says so on the console.
   page.on("console", (message) => {
     if (message.type() === "error" && /Content Security Policy|Refused to/.test(message.text())) errors.push(message.text());
@@ -88,7 +107,7 @@ async function scenarios(browser, base) {
 
   scenario("alice sees carol's 40-day-old pinned studio post above a three-day timeline", async () => {
     await page.goto(`${base}/app/u/carol`);
-    await page.getByRole("heading", { level: 1, name: "Carol Wang" }).waitFor();
+    await heading(page, "Carol Wang");
     assert.equal(await page.locator(".relation").textContent(), "Friend");
     const pinned = page.locator(".pinned-block .moment .text");
     assert.deepEqual(await texts(pinned), ["My studio, open for visits"]);
@@ -106,15 +125,12 @@ async function scenarios(browser, base) {
 
   scenario("erin, a stranger, sees only alice's public pins and at most ten timeline moments", async () => {
     await page.goto(`${base}/app`);
-    await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+    await heading(page, "Alice Chen");
     await page.getByRole("button", { name: "Sign out" }).click();
-    await page.getByLabel("Handle").fill("erin");
-    await page.getByLabel("Password").fill("moments-demo");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { level: 1, name: "Erin Sun" }).waitFor();
-    await page.getByLabel("Visit a profile by handle").fill("alice");
-    await page.getByRole("button", { name: "Visit" }).click();
-    await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+    await signIn(page, "erin");
+    await heading(page, "Erin Sun");
+    await visit(page, "alice");
+    await heading(page, "Alice Chen");
     assert.equal(await page.locator(".relation").textContent(), "Not a friend");
     assert.deepEqual(await texts(page.locator(".pinned-block .moment .text")), [
       "Our shop's opening hours and how to reach us",
@@ -129,10 +145,8 @@ async function scenarios(browser, base) {
   });
 
   scenario("alice pins a picture into her pinned block in post-time order, sees why text cannot be pinned, and unpins it", async () => {
-    await page.getByLabel("Handle").fill("alice");
-    await page.getByLabel("Password").fill("moments-demo");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+    await signIn(page, "alice");
+    await heading(page, "Alice Chen");
     const pinned = page.locator(".pinned-block .moment .text");
     const before = ["Our shop's opening hours and how to reach us", "Notes to self: the new flat", "Graduation day"];
     assert.deepEqual(await texts(pinned), before);
@@ -153,7 +167,7 @@ async function scenarios(browser, base) {
     assert.deepEqual(await texts(pinned), before);
 
     await page.getByRole("link", { name: "Feed" }).click();
-    await page.getByRole("heading", { level: 1, name: "Feed" }).waitFor();
+    await heading(page, "Feed");
     assert.equal(await page.locator(".pinned-block, .pin-mark").count(), 0, "pins play no part in the feed");
     const feed = await texts(page.locator(".moment .text"));
     assert.equal(feed[0], "Anyone up for dinner tonight?", "newest first, whoever pinned what");
@@ -161,29 +175,20 @@ async function scenarios(browser, base) {
   });
 
   scenario("bob, on alice's profile, sees her pin and unpin live, through a graphql-ws subscription", async () => {
-    const bobs = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    bobs.on("request", (request) => {
-      const url = new URL(request.url());
-      if (url.origin !== base && !["data:", "blob:"].includes(url.protocol)) foreign.push({ type: request.resourceType(), url: request.url() });
-    });
-    const bob = await bobs.newPage();
-    bob.on("pageerror", (error) => errors.push(error.message));
+    const { context: bobs, page: bob } = await watchedPage();
     try {
       await bob.goto(`${base}/app/signin`);
       await bob.getByRole("button", { name: "Sign out" }).click();
-      await bob.getByLabel("Handle").fill("bob");
-      await bob.getByLabel("Password").fill("moments-demo");
-      await bob.getByRole("button", { name: "Sign in" }).click();
-      await bob.getByRole("heading", { level: 1, name: "Bob Li" }).waitFor();
+      await signIn(bob, "bob");
+      await heading(bob, "Bob Li");
       // The subscription is on once its `subscribe` went out (and the server had a moment for it).
       const subscribed = new Promise((resolve) =>
         bob.on("websocket", (ws) =>
           ws.on("framesent", (frame) => String(frame.payload).includes('"type":"subscribe"') && resolve(ws)),
         ),
       );
-      await bob.getByLabel("Visit a profile by handle").fill("alice");
-      await bob.getByRole("button", { name: "Visit" }).click();
-      await bob.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+      await visit(bob, "alice");
+      await heading(bob, "Alice Chen");
       const ws = await subscribed;
       assert.equal(new URL(ws.url()).origin.replace("ws:", "http:"), base);
       await bob.waitForTimeout(500);
@@ -192,7 +197,7 @@ async function scenarios(browser, base) {
       assert.deepEqual(await texts(pinnedForBob), before);
 
       await page.goto(`${base}/app/u/alice`);
-      await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+      await heading(page, "Alice Chen");
       const walk = page.locator(".timeline .moment", { hasText: "Morning walk by the river" });
       await walk.getByRole("button", { name: "Pin to top" }).click();
       await bob.locator(".pinned-block .moment", { hasText: "Morning walk by the river" }).waitFor({ timeout: 5_000 });
@@ -209,12 +214,12 @@ async function scenarios(browser, base) {
 
   scenario("alice posts a moment for her family tag, and her timeline pages on as she scrolls", async () => {
     await page.getByRole("link", { name: "Post" }).click();
-    await page.getByRole("heading", { level: 1, name: "Post a moment" }).waitFor();
+    await heading(page, "Post a moment");
     await page.getByLabel("Text").fill("Dinner at grandma's");
     await page.getByLabel("Who can see it").selectOption("INCLUDE");
     await page.getByLabel("#family").check();
     await page.getByRole("button", { name: "Post", exact: true }).click();
-    await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+    await heading(page, "Alice Chen");
     const first = page.locator(".timeline .moment").first();
     assert.equal(await first.locator(".text").textContent(), "Dinner at grandma's");
     assert.equal(await first.locator(".audience").textContent(), "Visible to: Only #family");
@@ -250,7 +255,7 @@ async function scenarios(browser, base) {
     for (const [name, viewport] of [["phone", { width: 390, height: 844 }], ["desktop", { width: 1280, height: 800 }]]) {
       await page.setViewportSize(viewport);
       await page.goto(`${base}/app/u/alice`);
-      await page.getByRole("heading", { level: 1, name: "Alice Chen" }).waitFor();
+      await heading(page, "Alice Chen");
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
       assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than the screen`);
       await page.screenshot({ path: join(screenshots, `app-${name}.png`) });
@@ -286,7 +291,7 @@ async function scenarios(browser, base) {
     assert.equal(await page.getByLabel("Password").evaluate((input) => input.validity.tooShort), true);
     await page.getByLabel("Password").fill("zoe-password");
     await page.getByRole("button", { name: "Sign up" }).click();
-    await page.getByRole("heading", { level: 1, name: "Zoe Xu" }).waitFor();
+    await heading(page, "Zoe Xu");
     assert.equal(await page.locator(".relation").textContent(), "You");
     assert.equal(await page.locator(".timeline .end").textContent(), "No moments to show.");
     assert.equal(await page.locator(".pinned-block").count(), 0);

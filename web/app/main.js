@@ -69,7 +69,7 @@ function renderNav() {
           h("label", { for: "visit-handle", class: "visually-hidden" }, "Visit a profile by handle"),
           h("input", { id: "visit-handle", name: "handle", placeholder: "handle", autocomplete: "off", required: true }),
           h("button", { type: "submit" }, "Visit")),
-        h("button", { type: "button", onClick: () => { signOut(); disconnect(); viewer = null; go("/app/signin"); } }, "Sign out"),
+        h("button", { type: "button", onClick: () => { signOut(); disconnect(); go("/app/signin"); } }, "Sign out"),
       ]
     : [link("/app/signin", "Sign in"), link("/app/signup", "Sign up")];
   nav.replaceChildren(h("a", { href: "/app", "data-link": true, class: "brand" }, "moments"), ...items);
@@ -258,12 +258,13 @@ async function applyEvent(event, handle, actions) {
   }
   const pinnedList = main.querySelector(".pinned-block ol");
   const timelineList = main.querySelector(".timeline ol");
-  const timelineDone = main.querySelector(".timeline .more")?.hidden ?? true;
+  // A list is complete when it has no more pages to load.
+  const complete = (section) => main.querySelector(`.${section} .more`)?.hidden ?? true;
   if (event.moment.isPinned) {
     if (!pinnedList) return profilePage(handle);
-    place(pinnedList, event.moment, { actions }, main.querySelector(".pinned-block .more")?.hidden ?? true);
+    place(pinnedList, event.moment, { actions }, complete("pinned-block"));
   } else if (timelineList) {
-    place(timelineList, event.moment, { actions }, timelineDone);
+    place(timelineList, event.moment, { actions }, complete("timeline"));
   }
   if (pinnedList && !pinnedList.children.length) main.querySelector(".pinned-block")?.remove();
   say(event.kind === "PINNED" ? "A moment was pinned." : event.kind === "UNPINNED" ? "A moment was unpinned." : "A new moment.");
@@ -274,21 +275,26 @@ function ownActions(handle) {
   return { pin: (m) => change("Pin", m, handle), unpin: (m) => change("Unpin", m, handle) };
 }
 
+/** What pinning and unpinning say, and the live event their answer stands for. */
+const CHANGES = {
+  Pin: { field: "pin", kind: "PINNED", busy: "Pinning…", done: "Pinned to the top of your profile." },
+  Unpin: { field: "unpin", kind: "UNPINNED", busy: "Unpinning…", done: "Unpinned." },
+};
+
 async function change(operation, moment, handle) {
-  say(operation === "Pin" ? "Pinning…" : "Unpinning…");
+  const { field, kind, busy, done } = CHANGES[operation];
+  say(busy);
   let changed;
   try {
-    const data = await run(operation, { id: moment.id });
-    changed = operation === "Pin" ? data.pin.moment : data.unpin.moment;
+    changed = (await run(operation, { id: moment.id }))[field].moment;
   } catch (error) {
     say(error.message);
     return;
   }
   // The answer is the moment as it is now: applied in place, as the live event (which may come
   // before or after it) is; applying it twice changes nothing.
-  const kind = operation === "Pin" ? "PINNED" : "UNPINNED";
   await applyEvent({ kind, momentId: changed.id, moment: changed }, handle, ownActions(handle));
-  say(operation === "Pin" ? "Pinned to the top of your profile." : "Unpinned.");
+  say(done);
 }
 
 async function feedPage() {

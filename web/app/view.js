@@ -26,9 +26,9 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /** "5 minutes ago", "3 days ago", or the date for older moments. */
-export function when(iso, now = Date.now()) {
+function when(iso) {
   const at = new Date(iso);
-  const ago = now - at.getTime();
+  const ago = Date.now() - at.getTime();
   if (ago < MINUTE) return "just now";
   if (ago < HOUR) return plural(Math.floor(ago / MINUTE), "minute") + " ago";
   if (ago < DAY) return plural(Math.floor(ago / HOUR), "hour") + " ago";
@@ -41,7 +41,7 @@ function plural(n, word) {
 }
 
 /** Why a moment cannot be pinned, as the author reads it. */
-export const PIN_REASONS = {
+const PIN_REASONS = {
   NOT_AUTHOR: "Only the author can pin a moment.",
   UNSUPPORTED_KIND: "Text and articles cannot be pinned: only pictures and videos can.",
   TOO_OLD: "Posted more than six months ago: too old to pin.",
@@ -118,7 +118,8 @@ export function momentCard(moment, { showAuthor = false, showPin = true, actions
   if (moment.kind === "IMAGES") body.push(pictures(moment));
   if (moment.kind === "VIDEO") body.push(video(moment));
   if (moment.kind === "ARTICLE" && moment.article) body.push(article(moment));
-  const meta = [h("time", { datetime: moment.postedAt, title: new Date(moment.postedAt).toLocaleString() }, when(moment.postedAt))];
+  const posted = when(moment.postedAt);
+  const meta = [h("time", { datetime: moment.postedAt, title: new Date(moment.postedAt).toLocaleString() }, posted)];
   if (moment.audience) meta.push(h("span", { class: "audience" }, `Visible to: ${audienceText(moment.audience)}`));
   const controls = [];
   if (actions && moment.author.isViewer) {
@@ -137,7 +138,7 @@ export function momentCard(moment, { showAuthor = false, showPin = true, actions
   const label = pinned ? "Pinned moment" : "Moment";
   return h(
     "article",
-    { class: `moment${pinned ? " pinned" : ""}`, "data-id": moment.id, "data-posted": moment.postedAt, "aria-label": `${label} by ${moment.author.displayName}, ${when(moment.postedAt)}` },
+    { class: `moment${pinned ? " pinned" : ""}`, "data-id": moment.id, "data-posted": moment.postedAt, "aria-label": `${label} by ${moment.author.displayName}, ${posted}` },
     showAuthor ? h("header", {}, link(`/app/u/${moment.author.handle}`, h("strong", {}, moment.author.displayName)), " ", h("span", { class: "handle" }, `@${moment.author.handle}`)) : null,
     pinned ? h("span", { class: "pin-mark" }, "Pinned") : null,
     body,

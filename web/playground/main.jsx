@@ -31,7 +31,6 @@ const fetcher = (params, options) => {
   return fetch(params, options);
 };
 
-const defaultHeaders = settings.token ? JSON.stringify({ Authorization: `Bearer ${settings.token}` }, null, 2) : undefined;
 const defaultQuery = `# moments: a profile with pinned posts. The docs (the book icon) describe every type.
 # ${settings.token ? `Signed in as @${settings.viewer}: press the run button.` : "Sign in with the signIn mutation, then put its token in Headers as {\"Authorization\": \"Bearer <token>\"}."}
 query Profile {

@@ -50,6 +50,20 @@ impl User {
     pub fn record(&self) -> &UserRecord {
         &self.record
     }
+
+    /// A page of one of the user's lists of users when the viewer is the user; `None` otherwise.
+    async fn own_users(
+        &self,
+        ctx: &Context<'_>,
+        related: Related,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Option<Vec<User>>> {
+        if !OwnerOnly(self.record.id).admits(ctx)? {
+            return Ok(None);
+        }
+        Ok(Some(owned_users(ctx, self.record.id, related, first, after).await?))
+    }
 }
 
 /// A person with a profile.
@@ -111,10 +125,7 @@ impl User {
         #[graphql(desc = "How many, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
         #[graphql(desc = "The handle of the last user of the previous page.")] after: Option<String>,
     ) -> ApiResult<Option<Vec<User>>> {
-        if !OwnerOnly(self.record.id).admits(ctx)? {
-            return Ok(None);
-        }
-        Ok(Some(owned_users(ctx, self.record.id, Related::Friends, first, after).await?))
+        Ok(self.own_users(ctx, Related::Friends, first, after).await?)
     }
 
     /// Users waiting for this user to accept their friend request, by handle, 100 at a time. Only
@@ -126,10 +137,7 @@ impl User {
         #[graphql(desc = "How many, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
         #[graphql(desc = "The handle of the last user of the previous page.")] after: Option<String>,
     ) -> ApiResult<Option<Vec<User>>> {
-        if !OwnerOnly(self.record.id).admits(ctx)? {
-            return Ok(None);
-        }
-        Ok(Some(owned_users(ctx, self.record.id, Related::RequestsIn, first, after).await?))
+        Ok(self.own_users(ctx, Related::RequestsIn, first, after).await?)
     }
 
     /// Users this user asked to be friends, still waiting, by handle, 100 at a time. Only the user
@@ -141,10 +149,7 @@ impl User {
         #[graphql(desc = "How many, 0 to 100.", default_with = "Some(MAX_PAGE)")] first: Option<i32>,
         #[graphql(desc = "The handle of the last user of the previous page.")] after: Option<String>,
     ) -> ApiResult<Option<Vec<User>>> {
-        if !OwnerOnly(self.record.id).admits(ctx)? {
-            return Ok(None);
-        }
-        Ok(Some(owned_users(ctx, self.record.id, Related::RequestsOut, first, after).await?))
+        Ok(self.own_users(ctx, Related::RequestsOut, first, after).await?)
     }
 
     /// The user's tags, by name, 100 at a time. Only the user reads this; `null` for anyone else.
