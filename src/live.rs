@@ -1,6 +1,6 @@
-//! Live changes: what happened to whose moments, published after a change commits and read by the
-//! subscriptions of every viewer, who each recheck what they may see when it is delivered. A change
-//! carries ids only, never content.
+//! Live changes: what happened to whose moments, and whose rights to see them may have changed,
+//! published after a change commits and read by the subscriptions of every viewer, who each
+//! recheck what they may see when it is delivered. A change carries ids only, never content.
 //!
 //! On SQLite (one server) changes go through an in-process broadcast. On PostgreSQL they go through
 //! `NOTIFY` on the deployment's channel (its deployment id: the servers of one database or schema
@@ -19,7 +19,11 @@ use sea_orm::{ConnectionTrait as _, DatabaseConnection, DbBackend, Statement};
 use tokio::sync::{OnceCell, broadcast};
 
 use crate::{
-    domain::{UserId, model::MomentId},
+    domain::{
+        UserId,
+        model::{MomentId, TagId},
+        visibility::Access,
+    },
     error::{Result, log_internal},
     store::moments::MomentRecord,
 };
@@ -28,59 +32,105 @@ use crate::{
 /// refetch).
 pub const BUS_CAPACITY: usize = 4096;
 
-/// What happened.
+/// What happened to a moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChangeKind {
-    /// A moment was posted.
+    /// It was posted.
     Posted,
-    /// A moment was pinned.
+    /// It was pinned.
     Pinned,
-    /// A moment was unpinned.
+    /// It was unpinned.
     Unpinned,
+    /// It was deleted.
+    Removed,
 }
 
 impl ChangeKind {
-    const fn letter(self) -> char {
+    const ALL: [Self; 4] = [Self::Posted, Self::Pinned, Self::Unpinned, Self::Removed];
+
+    const fn letter(self) -> &'static str {
         match self {
-            Self::Posted => 'N',
-            Self::Pinned => 'P',
-            Self::Unpinned => 'U',
+            Self::Posted => "N",
+            Self::Pinned => "P",
+            Self::Unpinned => "U",
+            Self::Removed => "R",
         }
     }
 
     fn of_letter(letter: &str) -> Option<Self> {
-        match letter {
-            "N" => Some(Self::Posted),
-            "P" => Some(Self::Pinned),
-            "U" => Some(Self::Unpinned),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|kind| kind.letter() == letter)
     }
 }
 
-/// One change to an author's moments.
+/// A change that may change what someone sees of an author's moments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Change {
-    /// Whose moments.
-    pub author: UserId,
-    /// Which moment.
-    pub moment: MomentId,
-    /// What happened to it.
-    pub kind: ChangeKind,
+pub enum Change {
+    /// Something happened to one of the author's moments.
+    Moment {
+        /// Whose moment.
+        author: UserId,
+        /// Which moment.
+        moment: MomentId,
+        /// What happened to it.
+        kind: ChangeKind,
+    },
+    /// What `viewer` (every viewer, when `None`) may see of the author's moments may have changed:
+    /// the author's settings, a friendship, a hide.
+    Access {
+        /// Whose moments.
+        author: UserId,
+        /// Whose view of them.
+        viewer: Option<UserId>,
+    },
+    /// `viewer` joined or left the author's tag `tag`, which audiences may name.
+    Tagged {
+        /// Whose tag.
+        author: UserId,
+        /// Who joined or left it.
+        viewer: UserId,
+        /// The tag.
+        tag: TagId,
+    },
 }
 
 impl Change {
-    /// The notification payload: `author:moment:kind`, ids only.
+    /// Whose moments the change is about.
+    pub const fn author(self) -> UserId {
+        match self {
+            Self::Moment { author, .. } | Self::Access { author, .. } | Self::Tagged { author, .. } => author,
+        }
+    }
+
+    /// The notification payload, ids only: `M:author:moment:kind`, `A:author:viewer` (`*` for
+    /// every viewer) or `T:author:viewer:tag`.
     fn payload(self) -> String {
-        format!("{}:{}:{}", self.author, self.moment, self.kind.letter())
+        match self {
+            Self::Moment { author, moment, kind } => format!("M:{author}:{moment}:{}", kind.letter()),
+            Self::Access { author, viewer: Some(viewer) } => format!("A:{author}:{viewer}"),
+            Self::Access { author, viewer: None } => format!("A:{author}:*"),
+            Self::Tagged { author, viewer, tag } => format!("T:{author}:{viewer}:{tag}"),
+        }
     }
 
     fn parse(payload: &str) -> Option<Self> {
         let mut parts = payload.split(':');
-        let change = Self {
-            author: parts.next()?.parse().ok()?,
-            moment: parts.next()?.parse().ok()?,
-            kind: ChangeKind::of_letter(parts.next()?)?,
+        let letter = parts.next()?;
+        let author = parts.next()?.parse().ok()?;
+        let change = match letter {
+            "M" => Self::Moment {
+                author,
+                moment: parts.next()?.parse().ok()?,
+                kind: ChangeKind::of_letter(parts.next()?)?,
+            },
+            "A" => Self::Access {
+                author,
+                viewer: match parts.next()? {
+                    "*" => None,
+                    viewer => Some(viewer.parse().ok()?),
+                },
+            },
+            "T" => Self::Tagged { author, viewer: parts.next()?.parse().ok()?, tag: parts.next()?.parse().ok()? },
+            _ => return None,
         };
         parts.next().is_none().then_some(change)
     }
@@ -95,8 +145,20 @@ pub enum Signal {
     Missed,
 }
 
-/// What one viewer may see of one change's moment, shared by that viewer's subscriptions.
-type Check = Arc<OnceCell<Option<Arc<MomentRecord>>>>;
+/// What a recheck of a change found for one viewer.
+#[derive(Clone, Debug)]
+pub enum Found {
+    /// The change's moment as the viewer may see it now, or `None`.
+    Moment(Option<Arc<MomentRecord>>),
+    /// Yes or no: whether the viewer could see a removed moment, or whether a tag's change
+    /// changed what the viewer sees.
+    Whether(bool),
+    /// What the viewer may see of the author now (`None`: the author is gone).
+    Access(Option<Access>),
+}
+
+/// What one viewer may see of one change, shared by that viewer's subscriptions.
+type Check = Arc<OnceCell<Found>>;
 
 /// A change as this server heard it, with what each viewer may see of its moment: a viewer with
 /// many subscriptions (tabs, devices) costs one statement per change, not one per subscription.
@@ -113,15 +175,15 @@ impl Heard {
         Signal::Change(Arc::new(Self { change, checks: Mutex::default() }))
     }
 
-    /// What `viewer` may see of the change's moment: `check` runs once for all the viewer's
-    /// subscriptions, and the answer is shared.
-    pub async fn recheck<F, Fut>(&self, viewer: UserId, check: F) -> Result<Option<Arc<MomentRecord>>>
+    /// What `viewer` may see of the change: `check` runs once for all the viewer's subscriptions,
+    /// and the answer is shared.
+    pub async fn recheck<F, Fut>(&self, viewer: UserId, check: F) -> Result<Found>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Option<MomentRecord>>>,
+        Fut: Future<Output = Result<Found>>,
     {
         let cell = self.checks.lock().unwrap_or_else(PoisonError::into_inner).entry(viewer).or_default().clone();
-        cell.get_or_try_init(|| async { Ok(check().await?.map(Arc::new)) }).await.cloned()
+        cell.get_or_try_init(check).await.cloned()
     }
 }
 
@@ -144,19 +206,32 @@ impl Bus {
 
     /// Tells every subscription (of every server, on PostgreSQL) about `change`.
     pub async fn publish(&self, change: Change) {
+        self.publish_all(&[change]).await;
+    }
+
+    /// Tells every subscription about each of `changes`, in order (on PostgreSQL in one statement).
+    pub async fn publish_all(&self, changes: &[Change]) {
         let Some((db, channel, _)) = &self.postgres else {
-            let _ = self.sender.send(Heard::signal(change));
+            for &change in changes {
+                let _ = self.sender.send(Heard::signal(change));
+            }
             return;
         };
+        if changes.is_empty() {
+            return;
+        }
+        let payloads: Vec<String> = changes.iter().map(|c| c.payload()).collect();
         let notify = Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [channel.as_ref().into(), change.payload().into()],
+            "SELECT pg_notify($1, payload) FROM unnest(string_to_array($2, ' ')) WITH ORDINALITY AS p(payload, n) ORDER BY n",
+            [channel.as_ref().into(), payloads.join(" ").into()],
         );
         if let Err(e) = db.execute_raw(notify).await {
             log_internal(&e.into());
-            // The other servers' subscribers miss it; this server's still hear it.
-            let _ = self.sender.send(Heard::signal(change));
+            // The other servers' subscribers miss them; this server's still hear them.
+            for &change in changes {
+                let _ = self.sender.send(Heard::signal(change));
+            }
         }
     }
 
@@ -233,12 +308,19 @@ mod tests {
 
     #[test]
     fn a_change_goes_through_its_payload_unchanged() {
-        for kind in [ChangeKind::Posted, ChangeKind::Pinned, ChangeKind::Unpinned] {
-            let change = Change { author: 12, moment: 3_456, kind };
+        let changes =
+            ChangeKind::ALL.into_iter().map(|kind| Change::Moment { author: 12, moment: 3_456, kind }).chain([
+                Change::Access { author: 7, viewer: Some(8) },
+                Change::Access { author: 7, viewer: None },
+                Change::Tagged { author: 7, viewer: 8, tag: 9 },
+            ]);
+        for change in changes {
             assert_eq!(Change::parse(&change.payload()), Some(change));
         }
-        assert_eq!(Change { author: 1, moment: 2, kind: ChangeKind::Pinned }.payload(), "1:2:P");
-        for bad in ["", "1:2", "1:2:X", "a:2:P", "1:2:P:9"] {
+        assert_eq!(Change::Moment { author: 1, moment: 2, kind: ChangeKind::Pinned }.payload(), "M:1:2:P");
+        assert_eq!(Change::Access { author: 1, viewer: None }.payload(), "A:1:*");
+        assert_eq!(Change::Tagged { author: 1, viewer: 2, tag: 3 }.payload(), "T:1:2:3");
+        for bad in ["", "M:1:2", "M:1:2:X", "M:a:2:P", "M:1:2:P:9", "1:2:P", "A:1", "A:1:x", "T:1:2", "X:1:2"] {
             assert_eq!(Change::parse(bad), None, "{bad:?}");
         }
     }

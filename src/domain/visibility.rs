@@ -53,6 +53,39 @@ pub struct Access {
     pub strangers_can_view: bool,
 }
 
+/// What an [`Access`] lets the viewer see, as a value: two accesses with the same view show the
+/// viewer the same moments of the author, whatever else differs between them (a window that
+/// binds nobody the viewer could see, a setting for strangers shown to a friend).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct View {
+    /// Which audiences admit the viewer, listed and not listed, in [`AudienceMode::ALL_VALUES`]
+    /// order.
+    admits: Vec<(bool, bool)>,
+    /// The window that bounds the timeline, when one does and the viewer sees anything.
+    window: Option<VisibleWindow>,
+    /// Whether the timeline is a stranger's, capped to the newest ten.
+    capped: bool,
+}
+
+impl Access {
+    /// What these facts let the viewer see (see [`View`]).
+    pub fn view(&self) -> View {
+        let admits: Vec<_> = AudienceMode::ALL_VALUES
+            .iter()
+            .map(|&mode| {
+                let admits = |listed| can_see(self.relation, mode, listed, self.strangers_can_view);
+                (admits(true), admits(false))
+            })
+            .collect();
+        let sees_any = admits.iter().any(|&(listed, unlisted)| listed || unlisted);
+        View {
+            admits,
+            window: (sees_any && window_applies(self.relation)).then_some(self.window),
+            capped: sees_any && self.relation == Relation::Stranger,
+        }
+    }
+}
+
 /// Whether a friend is let in by the audience (V4). `listed` is whether the friend is named in the
 /// audience's users or is a member, now, of one of its tags.
 pub fn audience_admits_friend(mode: AudienceMode, listed: bool) -> bool {
@@ -310,6 +343,35 @@ mod tests {
 
     fn at(y: i32, mo: u32, d: u32, h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn two_accesses_have_the_same_view_exactly_when_they_show_the_same_moments() {
+        let access = |relation, window, strangers_can_view| Access {
+            viewer: 2,
+            author: 1,
+            relation,
+            window,
+            strangers_can_view,
+        };
+        let same = |a: Access, b: Access| a.view() == b.view();
+        use {Relation::*, VisibleWindow::*};
+        // What a friend sees does not depend on what strangers may see.
+        assert!(same(access(Friend, All, true), access(Friend, All, false)));
+        // Seeing nothing is seeing nothing, whatever the window or the reason.
+        assert!(same(access(Hidden, All, true), access(Stranger, ThreeDays, false)));
+        assert!(same(access(Stranger, All, false), access(Stranger, OneMonth, false)));
+        // The author sees everything, any age.
+        assert!(same(access(Author, All, false), access(Author, ThreeDays, true)));
+        // A window binds friends and strangers who see anything.
+        assert!(!same(access(Friend, All, true), access(Friend, ThreeDays, true)));
+        assert!(!same(access(Stranger, All, true), access(Stranger, SixMonths, true)));
+        // Strangers see public moments only while the author lets them, ten at most; friends see
+        // by audience.
+        assert!(!same(access(Stranger, All, true), access(Stranger, All, false)));
+        assert!(!same(access(Stranger, All, true), access(Friend, All, true)));
+        assert!(!same(access(Friend, All, true), access(Hidden, All, true)));
+        assert!(!same(access(Friend, All, true), access(Author, All, true)));
     }
 
     #[test]

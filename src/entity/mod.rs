@@ -10,6 +10,8 @@ pub mod moment_media;
 pub mod moments;
 pub mod moments_settings;
 pub mod pins;
+pub mod removed_moment_listed;
+pub mod removed_moments;
 pub mod server_secrets;
 pub mod tag_members;
 pub mod tags;

@@ -13,7 +13,7 @@ use super::{
 use crate::{
     auth,
     domain::{
-        self,
+        self, UserId,
         content::{GivenContent, GivenMedia},
         input::{DisplayName, Handle, NewPassword, TagName},
     },
@@ -305,7 +305,7 @@ impl Mutation {
         let moment = NewMoment { content, audience, audience_users, audience_tags };
         let services = services(ctx)?;
         let record = store::moments::post(&services.db.write, viewer, &moment, request(ctx)?.now()).await?;
-        services.bus.publish(Change { author: viewer, moment: record.id, kind: ChangeKind::Posted }).await;
+        services.bus.publish(Change::Moment { author: viewer, moment: record.id, kind: ChangeKind::Posted }).await;
         Ok(PostMomentPayload { moment: Moment(Arc::new(record)) })
     }
 
@@ -318,7 +318,9 @@ impl Mutation {
     ) -> ApiResult<DeleteMomentPayload> {
         let viewer = viewer_id(ctx)?;
         let raw = ids::decode_as(NodeKind::Moment, &id, "id")?;
-        store::moments::delete(&services(ctx)?.db.write, viewer, raw, request(ctx)?.now()).await?;
+        let services = services(ctx)?;
+        store::moments::delete(&services.db.write, viewer, raw, request(ctx)?.now()).await?;
+        services.bus.publish(Change::Moment { author: viewer, moment: raw, kind: ChangeKind::Removed }).await;
         Ok(DeleteMomentPayload { deleted_moment_id: id })
     }
 
@@ -333,7 +335,7 @@ impl Mutation {
         let services = services(ctx)?;
         let record =
             store::pins::pin(&services.db.write, viewer, &me.handle, &services.pin_policy, raw, request.now()).await?;
-        services.bus.publish(Change { author: viewer, moment: raw, kind: ChangeKind::Pinned }).await;
+        services.bus.publish(Change::Moment { author: viewer, moment: raw, kind: ChangeKind::Pinned }).await;
         Ok(PinPayload { moment: Moment(Arc::new(record)) })
     }
 
@@ -348,7 +350,7 @@ impl Mutation {
         let raw = ids::decode_as(NodeKind::Moment, &moment_id, "momentId")?;
         let services = services(ctx)?;
         let record = store::pins::unpin(&services.db.write, viewer, raw, request(ctx)?.now()).await?;
-        services.bus.publish(Change { author: viewer, moment: raw, kind: ChangeKind::Unpinned }).await;
+        services.bus.publish(Change::Moment { author: viewer, moment: raw, kind: ChangeKind::Unpinned }).await;
         Ok(UnpinPayload { moment: Moment(Arc::new(record)) })
     }
 
@@ -360,13 +362,15 @@ impl Mutation {
         input: MomentsSettingsInput,
     ) -> ApiResult<MomentsSettings> {
         let viewer = viewer_id(ctx)?;
+        let services = services(ctx)?;
         let record = store::users::update_settings(
-            &services(ctx)?.db.write,
+            &services.db.write,
             viewer,
             input.visible_window.map(Into::into),
             input.strangers_can_view,
         )
         .await?;
+        services.bus.publish(Change::Access { author: viewer, viewer: None }).await;
         Ok(MomentsSettings { user: viewer, record })
     }
 
@@ -399,9 +403,12 @@ impl Mutation {
     ) -> ApiResult<FriendshipPayload> {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
+        let services = services(ctx)?;
         let state =
-            store::social::request_friend(&services(ctx)?.db.write, viewer, other.record().id, request(ctx)?.now())
-                .await?;
+            store::social::request_friend(&services.db.write, viewer, other.record().id, request(ctx)?.now()).await?;
+        if state == FriendState::Friends {
+            services.bus.publish_all(&each_others_view(viewer, other.record().id)).await;
+        }
         Ok(friendship_payload(other, state))
     }
 
@@ -414,7 +421,9 @@ impl Mutation {
     ) -> ApiResult<FriendshipPayload> {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
-        store::social::accept_friend(&services(ctx)?.db.write, viewer, other.record().id, request(ctx)?.now()).await?;
+        let services = services(ctx)?;
+        store::social::accept_friend(&services.db.write, viewer, other.record().id, request(ctx)?.now()).await?;
+        services.bus.publish_all(&each_others_view(viewer, other.record().id)).await;
         Ok(friendship_payload(other, FriendState::Friends))
     }
 
@@ -428,7 +437,9 @@ impl Mutation {
     ) -> ApiResult<FriendshipPayload> {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
-        store::social::remove_friend(&services(ctx)?.db.write, viewer, other.record().id).await?;
+        let services = services(ctx)?;
+        store::social::remove_friend(&services.db.write, viewer, other.record().id).await?;
+        services.bus.publish_all(&each_others_view(viewer, other.record().id)).await;
         Ok(friendship_payload(other, FriendState::None))
     }
 
@@ -449,7 +460,12 @@ impl Mutation {
         let viewer = viewer_id(ctx)?;
         let tag = ids::decode_as(NodeKind::Tag, &input.tag_id, "tagId")?;
         let members = user_ids(&input.member_ids, "memberIds")?;
-        let tag = store::social::update_tag(&services(ctx)?.db.write, viewer, tag, None, Some(&members)).await?;
+        let services = services(ctx)?;
+        let (tag, joined_or_left) =
+            store::social::update_tag(&services.db.write, viewer, tag, None, Some(&members)).await?;
+        let changes: Vec<_> =
+            joined_or_left.into_iter().map(|who| Change::Tagged { author: viewer, viewer: who, tag: tag.id }).collect();
+        services.bus.publish_all(&changes).await;
         Ok(TagPayload { tag: Tag(tag) })
     }
 
@@ -468,9 +484,16 @@ impl Mutation {
     async fn set_hidden(&self, ctx: &Context<'_>, user_id: &ID, hidden: bool) -> Result<MomentsSettings> {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, user_id).await?;
-        let db = &services(ctx)?.db.write;
+        let services = services(ctx)?;
+        let db = &services.db.write;
         store::social::set_hidden(db, viewer, other.record().id, hidden).await?;
+        services.bus.publish(Change::Access { author: viewer, viewer: Some(other.record().id) }).await;
         let record = store::users::settings(db, viewer).await?;
         Ok(MomentsSettings { user: viewer, record })
     }
+}
+
+/// A friendship began or ended: what each of the two may see of the other may have changed.
+fn each_others_view(a: UserId, b: UserId) -> [Change; 2] {
+    [Change::Access { author: a, viewer: Some(b) }, Change::Access { author: b, viewer: Some(a) }]
 }

@@ -1,12 +1,16 @@
 //! `Subscription`: live changes to a profile (SPEC §8). Each change is checked against the
 //! viewer's rights when it is delivered, with the same rules as every list: a moment the viewer
-//! cannot see now produces no event at all, whatever they could see when they subscribed.
+//! cannot see now produces no event at all, whatever they could see when they subscribed; a
+//! deleted moment is told only to viewers who could see it; and a change of rights is told only
+//! when it changes what the viewer sees.
 
 use async_graphql::{
     Context, Enum, ID, SimpleObject, Subscription as SubscriptionRoot,
     futures_util::{self, Stream},
 };
-use tokio::sync::broadcast::error::RecvError;
+use std::sync::Arc;
+
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::{
     STATEMENT_FIELD_COST,
@@ -14,10 +18,10 @@ use super::{
     types::Moment,
 };
 use crate::{
-    domain::input::Handle,
+    domain::{input::Handle, visibility::View},
     error::{ApiError, Error},
     ids::{self, NodeKind},
-    live::{ChangeKind, Signal},
+    live::{Change, ChangeKind, Found, Signal},
     store,
 };
 
@@ -33,6 +37,11 @@ pub enum ProfileEventKind {
     Pinned,
     /// A moment was unpinned: it leaves the pinned block.
     Unpinned,
+    /// A moment the viewer could see was deleted: drop it (`momentId`).
+    Removed,
+    /// What the viewer may see of the profile changed as a whole (its owner's settings, a
+    /// friendship, a hide, a tag the viewer joined or left): query the profile again.
+    ViewChanged,
     /// Changes were missed (the connection fell behind): query the profile again.
     Resync,
 }
@@ -43,6 +52,7 @@ impl From<ChangeKind> for ProfileEventKind {
             ChangeKind::Posted => Self::Posted,
             ChangeKind::Pinned => Self::Pinned,
             ChangeKind::Unpinned => Self::Unpinned,
+            ChangeKind::Removed => Self::Removed,
         }
     }
 }
@@ -53,16 +63,25 @@ pub struct ProfileEvent {
     /// What happened.
     pub kind: ProfileEventKind,
     /// The moment it happened to, as the viewer may see it now (with `isPinned`); `null` for
-    /// `RESYNC`.
+    /// `REMOVED`, `VIEW_CHANGED` and `RESYNC`.
     pub moment: Option<Moment>,
-    /// The id of that moment; `null` for `RESYNC`.
+    /// The id of that moment (of the deleted one for `REMOVED`); `null` for `VIEW_CHANGED` and
+    /// `RESYNC`.
     pub moment_id: Option<ID>,
+}
+
+impl ProfileEvent {
+    /// An event that names no moment.
+    const fn bare(kind: ProfileEventKind) -> Self {
+        Self { kind, moment: None, moment_id: None }
+    }
 }
 
 #[SubscriptionRoot]
 impl Subscription {
-    /// Changes to the moments of the user with this handle that the viewer may see: posted, pinned
-    /// and unpinned moments, each rechecked when it is delivered. Query the profile first, then
+    /// Changes to the profile of the user with this handle, as the viewer may see them: moments
+    /// posted, pinned, unpinned and deleted, and changes to what the viewer may see of the
+    /// profile as a whole; each rechecked when it is delivered. Query the profile first, then
     /// subscribe; after a reconnection, query again.
     #[graphql(complexity = "STATEMENT_FIELD_COST + child_complexity")]
     async fn profile_changed(
@@ -77,45 +96,92 @@ impl Subscription {
         let owner = request(ctx)?;
         let no_user = || Error::NotFound(format!("handle: no user has the handle {handle:?}"));
         let handle = Handle::parse(&handle).map_err(|_| no_user())?;
-        let author = store::users::by_handle(&services.db.read, handle.as_str()).await?.ok_or_else(no_user)?.id;
-        let changes = services.bus.subscribe().await;
-        Ok(futures_util::stream::unfold(changes, move |mut changes| async move {
+        let db = &services.db.read;
+        let (_, access) = store::access::profile_by_handle(db, viewer, handle.as_str()).await?.ok_or_else(no_user)?;
+        let author = access.author;
+        let watch = Watch { changes: services.bus.subscribe().await, view: access.view() };
+        Ok(futures_util::stream::unfold(watch, move |mut watch| async move {
             loop {
-                let heard = match changes.recv().await {
+                let heard = match watch.changes.recv().await {
                     Ok(Signal::Change(heard)) => heard,
                     Ok(Signal::Missed) | Err(RecvError::Lagged(_)) => {
-                        let event = ProfileEvent { kind: ProfileEventKind::Resync, moment: None, moment_id: None };
-                        return Some((event, changes));
+                        return Some((ProfileEvent::bare(ProfileEventKind::Resync), watch));
                     }
                     Err(RecvError::Closed) => return None,
                 };
                 let change = heard.change;
-                if change.author != author {
+                let concerns_viewer = match change {
+                    Change::Moment { .. } | Change::Access { viewer: None, .. } => true,
+                    Change::Access { viewer: Some(who), .. } | Change::Tagged { viewer: who, .. } => who == viewer,
+                };
+                if change.author() != author || !concerns_viewer {
                     continue;
                 }
                 let now = services.clock.now();
                 owner.begin_event(now);
                 // One check per viewer and change, whatever number of subscriptions the viewer has.
-                let db = &services.db.read;
-                let found =
-                    heard.recheck(viewer, || store::lists::visible_moment(db, viewer, change.moment, now, true)).await;
-                match found {
-                    Ok(Some(record)) => {
-                        let event = ProfileEvent {
-                            kind: change.kind.into(),
-                            moment_id: Some(ID(ids::encode(NodeKind::Moment, record.id))),
-                            moment: Some(Moment(record)),
-                        };
-                        return Some((event, changes));
+                // (Boxed: the statements' futures are large, and a waiting subscription should
+                // not carry room for them.)
+                let found = Box::pin(heard.recheck(viewer, || async move {
+                    Ok(match change {
+                        Change::Moment { moment, kind: ChangeKind::Removed, .. } => {
+                            Found::Whether(store::removals::was_visible(db, viewer, moment, now).await?)
+                        }
+                        Change::Moment { moment, .. } => Found::Moment(
+                            store::lists::visible_moment(db, viewer, moment, now, true).await?.map(Arc::new),
+                        ),
+                        Change::Access { .. } => Found::Access(store::access::access(db, viewer, author).await?),
+                        Change::Tagged { tag, .. } => {
+                            let Some(access) = store::access::access(db, viewer, author).await? else {
+                                return Ok(Found::Whether(false));
+                            };
+                            Found::Whether(store::audiences::tag_changes_view(db, &access, tag, now).await?)
+                        }
+                    })
+                }))
+                .await;
+                let event = match (change, found) {
+                    (Change::Moment { moment, kind: ChangeKind::Removed, .. }, Ok(Found::Whether(true))) => {
+                        Some(ProfileEvent {
+                            kind: ProfileEventKind::Removed,
+                            moment: None,
+                            moment_id: Some(ID(ids::encode(NodeKind::Moment, moment))),
+                        })
                     }
-                    // Invisible and missing are the same: nothing is said.
-                    Ok(None) => continue,
-                    Err(e) => {
+                    (Change::Moment { kind, .. }, Ok(Found::Moment(Some(record)))) => Some(ProfileEvent {
+                        kind: kind.into(),
+                        moment_id: Some(ID(ids::encode(NodeKind::Moment, record.id))),
+                        moment: Some(Moment(record)),
+                    }),
+                    (Change::Access { .. }, Ok(Found::Access(Some(access)))) => {
+                        let view = access.view();
+                        (view != watch.view).then(|| {
+                            watch.view = view;
+                            ProfileEvent::bare(ProfileEventKind::ViewChanged)
+                        })
+                    }
+                    (Change::Tagged { .. }, Ok(Found::Whether(true))) => {
+                        Some(ProfileEvent::bare(ProfileEventKind::ViewChanged))
+                    }
+                    (_, Err(e)) => {
                         crate::error::log_internal(&e);
-                        continue;
+                        None
                     }
+                    // Invisible and missing are the same, and an unchanged view is no news:
+                    // nothing is said.
+                    _ => None,
+                };
+                if let Some(event) = event {
+                    return Some((event, watch));
                 }
             }
         }))
     }
+}
+
+/// What one subscription keeps between events: its changes, and what the viewer could see of the
+/// profile when last told (a change of rights that leaves it the same is not news).
+struct Watch {
+    changes: broadcast::Receiver<Signal>,
+    view: View,
 }

@@ -1,17 +1,27 @@
-//! Audiences: checking the friends and tags a moment names, and reading them back for its author.
+//! Audiences: checking the friends and tags a moment names, reading them back for its author,
+//! and what a change to a tag's members changes for one viewer.
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait as _, ConnectionTrait, EntityTrait as _, QueryFilter as _};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait as _, ConnectionTrait, EntityTrait as _, QueryFilter as _,
+    sea_query::{Condition, Expr, ExprTrait as _, Query},
+};
 
-use super::social::require_friends;
+use super::{
+    social::require_friends,
+    sql::pin_of_moment,
+    visibility::{listed_but_for, window_condition},
+};
 use crate::{
     domain::{
         AudienceMode, UserId,
         content::check_audience_shape,
         model::{MomentId, TagId},
+        visibility::{Access, can_see, window_applies},
     },
-    entity::{moment_audience_tags, moment_audience_users, tags},
+    entity::{moment_audience_tags, moment_audience_users, moments, pins, tags},
     error::{Error, Result},
 };
 
@@ -67,4 +77,53 @@ pub async fn audience_lists(
         out.entry(row.moment_id).or_default().1.push(row.tag_id);
     }
     Ok(out)
+}
+
+/// Whether `access.viewer` joining or leaving the author's tag `tag` changes which of the author's
+/// moments they see now: some moment they would see with one answer and not the other names the
+/// tag, has an audience for which being listed matters to this viewer, does not list them
+/// otherwise (by name or through another tag), and is pinned or inside their window. One
+/// statement at most; none when being listed never matters to the viewer (a stranger, hidden).
+pub async fn tag_changes_view(
+    db: &impl ConnectionTrait,
+    access: &Access,
+    tag: TagId,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let modes: Vec<AudienceMode> = AudienceMode::ALL_VALUES
+        .iter()
+        .copied()
+        .filter(|&mode| {
+            let admits = |listed| can_see(access.relation, mode, listed, access.strangers_can_view);
+            admits(true) != admits(false)
+        })
+        .collect();
+    if modes.is_empty() {
+        return Ok(false);
+    }
+    let names_tag = Query::select()
+        .expr(Expr::val(1))
+        .from(moment_audience_tags::Entity)
+        .and_where(
+            Expr::col((moment_audience_tags::Entity, moment_audience_tags::Column::MomentId))
+                .equals((moments::Entity, moments::Column::Id)),
+        )
+        .and_where(Expr::col((moment_audience_tags::Entity, moment_audience_tags::Column::TagId)).eq(tag))
+        .to_owned();
+    let mut select = Query::select();
+    select
+        .expr(Expr::val(1))
+        .from(moments::Entity)
+        .and_where(Expr::col((moments::Entity, moments::Column::AuthorId)).eq(access.author))
+        .and_where(Expr::col((moments::Entity, moments::Column::AudienceMode)).is_in(modes))
+        .and_where(Expr::exists(names_tag))
+        .cond_where(listed_but_for(access.viewer, Some(tag)).not())
+        .limit(1);
+    if window_applies(access.relation)
+        && let Some(window) = window_condition(access.window, now)
+    {
+        let pinned = Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned();
+        select.cond_where(Condition::any().add(window).add(Expr::exists(pinned)));
+    }
+    Ok(db.query_one(&select).await?.is_some())
 }

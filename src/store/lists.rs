@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ConnectionTrait, DbBackend, FromQueryResult,
-    sea_query::{Alias, Condition, Expr, ExprTrait as _, JoinType, Order, Query, SelectStatement, SubQueryStatement},
+    sea_query::{Alias, Condition, Expr, ExprTrait as _, JoinType, Query, SelectStatement, SubQueryStatement},
 };
 
 use super::{
@@ -350,24 +350,12 @@ fn media_json(with_media: bool, backend: DbBackend) -> &'static str {
 /// gives a row of nulls after the same lookups as an existing one.
 pub fn visible_moment_statement(viewer: UserId, id: MomentId, with_media: bool, backend: DbBackend) -> SelectStatement {
     let author = (moments::Entity, moments::Column::AuthorId);
-    let newer = Alias::new("newer");
-    let tenth_newer_public = Query::select()
-        .column((newer.clone(), moments::Column::Id))
-        .from_as(moments::Entity, newer.clone())
-        .and_where(Expr::col((newer.clone(), moments::Column::AuthorId)).equals(author))
-        .and_where(Expr::col((newer.clone(), moments::Column::AudienceMode)).eq(AudienceMode::Public))
-        .and_where(
-            Expr::tuple([
-                Expr::col((newer.clone(), moments::Column::PostedAt)),
-                Expr::col((newer.clone(), moments::Column::Id)),
-            ])
-            .gt(Expr::tuple([moment_col(moments::Column::PostedAt), moment_col(moments::Column::Id)])),
-        )
-        .order_by((newer.clone(), moments::Column::PostedAt), Order::Asc)
-        .order_by((newer, moments::Column::Id), Order::Asc)
-        .limit(1)
-        .offset(visibility::STRANGER_CAP_OFFSET)
-        .to_owned();
+    let tenth_newer_public = visibility::tenth_newer_public(
+        moments::Entity,
+        moments::Column::AuthorId,
+        moments::Column::PostedAt,
+        moments::Column::Id,
+    );
     let hidden = hides_from(author, viewer);
     let one_row = Query::select().expr_as(Expr::val(1), Alias::new("one")).to_owned();
     let mut select = moment_columns(viewer);

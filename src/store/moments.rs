@@ -190,9 +190,11 @@ pub async fn begin_change<D: TransactionTrait>(
     Ok((txn, moment))
 }
 
-/// Deletes the viewer's moment with its media, audience lists and pin (V8, P10).
+/// Deletes the viewer's moment with its media, audience lists and pin (V8, P10), keeping who could
+/// see it for the live subscriptions ([`super::removals`]).
 pub async fn delete(db: &impl TransactionTrait, viewer: UserId, id: MomentId, now: DateTime<Utc>) -> Result<()> {
-    let (txn, _) = begin_change(db, viewer, id, now).await?;
+    let (txn, moment) = begin_change(db, viewer, id, now).await?;
+    super::removals::record(&txn, &moment, now).await?;
     moments::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())

@@ -302,7 +302,19 @@ impl From<tags::Model> for TagRecord {
     }
 }
 
-async fn set_members(db: &impl ConnectionTrait, tag: i64, members: &[UserId]) -> Result<()> {
+async fn set_members(db: &impl ConnectionTrait, tag: i64, members: &[UserId]) -> Result<Vec<UserId>> {
+    let before: HashSet<UserId> = tag_members::Entity::find()
+        .select_only()
+        .column(tag_members::Column::UserId)
+        .filter(tag_members::Column::TagId.eq(tag))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let after: HashSet<UserId> = members.iter().copied().collect();
+    let mut joined_or_left: Vec<UserId> = before.symmetric_difference(&after).copied().collect();
+    joined_or_left.sort_unstable();
     tag_members::Entity::delete_many().filter(tag_members::Column::TagId.eq(tag)).exec(db).await?;
     if !members.is_empty() {
         tag_members::Entity::insert_many(
@@ -311,7 +323,7 @@ async fn set_members(db: &impl ConnectionTrait, tag: i64, members: &[UserId]) ->
         .exec_without_returning(db)
         .await?;
     }
-    Ok(())
+    Ok(joined_or_left)
 }
 
 /// Creates a tag of `owner` holding `members` (who must be the owner's friends).
@@ -350,16 +362,18 @@ fn no_such_tag() -> Error {
     Error::NotFound("tagId: you have no such tag".into())
 }
 
-/// Replaces the members of `owner`'s tag (and renames it, if a name is given).
+/// Replaces the members of `owner`'s tag (and renames it, if a name is given); says who joined
+/// or left it.
 pub async fn update_tag(
     db: &impl TransactionTrait,
     owner: UserId,
     id: i64,
     name: Option<&TagName>,
     members: Option<&[UserId]>,
-) -> Result<TagRecord> {
+) -> Result<(TagRecord, Vec<UserId>)> {
     let txn = db.begin().await?;
     let mut tag = owned_tag(&txn, owner, id).await?.ok_or_else(no_such_tag)?;
+    let mut joined_or_left = Vec::new();
     if let Some(name) = name {
         tags::Entity::update_many()
             .col_expr(tags::Column::Name, Expr::val(name.as_str()))
@@ -373,10 +387,10 @@ pub async fn update_tag(
         let members = dedup(members.iter().copied());
         check_tag_size("memberIds", members.len())?;
         require_friends(&txn, owner, &members, "memberIds").await?;
-        set_members(&txn, id, &members).await?;
+        joined_or_left = set_members(&txn, id, &members).await?;
     }
     txn.commit().await?;
-    Ok(tag)
+    Ok((tag, joined_or_left))
 }
 
 /// Deletes `owner`'s tag. Moments whose audience named the tag keep the audience they had: the

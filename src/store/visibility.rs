@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, IntoIden, Order, Query, SelectStatement};
 
 use super::sql::{moment_col, newest_first};
 use crate::{
     domain::{
         AudienceMode, UserId, VisibleWindow,
+        model::TagId,
         visibility::{Access, Relation, STRANGER_TIMELINE_CAP, can_see, window_applies, window_start},
     },
     entity::{moment_audience_tags, moment_audience_users, moments, tag_members},
@@ -19,10 +20,45 @@ use crate::{
 
 /// The offset of the newer public moment that, when it exists, puts a moment out of a stranger's
 /// timeline: the tenth newer one.
-pub(super) const STRANGER_CAP_OFFSET: u64 = STRANGER_TIMELINE_CAP as u64 - 1;
+const STRANGER_CAP_OFFSET: u64 = STRANGER_TIMELINE_CAP as u64 - 1;
+
+/// A subquery of the outer row (`outer` with its author, posting time and id columns): the id
+/// of the author's tenth public moment newer than that row, which when it exists puts the row out
+/// of a stranger's timeline (V5). (Every newer moment is inside the window when the row is.)
+pub(super) fn tenth_newer_public(
+    outer: impl IntoIden + Clone,
+    author: impl IntoIden,
+    posted_at: impl IntoIden,
+    id: impl IntoIden,
+) -> SelectStatement {
+    let newer = Alias::new("newer");
+    Query::select()
+        .column((newer.clone(), moments::Column::Id))
+        .from_as(moments::Entity, newer.clone())
+        .and_where(Expr::col((newer.clone(), moments::Column::AuthorId)).equals((outer.clone(), author)))
+        .and_where(Expr::col((newer.clone(), moments::Column::AudienceMode)).eq(AudienceMode::Public))
+        .and_where(
+            Expr::tuple([
+                Expr::col((newer.clone(), moments::Column::PostedAt)),
+                Expr::col((newer.clone(), moments::Column::Id)),
+            ])
+            .gt(Expr::tuple([Expr::col((outer.clone(), posted_at)), Expr::col((outer, id))])),
+        )
+        .order_by((newer.clone(), moments::Column::PostedAt), Order::Asc)
+        .order_by((newer, moments::Column::Id), Order::Asc)
+        .limit(1)
+        .offset(STRANGER_CAP_OFFSET)
+        .to_owned()
+}
 
 /// The viewer is named in the moment's audience users, or is now a member of one of its tags.
 pub(super) fn listed(viewer: UserId) -> Condition {
+    listed_but_for(viewer, None)
+}
+
+/// [`listed`], not counting tag `except` when given: whether the viewer would still be listed
+/// without being in that tag.
+pub(super) fn listed_but_for(viewer: UserId, except: Option<TagId>) -> Condition {
     let named = Query::select()
         .expr(Expr::val(1))
         .from(moment_audience_users::Entity)
@@ -45,6 +81,9 @@ pub(super) fn listed(viewer: UserId) -> Condition {
                 .equals((moments::Entity, moments::Column::Id)),
         )
         .and_where(Expr::col((tag_members::Entity, tag_members::Column::UserId)).eq(viewer))
+        .and_where_option(
+            except.map(|tag| Expr::col((moment_audience_tags::Entity, moment_audience_tags::Column::TagId)).ne(tag)),
+        )
         .to_owned();
     Condition::any().add(Expr::exists(named)).add(Expr::exists(in_tag))
 }

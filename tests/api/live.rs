@@ -102,6 +102,25 @@ fn event(id: &str, kind: &str, moment_id: &str, text: &str, pinned: bool) -> Str
     )
 }
 
+/// The `next` message of an event that names no moment (`VIEW_CHANGED`, `RESYNC`).
+fn bare(id: &str, kind: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","type":"next","payload":{{"data":{{"profileChanged":{{"kind":"{kind}","momentId":null,"moment":null}}}}}}}}"#
+    )
+}
+
+/// The `next` message of a `REMOVED` event.
+fn removed(id: &str, moment_id: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","type":"next","payload":{{"data":{{"profileChanged":{{"kind":"REMOVED","momentId":"{moment_id}","moment":null}}}}}}}}"#
+    )
+}
+
+/// A user's global id.
+async fn user_id(app: &TestApp, handle: &str) -> String {
+    moments::ids::encode(moments::ids::NodeKind::User, app.id_of(handle).await)
+}
+
 const WORLD: &str = r#"{"type":"user","handle":"ann","displayName":"Ann"}
 {"type":"user","handle":"fay","displayName":"Fay"}
 {"type":"user","handle":"gus","displayName":"Gus"}
@@ -177,7 +196,7 @@ async fn a_friend_sees_the_pins_they_may_see_and_a_stranger_only_public_ones() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_an_unfriend_or_a_hide_nothing_more_arrives() {
+async fn after_an_unfriend_or_a_hide_the_view_changes_and_nothing_more_arrives() {
     let (app, server, id_of) = world().await;
     let ann = token(&app.database_url, "ann");
     let settings = server
@@ -202,6 +221,8 @@ async fn after_an_unfriend_or_a_hide_nothing_more_arrives() {
     let removed =
         server.gql(&ann, "mutation($u: ID!) { removeFriend(userId: $u) { status } }", json!({"u": fay_global})).await;
     assert_eq!(removed, json!({"data": {"removeFriend": {"status": "NONE"}}}));
+    // Fay is a stranger now, and ann shows strangers nothing: her view changed, and that is all.
+    assert_eq!(fay.text().await, bare("1", "VIEW_CHANGED"));
     pin(&server, &ann, &id_of("more")).await;
     assert_eq!(gus.text().await, event("1", "PINNED", &id_of("more"), "more", true));
     fay.silent().await;
@@ -211,6 +232,7 @@ async fn after_an_unfriend_or_a_hide_nothing_more_arrives() {
         .gql(&ann, "mutation($u: ID!) { hideMomentsFrom(userId: $u) { strangersCanView } }", json!({"u": gus_global}))
         .await;
     assert_eq!(hidden, json!({"data": {"hideMomentsFrom": {"strangersCanView": false}}}));
+    assert_eq!(gus.text().await, bare("1", "VIEW_CHANGED"));
     let unpinned = server
         .gql(&ann, "mutation($m: ID!) { unpin(momentId: $m) { moment { isPinned } } }", json!({"m": id_of("more")}))
         .await;
@@ -371,4 +393,114 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_server_goes_on() {
     assert!(started.elapsed() < Duration::from_secs(30));
     server.still_serves(&fay, "fay").await;
     Live::init(&server, &fay).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_moment_is_told_to_those_who_could_see_it_and_to_no_one_else() {
+    let (app, server, id_of) = world().await;
+    let ann = token(&app.database_url, "ann");
+    let mut fay = Live::init(&server, &token(&app.database_url, "fay")).await;
+    let mut gus = Live::init(&server, &token(&app.database_url, "gus")).await;
+    let mut sam = Live::init(&server, &token(&app.database_url, "sam")).await;
+    let mut own = Live::init(&server, &ann).await;
+    for live in [&mut fay, &mut gus, &mut sam, &mut own] {
+        live.subscribe("1", "ann").await;
+    }
+    settle().await;
+    let delete = "mutation($m: ID!) { deleteMoment(id: $m) { deletedMomentId } }";
+    for text in ["for fay", "private", "public"] {
+        let answer = server.gql(&ann, delete, json!({"m": id_of(text)})).await;
+        assert_eq!(answer, json!({"data": {"deleteMoment": {"deletedMomentId": id_of(text)}}}));
+    }
+    // Each hears of the moments they could see, in order; the ids of the others never reach them.
+    assert_eq!(fay.text().await, removed("1", &id_of("for fay")));
+    assert_eq!(fay.text().await, removed("1", &id_of("public")));
+    assert_eq!(gus.text().await, removed("1", &id_of("public")));
+    assert_eq!(sam.text().await, removed("1", &id_of("public")));
+    for text in ["for fay", "private", "public"] {
+        assert_eq!(own.text().await, removed("1", &id_of(text)));
+    }
+    for live in [&mut fay, &mut gus, &mut sam, &mut own] {
+        live.silent().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_of_rights_is_told_only_to_those_whose_view_it_changes() {
+    let (app, server, _) = world().await;
+    let ann = token(&app.database_url, "ann");
+    let mut fay = Live::init(&server, &token(&app.database_url, "fay")).await;
+    let mut gus = Live::init(&server, &token(&app.database_url, "gus")).await;
+    let mut sam = Live::init(&server, &token(&app.database_url, "sam")).await;
+    for live in [&mut fay, &mut gus, &mut sam] {
+        live.subscribe("1", "ann").await;
+    }
+    settle().await;
+    let settings = "mutation($i: MomentsSettingsInput!) { updateMomentsSettings(input: $i) { visibleWindow } }";
+
+    // Strangers lose ann's public moments; her friends see what they saw.
+    server.gql(&ann, settings, json!({"i": {"strangersCanView": false}})).await;
+    assert_eq!(sam.text().await, bare("1", "VIEW_CHANGED"));
+    // Strangers now see nothing, so a window changes nothing for them; for friends it does.
+    server.gql(&ann, settings, json!({"i": {"visibleWindow": "ONE_MONTH"}})).await;
+    assert_eq!(fay.text().await, bare("1", "VIEW_CHANGED"));
+    assert_eq!(gus.text().await, bare("1", "VIEW_CHANGED"));
+    // The same settings again: nothing changes.
+    server.gql(&ann, settings, json!({"i": {"visibleWindow": "ONE_MONTH", "strangersCanView": false}})).await;
+    for live in [&mut fay, &mut gus, &mut sam] {
+        live.silent().await;
+    }
+
+    // A tag no moment names: joining or leaving it changes nothing anyone sees, and is not told.
+    let (fay_id, gus_id) = (user_id(&app, "fay").await, user_id(&app, "gus").await);
+    let create_tag =
+        "mutation($n: String!, $m: [ID!]!) { createTag(input: { name: $n, memberIds: $m }) { tag { id } } }";
+    let created = server.gql(&ann, create_tag, json!({"n": "close", "m": [gus_id]})).await;
+    let close = created["data"]["createTag"]["tag"]["id"].as_str().unwrap().to_owned();
+    let created = server.gql(&ann, create_tag, json!({"n": "inner", "m": [fay_id]})).await;
+    let inner = created["data"]["createTag"]["tag"]["id"].as_str().unwrap().to_owned();
+    let set_members =
+        "mutation($t: ID!, $m: [ID!]!) { setTagMembers(input: { tagId: $t, memberIds: $m }) { tag { id } } }";
+    server.gql(&ann, set_members, json!({"t": close, "m": [fay_id, gus_id]})).await;
+    fay.silent().await;
+    let post = "mutation($text: String!, $t: [ID!]!) { postMoment(input: { text: $text, audience: { mode: INCLUDE, tagIds: $t } }) { moment { id } } }";
+    let posted = server.gql(&ann, post, json!({"text": "close and inner", "t": [close, inner]})).await;
+    let both = posted["data"]["postMoment"]["moment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(fay.text().await, event("1", "POSTED", &both, "close and inner", false));
+    assert_eq!(gus.text().await, event("1", "POSTED", &both, "close and inner", false));
+    // Leaving "close" takes nothing from fay: the one moment naming it names "inner" too.
+    server.gql(&ann, set_members, json!({"t": close, "m": [gus_id]})).await;
+    fay.silent().await;
+    // Joining it again once a moment names "close" alone gives her that moment: she is told.
+    let posted = server.gql(&ann, post, json!({"text": "close only", "t": [close]})).await;
+    let close_only = posted["data"]["postMoment"]["moment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(gus.text().await, event("1", "POSTED", &close_only, "close only", false));
+    fay.silent().await;
+    server.gql(&ann, set_members, json!({"t": close, "m": [fay_id, gus_id]})).await;
+    assert_eq!(fay.text().await, bare("1", "VIEW_CHANGED"));
+    // And leaving it takes it away again.
+    server.gql(&ann, set_members, json!({"t": close, "m": [gus_id]})).await;
+    assert_eq!(fay.text().await, bare("1", "VIEW_CHANGED"));
+    gus.silent().await;
+
+    // A stranger who becomes a friend sees more: told; the moments shown to friends follow.
+    let sam_id = user_id(&app, "sam").await;
+    let sam_token = token(&app.database_url, "sam");
+    let asked = server
+        .gql(
+            &sam_token,
+            "mutation($u: ID!) { sendFriendRequest(userId: $u) { status } }",
+            json!({"u": user_id(&app, "ann").await}),
+        )
+        .await;
+    assert_eq!(asked, json!({"data": {"sendFriendRequest": {"status": "REQUEST_SENT"}}}));
+    sam.silent().await;
+    let accepted = server
+        .gql(&ann, "mutation($u: ID!) { acceptFriendRequest(userId: $u) { status } }", json!({"u": sam_id}))
+        .await;
+    assert_eq!(accepted, json!({"data": {"acceptFriendRequest": {"status": "FRIENDS"}}}));
+    assert_eq!(sam.text().await, bare("1", "VIEW_CHANGED"));
+    for live in [&mut fay, &mut gus, &mut sam] {
+        live.silent().await;
+    }
 }

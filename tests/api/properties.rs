@@ -1,19 +1,20 @@
 //! Property tests: on random worlds, every listing the API gives equals what the pure reference
-//! computes (timeline pages, pinned, feed pages, moment(id)); and metamorphic checks: hiding,
-//! narrowing an audience or shortening a window never makes anything newly visible.
+//! computes (timeline pages, pinned, feed pages, moment(id)), and a deleted moment is told to
+//! exactly those the reference let see it; and metamorphic checks: hiding, narrowing an audience
+//! or shortening a window never makes anything newly visible.
 
 use std::collections::BTreeSet;
 
 use moments::{
     domain::{AudienceMode, VisibleWindow},
-    entity::{moment_audience_tags, moment_audience_users, moments as moment_rows},
+    entity::{moment_audience_tags, moment_audience_users, moments as moment_rows, tag_members, tags},
     store,
 };
 use proptest::{
     prelude::*,
     test_runner::{Config, TestCaseError, TestRunner},
 };
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
 use serde_json::{Value, json};
 
 use crate::{
@@ -154,6 +155,115 @@ fn every_listing_equals_the_reference_on_random_worlds() {
     let strategy = (worlds::world(5, 16), prop::collection::vec(1usize..=7, 1..4));
     let result =
         runner(cases(1_000, 120)).run(&strategy, |(spec, pages)| rt.block_on(check_world(&app, &spec, &pages)));
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// Deletes every moment of the world one by one, newest first or not as the world lists them:
+/// each deleted moment is told (by the facts kept of it) to exactly the viewers the reference
+/// lets see it just before, and to no one else.
+async fn check_removals(app: &TestApp, spec: &WorldSpec) -> Result<(), TestCaseError> {
+    let (lines, mut reference) = load(app, spec).await;
+    let now = app.clock.now();
+    let db = &app.services.db.write;
+    let mut viewers: Vec<(String, moments::domain::UserId)> =
+        reference.users.iter().map(|(h, &id)| (h.clone(), id)).collect();
+    viewers.sort();
+    let deletions: Vec<_> = reference.world.moments.iter().map(|m| (m.id, m.author)).collect();
+    for (id, author) in deletions {
+        let could: Vec<String> =
+            viewers.iter().filter(|(_, v)| reference.world.visible(*v, id, now)).map(|(h, _)| h.clone()).collect();
+        store::moments::delete(db, author, id, now).await.unwrap();
+        reference.world.moments.retain(|m| m.id != id);
+        let mut told = Vec::new();
+        for (handle, viewer) in &viewers {
+            if store::removals::was_visible(db, *viewer, id, now).await.unwrap() {
+                told.push(handle.clone());
+            }
+        }
+        if told != could {
+            return Err(differ(&format!("who is told {} was deleted", reference.names[&id]), &lines, &told, &could));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_deleted_moment_is_told_to_exactly_those_who_could_see_it() {
+    let rt = runtime();
+    let app = rt.block_on(TestApp::spawn());
+    let result = runner(cases(1_000, 120)).run(&worlds::world(5, 16), |spec| rt.block_on(check_removals(&app, &spec)));
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// Adds and takes each friend of each tag's owner to and from the tag in turn: the change is
+/// told to the friend exactly when it changes which of the owner's moments the reference lets
+/// them see.
+async fn check_tag_changes(app: &TestApp, spec: &WorldSpec) -> Result<(), TestCaseError> {
+    let (lines, mut reference) = load(app, spec).await;
+    let now = app.clock.now();
+    let db = &app.services.db.write;
+    // Tags are stored in the order the world lists them, as the reference numbers them.
+    let stored: Vec<i64> =
+        tags::Entity::find().order_by_asc(tags::Column::Id).all(db).await.unwrap().iter().map(|t| t.id).collect();
+    let mut numbered: Vec<_> = reference.world.tags.keys().copied().collect();
+    numbered.sort_unstable();
+    let mut viewers: Vec<(String, moments::domain::UserId)> =
+        reference.users.iter().map(|(h, &id)| (h.clone(), id)).collect();
+    viewers.sort();
+    for (number, tag) in numbered.into_iter().zip(stored) {
+        let owner = reference.world.tags[&number].0;
+        for (handle, viewer) in &viewers {
+            if !reference.world.friends.contains(&(owner, *viewer)) {
+                continue;
+            }
+            let seen = |reference: &NamedWorld| -> BTreeSet<String> {
+                let world = &reference.world;
+                world
+                    .moments
+                    .iter()
+                    .filter(|m| m.author == owner && world.visible(*viewer, m.id, now))
+                    .map(|m| reference.names[&m.id].clone())
+                    .collect()
+            };
+            let before = seen(&reference);
+            let members = &mut reference.world.tags.get_mut(&number).unwrap().1;
+            if members.remove(viewer) {
+                tag_members::Entity::delete_many()
+                    .filter(tag_members::Column::TagId.eq(tag))
+                    .filter(tag_members::Column::UserId.eq(*viewer))
+                    .exec(db)
+                    .await
+                    .unwrap();
+            } else {
+                members.insert(*viewer);
+                tag_members::Entity::insert(tag_members::ActiveModel { tag_id: Set(tag), user_id: Set(*viewer) })
+                    .exec_without_returning(db)
+                    .await
+                    .unwrap();
+            }
+            let after = seen(&reference);
+            let access = store::access::access(db, *viewer, owner).await.unwrap().unwrap();
+            let told = store::audiences::tag_changes_view(db, &access, tag, now).await.unwrap();
+            if told != (before != after) {
+                let what = format!("whether {handle} is told of the change to tag {number}: {told}");
+                let (before, after): (Vec<_>, Vec<_>) = (before.into_iter().collect(), after.into_iter().collect());
+                return Err(differ(&what, &lines, &before, &after));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn joining_or_leaving_a_tag_is_told_exactly_when_it_changes_what_the_member_sees() {
+    let rt = runtime();
+    let app = rt.block_on(TestApp::spawn());
+    let result =
+        runner(cases(1_000, 120)).run(&worlds::world(5, 16), |spec| rt.block_on(check_tag_changes(&app, &spec)));
     if let Err(e) = result {
         panic!("{e}");
     }

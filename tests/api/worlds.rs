@@ -231,6 +231,8 @@ impl WorldSpec {
 pub async fn reset(app: &TestApp) {
     use sea_orm::ConnectionTrait as _;
     for table in [
+        "removed_moment_listed",
+        "removed_moments",
         "pins",
         "moment_audience_tags",
         "moment_audience_users",

@@ -40,6 +40,10 @@ function startServer() {
   return { base, stop };
 }
 
+/** `promise`, or a failure saying `what` after `ms` milliseconds. */
+const within = (promise, ms, what) =>
+  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(what)), ms))]);
+
 const texts = (locator) => locator.evaluateAll((nodes) => nodes.map((n) => n.textContent.trim()));
 
 /** Waits for the page's main heading to be `name`. */
@@ -103,6 +107,55 @@ async function scenarios(browser, base) {
     await page.screenshot({ path: join(screenshots, "playground.png") });
     await page.getByRole("button", { name: "Show History" }).click();
     await page.locator(".graphiql-history-item", { hasText: "Profile" }).waitFor();
+  });
+
+  scenario("the playground runs a subscription over graphql-ws and shows each event as alice pins and unpins", async () => {
+    await page.goto(`${base}/`);
+    const editor = page.locator(".graphiql-query-editor");
+    await editor.locator(".view-lines").waitFor();
+    await editor.locator(".view-lines").click();
+    await page.keyboard.press("ControlOrMeta+A");
+    await page.keyboard.press("Delete");
+    await page.keyboard.insertText('subscription Live { profileChanged(handle: "alice") { kind moment { text isPinned } } }');
+    const subscribed = new Promise((resolve) =>
+      page.on("websocket", (ws) =>
+        ws.on("framesent", (frame) => String(frame.payload).includes('"type":"subscribe"') && resolve(ws)),
+      ),
+    );
+    // The tab takes the operation's name once GraphiQL has parsed what was typed; GraphiQL may
+    // still run the operation it knew before (a debounce of its own), as a quick hand would see:
+    // then the button is pressed again.
+    await page.locator(".graphiql-tab", { hasText: "Live" }).waitFor();
+    for (let attempt = 1; ; attempt++) {
+      await page.getByRole("button", { name: /Execute query/ }).click();
+      try {
+        await within(subscribed, 3_000, "the playground sent no subscribe over a WebSocket");
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
+    await page.waitForTimeout(500);
+    // Alice pins and unpins through the HTTP endpoint, with the token the playground was given.
+    const call = (query, variables) =>
+      page.evaluate(async ({ query, variables }) => {
+        const { token } = JSON.parse(document.getElementById("moments-settings").textContent);
+        const response = await fetch("/graphql", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query, variables }),
+        });
+        return (await response.json()).data;
+      }, { query, variables });
+    const timeline = await call('{ profile(handle: "alice") { timeline(first: 20) { nodes { id text } } } }');
+    const walk = timeline.profile.timeline.nodes.find((m) => m.text === "Morning walk by the river").id;
+    const response = page.locator(".graphiql-response .view-lines");
+    await call("mutation($m: ID!) { pin(momentId: $m) { moment { id } } }", { m: walk });
+    await response.filter({ hasText: '"kind": "PINNED"' }).waitFor({ timeout: 10_000 });
+    await response.filter({ hasText: '"isPinned": true' }).waitFor();
+    await call("mutation($m: ID!) { unpin(momentId: $m) { moment { id } } }", { m: walk });
+    await response.filter({ hasText: '"kind": "UNPINNED"' }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(screenshots, "playground-subscription.png") });
   });
 
   scenario("alice sees carol's 40-day-old pinned studio post above a three-day timeline", async () => {
@@ -174,7 +227,7 @@ async function scenarios(browser, base) {
     assert.ok(feed.includes("Our shop's opening hours and how to reach us"), "a pinned moment in its place");
   });
 
-  scenario("bob, on alice's profile, sees her pin and unpin live, through a graphql-ws subscription", async () => {
+  scenario("bob, on alice's profile, sees her pin, unpin, post and delete live, through a graphql-ws subscription", async () => {
     const { context: bobs, page: bob } = await watchedPage();
     try {
       await bob.goto(`${base}/app/signin`);
@@ -189,7 +242,7 @@ async function scenarios(browser, base) {
       );
       await visit(bob, "alice");
       await heading(bob, "Alice Chen");
-      const ws = await subscribed;
+      const ws = await within(subscribed, 10_000, "the client sent no subscribe over a WebSocket");
       assert.equal(new URL(ws.url()).origin.replace("ws:", "http:"), base);
       await bob.waitForTimeout(500);
       const pinnedForBob = bob.locator(".pinned-block .moment .text");
@@ -206,6 +259,23 @@ async function scenarios(browser, base) {
 
       await page.locator(".pinned-block .moment", { hasText: "Morning walk by the river" }).getByRole("button", { name: "Unpin" }).click();
       await bob.locator(".timeline .moment", { hasText: "Morning walk by the river" }).waitFor({ timeout: 5_000 });
+      assert.deepEqual(await texts(pinnedForBob), before);
+
+      // A moment alice posts appears on bob's page, and goes when she deletes it.
+      const call = (query, variables) =>
+        page.evaluate(async ({ query, variables }) => {
+          const response = await fetch("/graphql", {
+            method: "POST",
+            headers: { "Content-Type": "application/json", Authorization: `Bearer ${localStorage.getItem("moments.token")}` },
+            body: JSON.stringify({ query, variables }),
+          });
+          return (await response.json()).data;
+        }, { query, variables });
+      const posted = await call('mutation { postMoment(input: { text: "Back in five" }) { moment { id } } }');
+      await bob.locator(".timeline .moment", { hasText: "Back in five" }).waitFor({ timeout: 5_000 });
+      assert.equal((await texts(bob.locator(".timeline .moment .text")))[0], "Back in five", "newest first");
+      await call("mutation($m: ID!) { deleteMoment(id: $m) { deletedMomentId } }", { m: posted.postMoment.moment.id });
+      await bob.locator(".timeline .moment", { hasText: "Back in five" }).waitFor({ state: "detached", timeout: 5_000 });
       assert.deepEqual(await texts(pinnedForBob), before);
     } finally {
       await bobs.close();

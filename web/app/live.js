@@ -1,6 +1,7 @@
 // Live changes over graphql-transport-ws (the graphql-ws client): a profile page applies its
-// author's pins, unpins and new moments as they happen. The server checks each event against the
-// viewer's rights when it delivers it.
+// author's pins, unpins, new and deleted moments as they happen, and reloads when what the viewer
+// may see changes as a whole. The server checks each event against the viewer's rights when
+// it delivers it.
 import { createClient } from "graphql-ws";
 import operations from "moments:operations";
 import { token } from "./api.js";

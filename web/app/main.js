@@ -248,14 +248,25 @@ function place(list, moment, options, complete) {
   else if (complete) list.append(card);
 }
 
-/** Applies a live change to the profile page on screen, in place. */
-async function applyEvent(event, handle, actions) {
-  if (event.kind === "RESYNC" || !event.moment) {
-    return profilePage(handle);
-  }
-  for (const stale of main.querySelectorAll(`.moment[data-id="${CSS.escape(event.momentId)}"]`)) {
+/** Takes the cards of a moment off the page. */
+function removeCards(momentId) {
+  for (const stale of main.querySelectorAll(`.moment[data-id="${CSS.escape(momentId)}"]`)) {
     stale.closest("li").remove();
   }
+}
+
+/** Applies a live change to the profile page on screen, in place. */
+async function applyEvent(event, handle, actions) {
+  if (event.kind === "REMOVED" && event.momentId) {
+    removeCards(event.momentId);
+    if (!main.querySelector(".pinned-block ol")?.children.length) main.querySelector(".pinned-block")?.remove();
+    return say("A moment was deleted.");
+  }
+  // RESYNC and VIEW_CHANGED: what the viewer may see changed as a whole, or changes were missed.
+  if (!event.moment) {
+    return profilePage(handle);
+  }
+  removeCards(event.momentId);
   const pinnedList = main.querySelector(".pinned-block ol");
   const timelineList = main.querySelector(".timeline ol");
   // A list is complete when it has no more pages to load.
