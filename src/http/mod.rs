@@ -350,6 +350,8 @@ async fn upgrade(
         Ok(upgrade) => upgrade
             .protocols([ws::PROTOCOL])
             .max_message_size(MAX_BODY_BYTES)
+            .read_buffer_size(ws::SOCKET_BUFFER_BYTES)
+            .write_buffer_size(ws::SOCKET_BUFFER_BYTES)
             .on_upgrade(move |socket| ws::serve(socket, state, client))
             .into_response(),
         Err(rejection) => rejection.into_response(),

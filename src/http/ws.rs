@@ -32,6 +32,10 @@ use crate::{
     store,
 };
 
+/// The socket's read buffer, and how much is written at most before it goes out: tungstenite's
+/// 128 KiB each are sized for bulk transfer, while events are small and sent one at a time.
+pub const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
+
 /// The subprotocol spoken.
 pub const PROTOCOL: &str = "graphql-transport-ws";
 /// Operations running at once on one connection.
