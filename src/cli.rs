@@ -111,6 +111,7 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     // Settings that cannot work are refused before anything starts.
     crate::http::cors::layer(&args.cors_origins).map_err(anyhow::Error::msg)?;
     let services = Services::start(config, Clock::system()).await?;
+    tokio::spawn(purge_removals(services.clone()));
     let mut demo_token = None;
     if args.demo {
         match demo::load_if_empty(&services).await? {
@@ -155,6 +156,19 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("stopped serving; closing the database");
     services.db.close().await;
     Ok(())
+}
+
+/// Deletes, every minute, the facts kept of deleted moments once no live event can need them.
+async fn purge_removals(services: Services) {
+    // Not at once: replicas starting together on one database are busy enough.
+    let minute = std::time::Duration::from_secs(60);
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + minute, minute);
+    loop {
+        every.tick().await;
+        if let Err(e) = store::removals::purge(&services.db.write, services.clock.now()).await {
+            crate::error::log_internal(&e);
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the server stops.

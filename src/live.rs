@@ -160,6 +160,9 @@ pub enum Found {
 /// What one viewer may see of one change, shared by that viewer's subscriptions.
 type Check = Arc<OnceCell<Found>>;
 
+/// Whose recheck: the viewer's, and for a change of rights the rights it is compared with.
+type CheckKey = (UserId, Option<Access>);
+
 /// A change as this server heard it, with what each viewer may see of its moment: a viewer with
 /// many subscriptions (tabs, devices) costs one statement per change, not one per subscription.
 /// It lives as long as the broadcast holds the change, so the rechecks go with it.
@@ -167,7 +170,7 @@ type Check = Arc<OnceCell<Found>>;
 pub struct Heard {
     /// The change.
     pub change: Change,
-    checks: Mutex<HashMap<UserId, Check>>,
+    checks: Mutex<HashMap<CheckKey, Check>>,
 }
 
 impl Heard {
@@ -175,14 +178,16 @@ impl Heard {
         Signal::Change(Arc::new(Self { change, checks: Mutex::default() }))
     }
 
-    /// What `viewer` may see of the change: `check` runs once for all the viewer's subscriptions,
-    /// and the answer is shared.
-    pub async fn recheck<F, Fut>(&self, viewer: UserId, check: F) -> Result<Found>
+    /// What `viewer` may see of the change (against the rights `since`, for a change of rights):
+    /// `check` runs once for all the viewer's subscriptions that ask the same, and the answer is
+    /// shared.
+    pub async fn recheck<F, Fut>(&self, viewer: UserId, since: Option<Access>, check: F) -> Result<Found>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Found>>,
     {
-        let cell = self.checks.lock().unwrap_or_else(PoisonError::into_inner).entry(viewer).or_default().clone();
+        let key = (viewer, since);
+        let cell = self.checks.lock().unwrap_or_else(PoisonError::into_inner).entry(key).or_default().clone();
         cell.get_or_try_init(check).await.cloned()
     }
 }

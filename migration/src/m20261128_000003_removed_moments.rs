@@ -1,8 +1,9 @@
 //! What a deleted moment's audience was, kept for a few minutes after it is deleted: live
 //! subscriptions tell a viewer that a moment is gone only when that viewer could see it, and once
 //! the moment's rows are deleted nothing else says who could. Only the facts the visibility rules
-//! read are kept (author, audience mode, posting time, whether it was pinned, and who was listed,
-//! by name or through a tag), never its content.
+//! read are kept (author, audience mode, posting time, whether it was pinned, who was listed, by
+//! name or through a tag, and the author's settings and a stranger's cap as they stood), never its
+//! content.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -17,6 +18,9 @@ enum RemovedMoments {
     AudienceMode,
     PostedAt,
     WasPinned,
+    VisibleWindow,
+    StrangersCanView,
+    NewerPublicFillTheCap,
     RemovedAt,
 }
 
@@ -45,6 +49,9 @@ impl MigrationTrait for Migration {
                     .col(string_len(RemovedMoments::AudienceMode, 16))
                     .col(timestamp_with_time_zone(RemovedMoments::PostedAt))
                     .col(boolean(RemovedMoments::WasPinned))
+                    .col(string_len(RemovedMoments::VisibleWindow, 16))
+                    .col(boolean(RemovedMoments::StrangersCanView))
+                    .col(boolean(RemovedMoments::NewerPublicFillTheCap))
                     .col(timestamp_with_time_zone(RemovedMoments::RemovedAt))
                     .foreign_key(
                         ForeignKey::create()

@@ -10,7 +10,7 @@ use super::model::{AudienceMode, UserId, VisibleWindow};
 pub const STRANGER_TIMELINE_CAP: usize = 10;
 
 /// Where a viewer stands to an author; the first rule that applies decides (V1, V3, V4, V5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Relation {
     /// The viewer is the author (V1): everything, any audience, any age.
     Author,
@@ -39,7 +39,7 @@ impl Relation {
 
 /// What the rules need to know about one viewer looking at one author: the facts every list of
 /// that author's moments is decided on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Access {
     /// Who is looking.
     pub viewer: UserId,

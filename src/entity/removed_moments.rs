@@ -3,7 +3,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::domain::AudienceMode;
+use crate::domain::{AudienceMode, VisibleWindow};
 
 /// A moment deleted lately.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -20,6 +20,13 @@ pub struct Model {
     pub posted_at: DateTimeUtc,
     /// Whether it was pinned when deleted.
     pub was_pinned: bool,
+    /// The author's window when it was deleted.
+    pub visible_window: VisibleWindow,
+    /// Whether the author let strangers look when it was deleted.
+    pub strangers_can_view: bool,
+    /// Whether ten newer public moments of the author existed when it was deleted (a stranger's
+    /// timeline did not reach it).
+    pub newer_public_fill_the_cap: bool,
     /// When it was deleted.
     pub removed_at: DateTimeUtc,
 }

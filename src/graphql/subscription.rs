@@ -10,6 +10,8 @@ use async_graphql::{
 };
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::{
@@ -18,10 +20,13 @@ use super::{
     types::Moment,
 };
 use crate::{
-    domain::{input::Handle, visibility::View},
-    error::{ApiError, Error},
+    domain::{
+        input::Handle,
+        visibility::{Access, MomentFacts, moment_visible},
+    },
+    error::{ApiError, Error, Result},
     ids::{self, NodeKind},
-    live::{Change, ChangeKind, Found, Signal},
+    live::{Change, ChangeKind, Found, Heard, Signal},
     store,
 };
 
@@ -37,7 +42,8 @@ pub enum ProfileEventKind {
     Pinned,
     /// A moment was unpinned: it leaves the pinned block.
     Unpinned,
-    /// A moment the viewer could see was deleted: drop it (`momentId`).
+    /// A moment the viewer could see is gone from what they see: deleted, or unpinned when only its
+    /// pin showed it (the two look the same, as invisible and missing do). Drop it (`momentId`).
     Removed,
     /// What the viewer may see of the profile changed as a whole (its owner's settings, a
     /// friendship, a hide, a tag the viewer joined or left): query the profile again.
@@ -97,9 +103,11 @@ impl Subscription {
         let no_user = || Error::NotFound(format!("handle: no user has the handle {handle:?}"));
         let handle = Handle::parse(&handle).map_err(|_| no_user())?;
         let db = &services.db.read;
+        // Listening first: a change of rights made while the access is read is heard, and compared
+        // with it.
+        let changes = services.bus.subscribe().await;
         let (_, access) = store::access::profile_by_handle(db, viewer, handle.as_str()).await?.ok_or_else(no_user)?;
-        let author = access.author;
-        let watch = Watch { changes: services.bus.subscribe().await, view: access.view() };
+        let watch = Watch { changes, access };
         Ok(futures_util::stream::unfold(watch, move |mut watch| async move {
             loop {
                 let heard = match watch.changes.recv().await {
@@ -109,79 +117,116 @@ impl Subscription {
                     }
                     Err(RecvError::Closed) => return None,
                 };
-                let change = heard.change;
-                let concerns_viewer = match change {
-                    Change::Moment { .. } | Change::Access { viewer: None, .. } => true,
-                    Change::Access { viewer: Some(who), .. } | Change::Tagged { viewer: who, .. } => who == viewer,
-                };
-                if change.author() != author || !concerns_viewer {
+                if !watch.concerns(heard.change) {
                     continue;
                 }
                 let now = services.clock.now();
                 owner.begin_event(now);
-                // One check per viewer and change, whatever number of subscriptions the viewer has.
-                // (Boxed: the statements' futures are large, and a waiting subscription should
-                // not carry room for them.)
-                let found = Box::pin(heard.recheck(viewer, || async move {
-                    Ok(match change {
-                        Change::Moment { moment, kind: ChangeKind::Removed, .. } => {
-                            Found::Whether(store::removals::was_visible(db, viewer, moment, now).await?)
-                        }
-                        Change::Moment { moment, .. } => Found::Moment(
-                            store::lists::visible_moment(db, viewer, moment, now, true).await?.map(Arc::new),
-                        ),
-                        Change::Access { .. } => Found::Access(store::access::access(db, viewer, author).await?),
-                        Change::Tagged { tag, .. } => {
-                            let Some(access) = store::access::access(db, viewer, author).await? else {
-                                return Ok(Found::Whether(false));
-                            };
-                            Found::Whether(store::audiences::tag_changes_view(db, &access, tag, now).await?)
-                        }
-                    })
-                }))
-                .await;
-                let event = match (change, found) {
-                    (Change::Moment { moment, kind: ChangeKind::Removed, .. }, Ok(Found::Whether(true))) => {
-                        Some(ProfileEvent {
-                            kind: ProfileEventKind::Removed,
-                            moment: None,
-                            moment_id: Some(ID(ids::encode(NodeKind::Moment, moment))),
-                        })
-                    }
-                    (Change::Moment { kind, .. }, Ok(Found::Moment(Some(record)))) => Some(ProfileEvent {
-                        kind: kind.into(),
-                        moment_id: Some(ID(ids::encode(NodeKind::Moment, record.id))),
-                        moment: Some(Moment(record)),
-                    }),
-                    (Change::Access { .. }, Ok(Found::Access(Some(access)))) => {
-                        let view = access.view();
-                        (view != watch.view).then(|| {
-                            watch.view = view;
-                            ProfileEvent::bare(ProfileEventKind::ViewChanged)
-                        })
-                    }
-                    (Change::Tagged { .. }, Ok(Found::Whether(true))) => {
-                        Some(ProfileEvent::bare(ProfileEventKind::ViewChanged))
-                    }
-                    (_, Err(e)) => {
-                        crate::error::log_internal(&e);
-                        None
-                    }
-                    // Invisible and missing are the same, and an unchanged view is no news:
-                    // nothing is said.
-                    _ => None,
-                };
-                if let Some(event) = event {
-                    return Some((event, watch));
+                // Boxed: the statements' futures are large, and a waiting subscription should not
+                // carry room for them.
+                match Box::pin(watch.event(&heard, db, now)).await {
+                    Ok(Some(event)) => return Some((event, watch)),
+                    // Invisible and missing are the same, and an unchanged view is no news: nothing
+                    // is said.
+                    Ok(None) => {}
+                    Err(e) => crate::error::log_internal(&e),
                 }
             }
         }))
     }
 }
 
-/// What one subscription keeps between events: its changes, and what the viewer could see of the
-/// profile when last told (a change of rights that leaves it the same is not news).
+/// What one subscription keeps between events: its changes, and the viewer's rights to the
+/// author when last told (a change of rights that shows the viewer nothing new is not news).
 struct Watch {
     changes: broadcast::Receiver<Signal>,
-    view: View,
+    access: Access,
+}
+
+impl Watch {
+    /// Whether a change is about this profile and may concern this viewer.
+    fn concerns(&self, change: Change) -> bool {
+        let viewer = self.access.viewer;
+        change.author() == self.access.author
+            && match change {
+                Change::Moment { .. } | Change::Access { viewer: None, .. } => true,
+                Change::Access { viewer: Some(who), .. } | Change::Tagged { viewer: who, .. } => who == viewer,
+            }
+    }
+
+    /// The event `heard` makes for this viewer now, if any. Each check is made once per viewer
+    /// and change, whatever number of subscriptions the viewer has.
+    async fn event(
+        &mut self,
+        heard: &Heard,
+        db: &DatabaseConnection,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ProfileEvent>> {
+        let Access { viewer, author, .. } = self.access;
+        let encoded = |id| Some(ID(ids::encode(NodeKind::Moment, id)));
+        let gone = |id| ProfileEvent { kind: ProfileEventKind::Removed, moment: None, moment_id: encoded(id) };
+        let view_changed = Some(ProfileEvent::bare(ProfileEventKind::ViewChanged));
+        Ok(match heard.change {
+            Change::Moment { moment, kind: ChangeKind::Removed, .. } => {
+                let check = || async move {
+                    Ok(Found::Whether(store::removals::was_visible(db, viewer, author, moment, now).await?))
+                };
+                matches!(heard.recheck(viewer, None, check).await?, Found::Whether(true)).then(|| gone(moment))
+            }
+            Change::Moment { moment, kind, .. } => {
+                let check = || async move {
+                    let Some((record, facts)) = store::lists::moment_with_facts(db, viewer, moment, true).await? else {
+                        return Ok(Found::Moment(None));
+                    };
+                    Ok(if record.author_id != author {
+                        Found::Moment(None)
+                    } else if moment_visible(&facts, now) {
+                        Found::Moment(Some(Arc::new(record)))
+                    } else {
+                        // Unpinned, and shown before only by its pin: it is gone from the viewer's
+                        // view, as a deleted one is.
+                        Found::Whether(
+                            kind == ChangeKind::Unpinned && moment_visible(&MomentFacts { pinned: true, ..facts }, now),
+                        )
+                    })
+                };
+                match heard.recheck(viewer, None, check).await? {
+                    Found::Moment(Some(record)) => Some(ProfileEvent {
+                        kind: kind.into(),
+                        moment_id: encoded(record.id),
+                        moment: Some(Moment(record)),
+                    }),
+                    Found::Whether(true) => Some(gone(moment)),
+                    _ => None,
+                }
+            }
+            Change::Access { .. } => {
+                let check = || async move { Ok(Found::Access(store::access::access(db, viewer, author).await?)) };
+                let Found::Access(Some(now_access)) = heard.recheck(viewer, None, check).await? else {
+                    return Ok(None);
+                };
+                if now_access == self.access {
+                    return Ok(None);
+                }
+                let before = std::mem::replace(&mut self.access, now_access);
+                let check = || async move {
+                    Ok(Found::Whether(store::lists::view_differs(db, &before, &now_access, now).await?))
+                };
+                matches!(heard.recheck(viewer, Some(before), check).await?, Found::Whether(true))
+                    .then_some(view_changed)
+                    .flatten()
+            }
+            Change::Tagged { tag, .. } => {
+                let check = || async move {
+                    let Some(access) = store::access::access(db, viewer, author).await? else {
+                        return Ok(Found::Whether(false));
+                    };
+                    Ok(Found::Whether(store::audiences::tag_changes_view(db, &access, tag, now).await?))
+                };
+                matches!(heard.recheck(viewer, None, check).await?, Found::Whether(true))
+                    .then_some(view_changed)
+                    .flatten()
+            }
+        })
+    }
 }

@@ -391,6 +391,20 @@ pub async fn visible_moment(
     now: DateTime<Utc>,
     with_media: bool,
 ) -> Result<Option<MomentRecord>> {
+    Ok(moment_with_facts(db, viewer, id, with_media)
+        .await?
+        .and_then(|(record, facts)| domain::visibility::moment_visible(&facts, now).then_some(record)))
+}
+
+/// Moment `id` with every fact the rules decide on for `viewer`, whether or not they let the
+/// viewer see it: only for deciding, never to show as it is. One statement; `None` when there is
+/// no such moment.
+pub async fn moment_with_facts(
+    db: &impl ConnectionTrait,
+    viewer: UserId,
+    id: MomentId,
+    with_media: bool,
+) -> Result<Option<(MomentRecord, MomentFacts)>> {
     let statement = visible_moment_statement(viewer, id, with_media, db.get_database_backend());
     let Some(row) = db.query_one(&statement).await? else {
         return Ok(None);
@@ -414,5 +428,27 @@ pub async fn visible_moment(
         pinned: record.pinned_at.is_some(),
         newer_public_fill_the_cap: tenth.is_some(),
     };
-    Ok(domain::visibility::moment_visible(&facts, now).then_some(record))
+    Ok(Some((record, facts)))
+}
+
+/// Whether some moment of the author shows to the viewer (in the timeline or the pinned block, at
+/// `now`) under one of two accesses of that viewer and not under the other: whether a change of
+/// rights changes what the viewer sees. At most one statement, none when the two views are the
+/// same.
+pub async fn view_differs(db: &impl ConnectionTrait, old: &Access, new: &Access, now: DateTime<Utc>) -> Result<bool> {
+    if old.view() == new.view() {
+        return Ok(false);
+    }
+    let (before, after) = (visibility::shown_condition(old, now), visibility::shown_condition(new, now));
+    let differs = Condition::any()
+        .add(Condition::all().add(before.clone()).add(after.clone().not()))
+        .add(Condition::all().add(after).add(before.not()));
+    let select = Query::select()
+        .expr(Expr::val(1))
+        .from(moments::Entity)
+        .and_where(moment_col(moments::Column::AuthorId).eq(new.author))
+        .cond_where(differs)
+        .limit(1)
+        .to_owned();
+    Ok(db.query_one(&select).await?.is_some())
 }

@@ -193,8 +193,8 @@ pub async fn begin_change<D: TransactionTrait>(
 /// Deletes the viewer's moment with its media, audience lists and pin (V8, P10), keeping who could
 /// see it for the live subscriptions ([`super::removals`]).
 pub async fn delete(db: &impl TransactionTrait, viewer: UserId, id: MomentId, now: DateTime<Utc>) -> Result<()> {
-    let (txn, moment) = begin_change(db, viewer, id, now).await?;
-    super::removals::record(&txn, &moment, now).await?;
+    let (txn, _) = begin_change(db, viewer, id, now).await?;
+    super::removals::record(&txn, id, now).await?;
     moments::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())

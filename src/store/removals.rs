@@ -2,17 +2,17 @@
 //! subscriptions tell a viewer that a moment is gone only when that viewer could see it, decided
 //! by the same rules as every list, and once a moment's rows are deleted nothing else says who
 //! could. Nothing of the content is kept, and each removal is purged after [`KEPT_FOR`].
+//! Where the viewer stands to the author is known only at delivery; the author's settings and a
+//! stranger's cap are kept as they were, and both then and now must let the viewer see it.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set,
     ColumnTrait as _, ConnectionTrait, EntityTrait as _, QueryFilter as _,
     sea_query::{Alias, Expr, ExprTrait as _, Query, UnionType},
 };
 
 use super::{
-    moments::MomentRecord,
-    sql::{friend_of, hides_from},
+    sql::{friend_of, hides_from, pin_of_moment},
     visibility,
 };
 use crate::{
@@ -22,44 +22,70 @@ use crate::{
         visibility::{MomentFacts, Relation, moment_visible},
     },
     entity::{
-        moment_audience_tags, moment_audience_users, moments_settings, removed_moment_listed, removed_moments,
-        tag_members,
+        moment_audience_tags, moment_audience_users, moments, moments_settings, pins, removed_moment_listed,
+        removed_moments, tag_members,
     },
     error::Result,
 };
 
 /// How long a removal is kept: far longer than a change takes to reach the subscriptions, which
-/// are cut off when they fall behind.
+/// are cut off when they fall behind. Older ones are never read, and [`purge`] deletes them.
 pub const KEPT_FOR: Duration = Duration::minutes(10);
 
-/// Keeps what the rules need to know about `moment`, which the caller is deleting in the same
-/// transaction: its audience mode, posting time, pin, and who is listed in its audience now (by
-/// name, or as a member of a named tag). Purges removals older than [`KEPT_FOR`].
-pub(super) async fn record(db: &impl ConnectionTrait, moment: &MomentRecord, now: DateTime<Utc>) -> Result<()> {
-    removed_moments::Entity::delete_many()
-        .filter(
-            removed_moments::Column::RemovedAt
-                .lt(now - KEPT_FOR)
-                // An id used again (SQLite may give a deleted largest id to the next moment).
-                .or(removed_moments::Column::MomentId.eq(moment.id)),
+/// Keeps what the rules need to know about moment `id`, which the caller is deleting in the same
+/// transaction, as it stands at `now`: its author, audience mode, posting time, pin, the author's
+/// window and whether strangers may look, whether ten newer public moments put it out of a
+/// stranger's timeline, and who is listed in its audience (by name, or as a member of a named tag).
+pub(super) async fn record(db: &impl ConnectionTrait, id: MomentId, now: DateTime<Utc>) -> Result<()> {
+    let moment = |c| Expr::col((moments::Entity, c));
+    let pinned = Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned();
+    let tenth = visibility::tenth_newer_public(
+        moments::Entity,
+        moments::Column::AuthorId,
+        moments::Column::PostedAt,
+        moments::Column::Id,
+    );
+    let facts = Query::select()
+        .expr(moment(moments::Column::Id))
+        .expr(moment(moments::Column::AuthorId))
+        .expr(moment(moments::Column::AudienceMode))
+        .expr(moment(moments::Column::PostedAt))
+        .expr(Expr::exists(pinned))
+        .expr(Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)))
+        .expr(Expr::col((moments_settings::Entity, moments_settings::Column::StrangersCanView)))
+        .expr(Expr::exists(tenth))
+        .expr(Expr::val(now))
+        .from(moments::Entity)
+        .inner_join(
+            moments_settings::Entity,
+            Expr::col((moments_settings::Entity, moments_settings::Column::UserId))
+                .equals((moments::Entity, moments::Column::AuthorId)),
         )
-        .exec(db)
-        .await?;
-    removed_moments::Entity::insert(removed_moments::ActiveModel {
-        moment_id: Set(moment.id),
-        author_id: Set(moment.author_id),
-        audience_mode: Set(moment.audience),
-        posted_at: Set(moment.posted_at),
-        was_pinned: Set(moment.pinned_at.is_some()),
-        removed_at: Set(now),
-    })
-    .exec_without_returning(db)
-    .await?;
+        .and_where(moment(moments::Column::Id).eq(id))
+        .to_owned();
+    use removed_moments::Column as R;
+    let insert = Query::insert()
+        .into_table(removed_moments::Entity)
+        .columns([
+            R::MomentId,
+            R::AuthorId,
+            R::AudienceMode,
+            R::PostedAt,
+            R::WasPinned,
+            R::VisibleWindow,
+            R::StrangersCanView,
+            R::NewerPublicFillTheCap,
+            R::RemovedAt,
+        ])
+        .select_from(facts)
+        .map_err(|e| anyhow::anyhow!("keeping a removed moment's facts: {e}"))?
+        .to_owned();
+    db.execute(&insert).await?;
     let mut named = Query::select()
         .column((moment_audience_users::Entity, moment_audience_users::Column::MomentId))
         .column((moment_audience_users::Entity, moment_audience_users::Column::UserId))
         .from(moment_audience_users::Entity)
-        .and_where(Expr::col((moment_audience_users::Entity, moment_audience_users::Column::MomentId)).eq(moment.id))
+        .and_where(Expr::col((moment_audience_users::Entity, moment_audience_users::Column::MomentId)).eq(id))
         .to_owned();
     let in_tags = Query::select()
         .column((moment_audience_tags::Entity, moment_audience_tags::Column::MomentId))
@@ -70,7 +96,7 @@ pub(super) async fn record(db: &impl ConnectionTrait, moment: &MomentRecord, now
             Expr::col((tag_members::Entity, tag_members::Column::TagId))
                 .equals((moment_audience_tags::Entity, moment_audience_tags::Column::TagId)),
         )
-        .and_where(Expr::col((moment_audience_tags::Entity, moment_audience_tags::Column::MomentId)).eq(moment.id))
+        .and_where(Expr::col((moment_audience_tags::Entity, moment_audience_tags::Column::MomentId)).eq(id))
         .to_owned();
     let listed = named.union(UnionType::Distinct, in_tags).to_owned();
     let insert = Query::insert()
@@ -83,12 +109,30 @@ pub(super) async fn record(db: &impl ConnectionTrait, moment: &MomentRecord, now
     Ok(())
 }
 
-/// Whether `viewer` could see moment `id`, deleted within [`KEPT_FOR`], had it not been deleted:
-/// the rules of every list applied to its kept facts and to the viewer's rights at `now`. False
-/// when no such removal is kept. One statement.
-pub async fn was_visible(db: &impl ConnectionTrait, viewer: UserId, id: MomentId, now: DateTime<Utc>) -> Result<bool> {
+/// Deletes the removals older than [`KEPT_FOR`] at `now`, with who was listed in them; says how
+/// many.
+pub async fn purge(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {
+    let purged = removed_moments::Entity::delete_many()
+        .filter(removed_moments::Column::RemovedAt.lt(now - KEPT_FOR))
+        .exec(db)
+        .await?;
+    Ok(purged.rows_affected)
+}
+
+/// Whether `viewer` could see `author`'s moment `id`, deleted within [`KEPT_FOR`], both when it was
+/// deleted (the author's settings and a stranger's cap as they were then) and now, had it not
+/// been: the rules of every list applied to its kept facts and the viewer's rights now (where the
+/// viewer stands to the author is known only now). False when no such removal is kept. One
+/// statement.
+pub async fn was_visible(
+    db: &impl ConnectionTrait,
+    viewer: UserId,
+    author: UserId,
+    id: MomentId,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let removed = removed_moments::Entity;
-    let author = (removed, removed_moments::Column::AuthorId);
+    let author_col = (removed, removed_moments::Column::AuthorId);
     let listed = Query::select()
         .expr(Expr::val(1))
         .from(removed_moment_listed::Entity)
@@ -98,37 +142,40 @@ pub async fn was_visible(db: &impl ConnectionTrait, viewer: UserId, id: MomentId
         )
         .and_where(Expr::col((removed_moment_listed::Entity, removed_moment_listed::Column::UserId)).eq(viewer))
         .to_owned();
-    let tenth = visibility::tenth_newer_public(
-        removed,
-        removed_moments::Column::AuthorId,
-        removed_moments::Column::PostedAt,
-        removed_moments::Column::MomentId,
-    );
     let select = Query::select()
         .columns([
-            (removed, removed_moments::Column::AuthorId),
             (removed, removed_moments::Column::AudienceMode),
             (removed, removed_moments::Column::PostedAt),
             (removed, removed_moments::Column::WasPinned),
+            (removed, removed_moments::Column::VisibleWindow),
+            (removed, removed_moments::Column::StrangersCanView),
+            (removed, removed_moments::Column::NewerPublicFillTheCap),
+            (removed, removed_moments::Column::RemovedAt),
         ])
-        .column((moments_settings::Entity, moments_settings::Column::VisibleWindow))
-        .column((moments_settings::Entity, moments_settings::Column::StrangersCanView))
-        .expr_as(Expr::exists(hides_from(author, viewer)), Alias::new("is_hidden"))
-        .expr_as(Expr::exists(friend_of(author, viewer)), Alias::new("is_friend"))
+        .expr_as(
+            Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)),
+            Alias::new("visible_window_now"),
+        )
+        .expr_as(
+            Expr::col((moments_settings::Entity, moments_settings::Column::StrangersCanView)),
+            Alias::new("strangers_can_view_now"),
+        )
+        .expr_as(Expr::exists(hides_from(author_col, viewer)), Alias::new("is_hidden"))
+        .expr_as(Expr::exists(friend_of(author_col, viewer)), Alias::new("is_friend"))
         .expr_as(Expr::exists(listed), Alias::new("viewer_listed"))
-        .expr_as(Expr::exists(tenth), Alias::new("newer_public_fill_the_cap"))
         .from(removed)
         .inner_join(
             moments_settings::Entity,
-            Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).equals(author),
+            Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).equals(author_col),
         )
         .and_where(Expr::col((removed, removed_moments::Column::MomentId)).eq(id))
+        .and_where(Expr::col(author_col).eq(author))
+        .and_where(Expr::col((removed, removed_moments::Column::RemovedAt)).gte(now - KEPT_FOR))
         .to_owned();
     let Some(row) = db.query_one(&select).await? else {
         return Ok(false);
     };
-    let author: UserId = row.try_get("", "author_id")?;
-    let facts = MomentFacts {
+    let then = MomentFacts {
         relation: Relation::of(viewer == author, row.try_get("", "is_hidden")?, row.try_get("", "is_friend")?),
         audience: row.try_get("", "audience_mode")?,
         listed: row.try_get("", "viewer_listed")?,
@@ -138,5 +185,11 @@ pub async fn was_visible(db: &impl ConnectionTrait, viewer: UserId, id: MomentId
         pinned: row.try_get("", "was_pinned")?,
         newer_public_fill_the_cap: row.try_get("", "newer_public_fill_the_cap")?,
     };
-    Ok(moment_visible(&facts, now))
+    let removed_at: DateTime<Utc> = row.try_get("", "removed_at")?;
+    let still = MomentFacts {
+        strangers_can_view: row.try_get("", "strangers_can_view_now")?,
+        window: row.try_get("", "visible_window_now")?,
+        ..then
+    };
+    Ok(moment_visible(&then, removed_at) && moment_visible(&still, now))
 }

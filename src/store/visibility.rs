@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, IntoIden, Order, Query, SelectStatement};
 
-use super::sql::{moment_col, newest_first};
+use super::sql::{moment_col, newest_first, pin_of_moment};
 use crate::{
     domain::{
         AudienceMode, UserId, VisibleWindow,
         model::TagId,
         visibility::{Access, Relation, STRANGER_TIMELINE_CAP, can_see, window_applies, window_start},
     },
-    entity::{moment_audience_tags, moment_audience_users, moments, tag_members},
+    entity::{moment_audience_tags, moment_audience_users, moments, pins, tag_members},
 };
 
 /// The offset of the newer public moment that, when it exists, puts a moment out of a stranger's
@@ -161,6 +161,16 @@ pub(super) fn timeline_condition(access: &Access, now: DateTime<Utc>) -> Option<
 pub(super) fn pinned_condition(access: &Access) -> Option<Condition> {
     let can_see = can_see_condition(access.relation, access.viewer, access.strangers_can_view)?;
     Some(by_author(access.author).add(can_see))
+}
+
+/// Every moment of the author the viewer sees, in the timeline or the pinned block: a condition
+/// that is false when they see none.
+pub(super) fn shown_condition(access: &Access, now: DateTime<Utc>) -> Condition {
+    let pinned = Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned();
+    let shown = Condition::any()
+        .add_option(timeline_condition(access, now))
+        .add_option(pinned_condition(access).map(|c| Condition::all().add(c).add(Expr::exists(pinned))));
+    if shown.is_empty() { Condition::all().add(Expr::val(false)) } else { shown }
 }
 
 /// `Query.feed`: the viewer's own moments, and the moments of each friend the viewer can see inside

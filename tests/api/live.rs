@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::{SinkExt as _, StreamExt as _};
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
@@ -138,17 +139,34 @@ async fn world() -> (TestApp, Server, impl Fn(&str) -> String) {
     let app = TestApp::spawn().await;
     app.import(WORLD).await;
     let server = Server::start(&app.database_url, &[]);
-    let ann = token(&app.database_url, "ann");
-    let answer = server
-        .gql(&ann, r#"{ profile(handle: "ann") { timeline(first: 10) { nodes { id text } } } }"#, json!({}))
-        .await;
+    let id_of = ids_by_text(&server, &token(&app.database_url, "ann")).await;
+    (app, server, id_of)
+}
+
+/// The global ids of ann's moments by text, as she sees them.
+async fn ids_by_text(server: &Server, ann: &str) -> impl Fn(&str) -> String + use<> {
+    let answer =
+        server.gql(ann, r#"{ profile(handle: "ann") { timeline(first: 20) { nodes { id text } } } }"#, json!({})).await;
     let ids: Vec<(String, String)> = answer["data"]["profile"]["timeline"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| (m["text"].as_str().unwrap().to_owned(), m["id"].as_str().unwrap().to_owned()))
         .collect();
-    let id_of = move |text: &str| ids.iter().find(|(t, _)| t == text).unwrap().1.clone();
+    move |text: &str| ids.iter().find(|(t, _)| t == text).unwrap().1.clone()
+}
+
+/// The world above with one more public moment of ann's, posted two months before now (the
+/// server's clock is the system's), and the others posted now.
+async fn world_with_an_old_moment() -> (TestApp, Server, impl Fn(&str) -> String) {
+    let app = TestApp::spawn().await;
+    app.clock.set(Utc::now());
+    let posted = (Utc::now() - chrono::Duration::days(60)).to_rfc3339();
+    let old = json!({"type": "moment", "ref": "old", "author": "ann", "text": "old", "postedAt": posted,
+        "images": [{"url": "https://img.example/5.jpg"}]});
+    app.import(&format!("{WORLD}\n{old}")).await;
+    let server = Server::start(&app.database_url, &[]);
+    let id_of = ids_by_text(&server, &token(&app.database_url, "ann")).await;
     (app, server, id_of)
 }
 
@@ -427,7 +445,7 @@ async fn a_deleted_moment_is_told_to_those_who_could_see_it_and_to_no_one_else()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_of_rights_is_told_only_to_those_whose_view_it_changes() {
-    let (app, server, _) = world().await;
+    let (app, server, _) = world_with_an_old_moment().await;
     let ann = token(&app.database_url, "ann");
     let mut fay = Live::init(&server, &token(&app.database_url, "fay")).await;
     let mut gus = Live::init(&server, &token(&app.database_url, "gus")).await;
@@ -441,12 +459,24 @@ async fn a_change_of_rights_is_told_only_to_those_whose_view_it_changes() {
     // Strangers lose ann's public moments; her friends see what they saw.
     server.gql(&ann, settings, json!({"i": {"strangersCanView": false}})).await;
     assert_eq!(sam.text().await, bare("1", "VIEW_CHANGED"));
-    // Strangers now see nothing, so a window changes nothing for them; for friends it does.
+    // A month's window takes the two-month-old moment from her friends; strangers see nothing
+    // either way.
     server.gql(&ann, settings, json!({"i": {"visibleWindow": "ONE_MONTH"}})).await;
     assert_eq!(fay.text().await, bare("1", "VIEW_CHANGED"));
     assert_eq!(gus.text().await, bare("1", "VIEW_CHANGED"));
-    // The same settings again: nothing changes.
-    server.gql(&ann, settings, json!({"i": {"visibleWindow": "ONE_MONTH", "strangersCanView": false}})).await;
+    server.gql(&ann, settings, json!({"i": {"visibleWindow": "SIX_MONTHS"}})).await;
+    assert_eq!(fay.text().await, bare("1", "VIEW_CHANGED"));
+    assert_eq!(gus.text().await, bare("1", "VIEW_CHANGED"));
+    // No moment is older than six months: no window from there on changes what anyone sees, and
+    // the change of a private setting is not told.
+    server.gql(&ann, settings, json!({"i": {"visibleWindow": "ALL"}})).await;
+    server.gql(&ann, settings, json!({"i": {"visibleWindow": "ALL", "strangersCanView": false}})).await;
+    // Nor is a hide that hides nothing: sam sees nothing of ann as it is.
+    let sam_id = user_id(&app, "sam").await;
+    let hide = "mutation($u: ID!) { hideMomentsFrom(userId: $u) { visibleWindow } }";
+    let unhide = "mutation($u: ID!) { unhideMomentsFrom(userId: $u) { visibleWindow } }";
+    server.gql(&ann, hide, json!({"u": sam_id})).await;
+    server.gql(&ann, unhide, json!({"u": sam_id})).await;
     for live in [&mut fay, &mut gus, &mut sam] {
         live.silent().await;
     }
@@ -484,7 +514,6 @@ async fn a_change_of_rights_is_told_only_to_those_whose_view_it_changes() {
     gus.silent().await;
 
     // A stranger who becomes a friend sees more: told; the moments shown to friends follow.
-    let sam_id = user_id(&app, "sam").await;
     let sam_token = token(&app.database_url, "sam");
     let asked = server
         .gql(
@@ -503,4 +532,65 @@ async fn a_change_of_rights_is_told_only_to_those_whose_view_it_changes() {
     for live in [&mut fay, &mut gus, &mut sam] {
         live.silent().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moment_shown_only_by_its_pin_leaves_the_view_when_unpinned() {
+    let (app, server, id_of) = world_with_an_old_moment().await;
+    let ann = token(&app.database_url, "ann");
+    let settings = "mutation($i: MomentsSettingsInput!) { updateMomentsSettings(input: $i) { visibleWindow } }";
+    server.gql(&ann, settings, json!({"i": {"visibleWindow": "ONE_MONTH"}})).await;
+    let mut fay = Live::init(&server, &token(&app.database_url, "fay")).await;
+    let mut own = Live::init(&server, &ann).await;
+    fay.subscribe("1", "ann").await;
+    own.subscribe("1", "ann").await;
+    settle().await;
+    // Outside fay's window, the old moment shows to her while it is pinned (V7), and not after.
+    pin(&server, &ann, &id_of("old")).await;
+    assert_eq!(fay.text().await, event("1", "PINNED", &id_of("old"), "old", true));
+    assert_eq!(own.text().await, event("1", "PINNED", &id_of("old"), "old", true));
+    let unpin = "mutation($m: ID!) { unpin(momentId: $m) { moment { isPinned } } }";
+    server.gql(&ann, unpin, json!({"m": id_of("old")})).await;
+    assert_eq!(fay.text().await, removed("1", &id_of("old")));
+    // Its author still sees it, unpinned.
+    assert_eq!(own.text().await, event("1", "UNPINNED", &id_of("old"), "old", false));
+    fay.silent().await;
+}
+
+#[tokio::test]
+async fn a_removal_is_judged_by_the_stranger_cap_it_was_deleted_under_and_kept_ten_minutes() {
+    let app = TestApp::spawn().await;
+    let mut lines = vec![
+        json!({"type": "user", "handle": "ann", "displayName": "Ann"}).to_string(),
+        json!({"type": "user", "handle": "sam", "displayName": "Sam"}).to_string(),
+        json!({"type": "settings", "user": "ann", "strangersCanView": true}).to_string(),
+    ];
+    let now = app.clock.now();
+    for i in 1..=11 {
+        let posted = (now - chrono::Duration::hours(12 - i)).to_rfc3339();
+        lines.push(json!({"type": "moment", "author": "ann", "text": format!("m{i}"), "postedAt": posted}).to_string());
+    }
+    app.import(&lines.join("\n")).await;
+    let (ann, sam) = (app.id_of("ann").await, app.id_of("sam").await);
+    let db = &app.services.db.write;
+    let id_of = |text: &str| {
+        moments::entity::moments::Entity::find().filter(moments::entity::moments::Column::Text.eq(text)).one(db)
+    };
+    let (oldest, newest) = (id_of("m1").await.unwrap().unwrap().id, id_of("m11").await.unwrap().unwrap().id);
+    // m1 is the eleventh public moment: out of a stranger's ten. Deleting the newest afterwards
+    // would bring it in, but it was out when it was deleted.
+    moments::store::moments::delete(db, ann, oldest, now).await.unwrap();
+    moments::store::moments::delete(db, ann, newest, now).await.unwrap();
+    let was_visible = |viewer, id, at| moments::store::removals::was_visible(db, viewer, ann, id, at);
+    assert!(!was_visible(sam, oldest, now).await.unwrap());
+    assert!(was_visible(sam, newest, now).await.unwrap());
+    assert!(was_visible(ann, oldest, now).await.unwrap());
+    // The wrong author is no one's removal.
+    assert!(!moments::store::removals::was_visible(db, ann, sam, newest, now).await.unwrap());
+    // Ten minutes on it is no longer read, and a purge deletes both.
+    let later = now + moments::store::removals::KEPT_FOR + chrono::Duration::seconds(1);
+    assert!(!was_visible(ann, newest, later).await.unwrap());
+    assert_eq!(moments::store::removals::purge(db, now).await.unwrap(), 0);
+    assert_eq!(moments::store::removals::purge(db, later).await.unwrap(), 2);
+    assert_eq!(app.rows("removed_moment_listed").await + app.rows("removed_moments").await, 0);
 }

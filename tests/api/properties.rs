@@ -178,7 +178,7 @@ async fn check_removals(app: &TestApp, spec: &WorldSpec) -> Result<(), TestCaseE
         reference.world.moments.retain(|m| m.id != id);
         let mut told = Vec::new();
         for (handle, viewer) in &viewers {
-            if store::removals::was_visible(db, *viewer, id, now).await.unwrap() {
+            if store::removals::was_visible(db, *viewer, author, id, now).await.unwrap() {
                 told.push(handle.clone());
             }
         }
@@ -264,6 +264,114 @@ fn joining_or_leaving_a_tag_is_told_exactly_when_it_changes_what_the_member_sees
     let app = rt.block_on(TestApp::spawn());
     let result =
         runner(cases(1_000, 120)).run(&worlds::world(5, 16), |spec| rt.block_on(check_tag_changes(&app, &spec)));
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// One change of rights: an author's window or strangers' access, or a hide or friendship
+/// between an author and another user toggled.
+#[derive(Clone, Debug)]
+enum RightsChange {
+    Window(usize, u8),
+    Strangers(usize, bool),
+    Hide(usize, usize),
+    Friend(usize, usize),
+}
+
+fn rights_change(users: usize) -> impl Strategy<Value = RightsChange> {
+    let user = 0..users;
+    prop_oneof![
+        (user.clone(), 0u8..4).prop_map(|(a, w)| RightsChange::Window(a, w)),
+        (user.clone(), any::<bool>()).prop_map(|(a, b)| RightsChange::Strangers(a, b)),
+        (user.clone(), user.clone()).prop_map(|(a, v)| RightsChange::Hide(a, v)),
+        (user.clone(), user).prop_map(|(a, v)| RightsChange::Friend(a, v)),
+    ]
+}
+
+/// Applies changes of rights one after another: each is told to a viewer exactly when it changes
+/// which of the author's moments the reference lets them see (`view_differs` between the rights
+/// read before and after).
+async fn check_rights_changes(app: &TestApp, spec: &WorldSpec, changes: &[RightsChange]) -> Result<(), TestCaseError> {
+    use moments::domain::{UserId, VisibleWindow as W, visibility::reference::Settings};
+    let (lines, mut reference) = load(app, spec).await;
+    let now = app.clock.now();
+    let db = &app.services.db.write;
+    let id = |i: usize| reference.users[&handle(i)];
+    let ids: Vec<UserId> = (0..spec.users).map(id).collect();
+    for change in changes {
+        let (author, others): (UserId, Vec<UserId>) = match *change {
+            RightsChange::Window(a, _) | RightsChange::Strangers(a, _) => (ids[a], ids.clone()),
+            RightsChange::Hide(a, v) | RightsChange::Friend(a, v) if a != v => (ids[a], vec![ids[v]]),
+            _ => continue,
+        };
+        let seen = |reference: &NamedWorld, viewer: UserId| -> BTreeSet<String> {
+            let world = &reference.world;
+            world
+                .moments
+                .iter()
+                .filter(|m| m.author == author && world.visible(viewer, m.id, now))
+                .map(|m| reference.names[&m.id].clone())
+                .collect()
+        };
+        let mut before = Vec::new();
+        for &viewer in &others {
+            before.push((seen(&reference, viewer), store::access::access(db, viewer, author).await.unwrap().unwrap()));
+        }
+        let settings = reference.world.settings.entry(author).or_insert_with(Settings::default);
+        match *change {
+            RightsChange::Window(_, w) => {
+                let window = [W::All, W::SixMonths, W::OneMonth, W::ThreeDays][usize::from(w)];
+                settings.window = window;
+                store::users::update_settings(db, author, Some(window), None).await.unwrap();
+            }
+            RightsChange::Strangers(_, can) => {
+                settings.strangers_can_view = can;
+                store::users::update_settings(db, author, None, Some(can)).await.unwrap();
+            }
+            RightsChange::Hide(_, v) => {
+                let pair = (author, ids[v]);
+                let hide = !reference.world.hidden.remove(&pair);
+                if hide {
+                    reference.world.hidden.insert(pair);
+                }
+                store::social::set_hidden(db, author, ids[v], hide).await.unwrap();
+            }
+            RightsChange::Friend(_, v) => {
+                let (a, b) = (author, ids[v]);
+                if reference.world.friends.remove(&(a, b)) {
+                    reference.world.friends.remove(&(b, a));
+                    store::social::remove_friend(db, a, b).await.unwrap();
+                } else {
+                    reference.world.friends.extend([(a, b), (b, a)]);
+                    store::social::befriend(db, a, b, now).await.unwrap();
+                }
+            }
+        }
+        for (&viewer, (seen_before, old)) in others.iter().zip(before) {
+            let new = store::access::access(db, viewer, author).await.unwrap().unwrap();
+            let told = store::lists::view_differs(db, &old, &new, now).await.unwrap();
+            let seen_after = seen(&reference, viewer);
+            if told != (seen_before != seen_after) {
+                let what = format!("whether viewer {viewer} is told of {change:?}: {told}");
+                let (b, a): (Vec<_>, Vec<_>) = (seen_before.into_iter().collect(), seen_after.into_iter().collect());
+                return Err(differ(&what, &lines, &b, &a));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_change_of_rights_is_told_exactly_when_it_changes_what_the_viewer_sees() {
+    let rt = runtime();
+    let app = rt.block_on(TestApp::spawn());
+    let strategy = worlds::world(5, 16).prop_flat_map(|spec| {
+        let users = spec.users;
+        (Just(spec), prop::collection::vec(rights_change(users), 1..6))
+    });
+    let result = runner(cases(600, 80))
+        .run(&strategy, |(spec, changes)| rt.block_on(check_rights_changes(&app, &spec, &changes)));
     if let Err(e) = result {
         panic!("{e}");
     }

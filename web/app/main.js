@@ -236,7 +236,10 @@ async function profilePage(handle) {
   );
   show(user.displayName, header, pinned, timeline);
   stopWatching?.();
-  stopWatching = watchProfile(handle, (event) => applyEvent(event, handle, actions));
+  // A stranger's timeline holds only the ten newest public moments: a new or deleted one moves
+  // that line, which only the server knows, so the page is read again.
+  const capped = !user.isViewer && !user.isFriend;
+  stopWatching = watchProfile(handle, (event) => (capped ? profilePage(handle) : applyEvent(event, handle, actions)));
 }
 
 /** A card in a list sorted newest first: placed before the first older one, or at the end when the
