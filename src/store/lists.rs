@@ -7,11 +7,13 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ConnectionTrait, DbBackend, FromQueryResult,
-    sea_query::{Alias, Condition, Expr, ExprTrait as _, JoinType, Query, SelectStatement, SubQueryStatement},
+    sea_query::{
+        Alias, Asterisk, Condition, Expr, ExprTrait as _, JoinType, Query, SelectStatement, SubQueryStatement,
+        UnionType,
+    },
 };
 
 use super::{
-    access::friends_access,
     moments::{MediaRecord, MomentRecord},
     sql::{friend_of, hides_from, moment_col, newest_first, pin_of_moment},
     users::UserRecord,
@@ -23,7 +25,7 @@ use crate::{
         model::MomentId,
         visibility::{Access, MomentFacts, Relation},
     },
-    entity::{moments, moments_settings, pins, users},
+    entity::{friendships, moments, moments_settings, pins, users},
     error::Result,
 };
 
@@ -85,13 +87,9 @@ pub async fn pinned(db: &impl ConnectionTrait, access: &Access, page: &Page) -> 
 }
 
 /// `Query.feed`: the viewer's own moments and those of each friend the viewer can see inside that
-/// friend's window, newest first; pins play no part (P8). Two statements: the friends' facts, then
-/// the page.
+/// friend's window, newest first; pins play no part (P8). One statement.
 pub async fn feed(db: &impl ConnectionTrait, viewer: UserId, page: &Page, now: DateTime<Utc>) -> Result<ListPage> {
-    let friends = friends_access(db, viewer).await?;
-    let mut list = run(db, Some(feed_statement(viewer, &friends, page, now, db.get_database_backend())), page).await?;
-    list.statements += 1;
-    Ok(list)
+    run(db, Some(feed_statement(viewer, page, now, db.get_database_backend())), page).await
 }
 
 /// The statement of a timeline page; `None` when the viewer can see none of the author's moments.
@@ -108,7 +106,6 @@ pub fn timeline_statement(
         filter: visibility::timeline_condition(access, now)?,
         pins: if exclude_pinned { Pins::Exclude } else { Pins::Any },
         page: *page,
-        ids_first: false,
     };
     Some(q.statement(backend))
 }
@@ -121,28 +118,97 @@ pub fn pinned_statement(access: &Access, page: &Page, backend: DbBackend) -> Opt
         filter: visibility::pinned_condition(access)?,
         pins: Pins::Only,
         page: *page,
-        ids_first: false,
     };
     Some(q.statement(backend))
 }
 
-/// The statement of a feed page, given what the viewer may see of each friend.
-pub fn feed_statement(
-    viewer: UserId,
-    friends: &[Access],
-    page: &Page,
-    now: DateTime<Utc>,
-    backend: DbBackend,
-) -> SelectStatement {
-    let q = ListQuery {
-        viewer,
-        author: None,
-        filter: visibility::feed_condition(viewer, friends, now),
-        pins: Pins::Any,
-        page: *page,
-        ids_first: true,
+/// The statement of a feed page. Its reads are bounded by friends × page, whatever the friends
+/// posted: for each friend who does not hide from the viewer, the newest `first + 1` moments from
+/// the cursor on that the audience lets the viewer see inside that friend's window (an index range
+/// each: `LATERAL` on PostgreSQL, a correlated `IN` on the primary key on SQLite), and the viewer's
+/// own newest `first + 1`; then the newest `first + 1` of those, read in full.
+pub fn feed_statement(viewer: UserId, page: &Page, now: DateTime<Utc>, backend: DbBackend) -> SelectStatement {
+    let rows = page.first + 1;
+    let (friend, settings, chosen) = (Alias::new("f"), Alias::new("s"), Alias::new("m"));
+    let newest = |mut select: SelectStatement| {
+        if let Some((posted_at, id)) = page.after {
+            select.and_where(
+                Expr::tuple([moment_col(moments::Column::PostedAt), moment_col(moments::Column::Id)])
+                    .lt(Expr::tuple([Expr::val(posted_at), Expr::val(id)])),
+            );
+        }
+        newest_first(&mut select, moments::Entity, moments::Column::PostedAt, moments::Column::Id);
+        select.limit(rows);
+        select
     };
-    q.statement(backend)
+    let mut of_friend = Query::select();
+    of_friend.column((moments::Entity, moments::Column::Id));
+    if backend == DbBackend::Postgres {
+        // The lateral rows are the candidates themselves; on SQLite the subquery gives ids only.
+        of_friend.column((moments::Entity, moments::Column::PostedAt));
+    }
+    of_friend
+        .from(moments::Entity)
+        .and_where(moment_col(moments::Column::AuthorId).equals((friend.clone(), friendships::Column::FriendId)))
+        .and_where(
+            moment_col(moments::Column::PostedAt)
+                .gte(visibility::window_start_of((settings.clone(), moments_settings::Column::VisibleWindow), now)),
+        )
+        .cond_where(visibility::friend_audience(viewer));
+    let of_friend = newest(of_friend);
+    let mut friends = Query::select();
+    friends
+        .column((chosen.clone(), moments::Column::Id))
+        .column((chosen.clone(), moments::Column::PostedAt))
+        .from_as(friendships::Entity, friend.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            moments_settings::Entity,
+            settings.clone(),
+            Expr::col((settings, moments_settings::Column::UserId))
+                .equals((friend.clone(), friendships::Column::FriendId)),
+        )
+        .and_where(Expr::col((friend.clone(), friendships::Column::UserId)).eq(viewer))
+        .and_where(Expr::exists(hides_from((friend, friendships::Column::FriendId), viewer)).not());
+    if backend == DbBackend::Postgres {
+        friends.join_lateral(JoinType::InnerJoin, of_friend, chosen, Expr::val(true));
+    } else {
+        friends.join_as(
+            JoinType::InnerJoin,
+            moments::Entity,
+            chosen.clone(),
+            Expr::col((chosen, moments::Column::Id)).in_subquery(of_friend),
+        );
+    }
+    let mut own = Query::select();
+    own.column((moments::Entity, moments::Column::Id))
+        .column((moments::Entity, moments::Column::PostedAt))
+        .from(moments::Entity)
+        .and_where(moment_col(moments::Column::AuthorId).eq(viewer));
+    let own_alias = Alias::new("own");
+    let own = Query::select().column(Asterisk).from_subquery(newest(own), own_alias).to_owned();
+    friends.union(UnionType::All, own);
+    let candidates = Alias::new("candidates");
+    let mut ids = Query::select();
+    ids.column((candidates.clone(), moments::Column::Id)).from_subquery(friends, candidates.clone());
+    newest_first(&mut ids, candidates, moments::Column::PostedAt, moments::Column::Id);
+    ids.limit(rows);
+    moments_with_ids(viewer, ids, page.with_media, backend)
+}
+
+/// The moments whose ids `ids` selects, newest first, with what a list shows of each.
+fn moments_with_ids(viewer: UserId, ids: SelectStatement, with_media: bool, backend: DbBackend) -> SelectStatement {
+    let mut select = moment_columns(viewer);
+    select
+        .from(moments::Entity)
+        .inner_join(
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id)).equals((moments::Entity, moments::Column::AuthorId)),
+        )
+        .and_where(moment_col(moments::Column::Id).in_subquery(ids));
+    newest_first(&mut select, moments::Entity, moments::Column::PostedAt, moments::Column::Id);
+    select.expr_as(Expr::cust(media_json(with_media, backend)), Alias::new("media_json"));
+    select
 }
 
 /// Runs a page's statement (none: the viewer can see nothing of the list).
@@ -227,10 +293,6 @@ struct ListQuery {
     pins: Pins,
     /// Where to start, how many, and whether with media.
     page: Page,
-    /// Choose the page's ids first, then read what they show. For lists that span authors, whose
-    /// candidates the database must sort (PostgreSQL would compute every column of every candidate);
-    /// a list that walks one author's index in order needs no second step.
-    ids_first: bool,
 }
 
 impl ListQuery {
@@ -243,15 +305,7 @@ impl ListQuery {
             users::Entity,
             Expr::col((users::Entity, users::Column::Id)).equals((moments::Entity, moments::Column::AuthorId)),
         );
-        let mut select = if self.ids_first {
-            let mut ids = Query::select();
-            ids.column((moments::Entity, moments::Column::Id)).from(moments::Entity);
-            select.and_where(moment_col(moments::Column::Id).in_subquery(self.narrow_to_page(ids)));
-            newest_first(&mut select, moments::Entity, moments::Column::PostedAt, moments::Column::Id);
-            select
-        } else {
-            self.narrow_to_page(select)
-        };
+        let mut select = self.narrow_to_page(select);
         select.expr_as(Expr::cust(media_json(self.page.with_media, backend)), Alias::new("media_json"));
         select
     }

@@ -3,10 +3,10 @@
 //! derived from the pure functions (which audience modes admit whom, where a window starts), so the
 //! two cannot drift apart silently; property tests hold the results against the reference.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, IntoIden, Order, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, CaseStatement, Condition, Expr, ExprTrait as _, IntoColumnRef, IntoIden, Order, Query, SelectStatement,
+};
 
 use super::sql::{moment_col, newest_first, pin_of_moment};
 use crate::{
@@ -173,36 +173,24 @@ pub(super) fn shown_condition(access: &Access, now: DateTime<Utc>) -> Condition 
     if shown.is_empty() { Condition::all().add(Expr::val(false)) } else { shown }
 }
 
-/// `Query.feed`: the viewer's own moments, and the moments of each friend the viewer can see inside
-/// that friend's window — the union of the timelines of the viewer and their friends (a friend's
-/// timeline has no cap). `friends` holds what the viewer may see of each friend; those who hide
-/// from the viewer drop out. Friends are grouped by where their window starts, so each group is one
-/// index range per author. Pins play no part (P8).
-pub(super) fn feed_condition(viewer: UserId, friends: &[Access], now: DateTime<Utc>) -> Condition {
-    let mut groups: BTreeMap<Option<DateTime<Utc>>, Vec<UserId>> = BTreeMap::new();
-    for friend in friends.iter().filter(|a| a.relation == Relation::Friend) {
-        let start = if window_applies(friend.relation) { window_start(friend.window, now) } else { None };
-        groups.entry(start).or_default().push(friend.author);
+/// The earliest `postedAt` a window can start at, standing for "no bound" where a start is needed.
+fn earliest() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(-62_135_596_800, 0).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// Where the window of the user whose setting is in `window` starts at `now`, as an expression
+/// (the earliest time for `ALL`): derived from [`window_start`] for every window.
+pub(super) fn window_start_of(window: impl IntoColumnRef + Clone, now: DateTime<Utc>) -> Expr {
+    let mut case = CaseStatement::new();
+    for &value in VisibleWindow::ALL_VALUES {
+        case = case
+            .case(Expr::col(window.clone()).eq(value), Expr::val(window_start(value, now).unwrap_or_else(earliest)));
     }
-    let own = Condition::all().add(moment_col(moments::Column::AuthorId).eq(viewer));
-    let Some(audience) = can_see_condition(Relation::Friend, viewer, false) else {
-        return own;
-    };
-    if groups.is_empty() {
-        return own;
-    }
-    // Every author of the feed, as one list at the top: the query walks each author's index range.
-    let mut authors = vec![viewer];
-    let mut in_windows = Condition::any();
-    for (start, group_authors) in groups {
-        authors.extend(&group_authors);
-        let mut group = Condition::all().add(moment_col(moments::Column::AuthorId).is_in(group_authors));
-        if let Some(start) = start {
-            group = group.add(moment_col(moments::Column::PostedAt).gte(start));
-        }
-        in_windows = in_windows.add(group);
-    }
-    Condition::all()
-        .add(moment_col(moments::Column::AuthorId).is_in(authors))
-        .add(Condition::any().add(own).add(Condition::all().add(in_windows).add(audience)))
+    case.finally(Expr::val(earliest())).into()
+}
+
+/// What a friend's audience lets the viewer see, as a condition on `moments` (the feed's part of
+/// each friend's timeline; the window is the caller's). False when nothing could pass.
+pub(super) fn friend_audience(viewer: UserId) -> Condition {
+    can_see_condition(Relation::Friend, viewer, false).unwrap_or_else(|| Condition::all().add(Expr::val(false)))
 }
