@@ -14,6 +14,7 @@ use sea_orm::{
 };
 
 use super::{
+    access::friends_access,
     moments::{MediaRecord, MomentRecord},
     sql::{friend_of, hides_from, moment_col, newest_first, pin_of_moment},
     users::UserRecord,
@@ -87,9 +88,13 @@ pub async fn pinned(db: &impl ConnectionTrait, access: &Access, page: &Page) -> 
 }
 
 /// `Query.feed`: the viewer's own moments and those of each friend the viewer can see inside that
-/// friend's window, newest first; pins play no part (P8). One statement.
+/// friend's window, newest first; pins play no part (P8). One statement on PostgreSQL, two on
+/// SQLite (see [`feed_statement`]).
 pub async fn feed(db: &impl ConnectionTrait, viewer: UserId, page: &Page, now: DateTime<Utc>) -> Result<ListPage> {
-    run(db, Some(feed_statement(viewer, page, now, db.get_database_backend())), page).await
+    let (statement, choosing) = feed_statement(db, viewer, page, now).await?;
+    let mut list = run(db, Some(statement), page).await?;
+    list.statements += choosing;
+    Ok(list)
 }
 
 /// The statement of a timeline page; `None` when the viewer can see none of the author's moments.
@@ -122,12 +127,43 @@ pub fn pinned_statement(access: &Access, page: &Page, backend: DbBackend) -> Opt
     Some(q.statement(backend))
 }
 
-/// The statement of a feed page. Its reads are bounded by friends × page, whatever the friends
-/// posted: for each friend who does not hide from the viewer, the newest `first + 1` moments from
-/// the cursor on that the audience lets the viewer see inside that friend's window (an index range
-/// each: `LATERAL` on PostgreSQL, a correlated `IN` on the primary key on SQLite), and the viewer's
-/// own newest `first + 1`; then the newest `first + 1` of those, read in full.
-pub fn feed_statement(viewer: UserId, page: &Page, now: DateTime<Utc>, backend: DbBackend) -> SelectStatement {
+/// The statement of a feed page, and how many statements choosing it took. Each database gets
+/// the shape it runs fastest (docs/benchmarks.md, "The feed"):
+///
+/// - PostgreSQL: one statement whose reads are bounded by friends × page, whatever the friends
+///   posted ([`lateral_feed_statement`]).
+/// - SQLite: the viewer's friends with what the viewer may see of each first, then one walk of the
+///   author index over all of them, sorted to the page: in-process, scanning a few thousand index
+///   entries costs less than a top-k per friend.
+pub async fn feed_statement(
+    db: &impl ConnectionTrait,
+    viewer: UserId,
+    page: &Page,
+    now: DateTime<Utc>,
+) -> Result<(SelectStatement, usize)> {
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
+        return Ok((lateral_feed_statement(viewer, page, now), 0));
+    }
+    let friends = friends_access(db, viewer).await?;
+    let q = ListQuery {
+        viewer,
+        author: None,
+        filter: visibility::feed_condition(viewer, &friends, now),
+        pins: Pins::Any,
+        page: *page,
+    };
+    let mut ids = Query::select();
+    ids.column((moments::Entity, moments::Column::Id)).from(moments::Entity);
+    Ok((moments_with_ids(viewer, q.narrow_to_page(ids), page.with_media, backend), 1))
+}
+
+/// The PostgreSQL feed page: for each friend who does not hide from the viewer, the newest
+/// `first + 1` moments from the cursor on that the audience lets the viewer see inside that
+/// friend's window (a `LATERAL` index range each), with the viewer's own newest `first + 1`; then
+/// the newest `first + 1` of those, read in full.
+fn lateral_feed_statement(viewer: UserId, page: &Page, now: DateTime<Utc>) -> SelectStatement {
+    let backend = DbBackend::Postgres;
     let rows = page.first + 1;
     let (friend, settings, chosen) = (Alias::new("f"), Alias::new("s"), Alias::new("m"));
     let newest = |mut select: SelectStatement| {
@@ -142,12 +178,9 @@ pub fn feed_statement(viewer: UserId, page: &Page, now: DateTime<Utc>, backend: 
         select
     };
     let mut of_friend = Query::select();
-    of_friend.column((moments::Entity, moments::Column::Id));
-    if backend == DbBackend::Postgres {
-        // The lateral rows are the candidates themselves; on SQLite the subquery gives ids only.
-        of_friend.column((moments::Entity, moments::Column::PostedAt));
-    }
     of_friend
+        .column((moments::Entity, moments::Column::Id))
+        .column((moments::Entity, moments::Column::PostedAt))
         .from(moments::Entity)
         .and_where(moment_col(moments::Column::AuthorId).equals((friend.clone(), friendships::Column::FriendId)))
         .and_where(
@@ -170,16 +203,7 @@ pub fn feed_statement(viewer: UserId, page: &Page, now: DateTime<Utc>, backend: 
         )
         .and_where(Expr::col((friend.clone(), friendships::Column::UserId)).eq(viewer))
         .and_where(Expr::exists(hides_from((friend, friendships::Column::FriendId), viewer)).not());
-    if backend == DbBackend::Postgres {
-        friends.join_lateral(JoinType::InnerJoin, of_friend, chosen, Expr::val(true));
-    } else {
-        friends.join_as(
-            JoinType::InnerJoin,
-            moments::Entity,
-            chosen.clone(),
-            Expr::col((chosen, moments::Column::Id)).in_subquery(of_friend),
-        );
-    }
+    friends.join_lateral(JoinType::InnerJoin, of_friend, chosen, Expr::val(true));
     let mut own = Query::select();
     own.column((moments::Entity, moments::Column::Id))
         .column((moments::Entity, moments::Column::PostedAt))

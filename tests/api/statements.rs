@@ -79,9 +79,9 @@ async fn a_feed_page_costs_the_same_for_1_or_100_moments() {
     let (hundred, listed_hundred) = statements_of(&app, &token, query, 100).await;
     assert_eq!((listed_one, listed_hundred), (1, 100));
     assert_eq!(one, hundred);
-    // The viewer, then the page: the friends, their windows and hides, the authors and whether
-    // they are friends are all read inside it.
-    assert_eq!(hundred, 2);
+    // The viewer, then the page: on PostgreSQL the friends, their windows and hides, the authors
+    // and whether they are friends are all read inside it; SQLite reads the friends first.
+    assert_eq!(hundred, if crate::helpers::on_postgres() { 2 } else { 3 });
 }
 
 #[tokio::test]
