@@ -217,9 +217,7 @@ impl Bus {
     /// Tells every subscription about each of `changes`, in order (on PostgreSQL in one statement).
     pub async fn publish_all(&self, changes: &[Change]) {
         let Some((db, channel, _)) = &self.postgres else {
-            for &change in changes {
-                let _ = self.sender.send(Heard::signal(change));
-            }
+            self.tell_here(changes);
             return;
         };
         if changes.is_empty() {
@@ -234,9 +232,14 @@ impl Bus {
         if let Err(e) = db.execute_raw(notify).await {
             log_internal(&e.into());
             // The other servers' subscribers miss them; this server's still hear them.
-            for &change in changes {
-                let _ = self.sender.send(Heard::signal(change));
-            }
+            self.tell_here(changes);
+        }
+    }
+
+    /// Hands `changes` to this server's subscriptions.
+    fn tell_here(&self, changes: &[Change]) {
+        for &change in changes {
+            let _ = self.sender.send(Heard::signal(change));
         }
     }
 

@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::{
     social::require_friends,
-    sql::pin_of_moment,
+    sql::is_pinned,
     visibility::{listed_but_for, window_condition},
 };
 use crate::{
@@ -21,7 +21,7 @@ use crate::{
         model::{MomentId, TagId},
         visibility::{Access, can_see, window_applies},
     },
-    entity::{moment_audience_tags, moment_audience_users, moments, pins, tags},
+    entity::{moment_audience_tags, moment_audience_users, moments, tags},
     error::{Error, Result},
 };
 
@@ -122,8 +122,7 @@ pub async fn tag_changes_view(
     if window_applies(access.relation)
         && let Some(window) = window_condition(access.window, now)
     {
-        let pinned = Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned();
-        select.cond_where(Condition::any().add(window).add(Expr::exists(pinned)));
+        select.cond_where(Condition::any().add(window).add(Expr::exists(is_pinned())));
     }
     Ok(db.query_one(&select).await?.is_some())
 }

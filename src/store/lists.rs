@@ -16,7 +16,7 @@ use sea_orm::{
 use super::{
     access::friends_access,
     moments::{MediaRecord, MomentRecord},
-    sql::{friend_of, hides_from, moment_col, newest_first, pin_of_moment},
+    sql::{friend_of, hides_from, is_pinned, moment_col, newest_first, pin_of_moment},
     users::UserRecord,
     visibility,
 };
@@ -163,7 +163,6 @@ pub async fn feed_statement(
 /// friend's window (a `LATERAL` index range each), with the viewer's own newest `first + 1`; then
 /// the newest `first + 1` of those, read in full.
 fn lateral_feed_statement(viewer: UserId, page: &Page, now: DateTime<Utc>) -> SelectStatement {
-    let backend = DbBackend::Postgres;
     let rows = page.first + 1;
     let (friend, settings, chosen) = (Alias::new("f"), Alias::new("s"), Alias::new("m"));
     let newest = |mut select: SelectStatement| {
@@ -217,7 +216,7 @@ fn lateral_feed_statement(viewer: UserId, page: &Page, now: DateTime<Utc>) -> Se
     ids.column((candidates.clone(), moments::Column::Id)).from_subquery(friends, candidates.clone());
     newest_first(&mut ids, candidates, moments::Column::PostedAt, moments::Column::Id);
     ids.limit(rows);
-    moments_with_ids(viewer, ids, page.with_media, backend)
+    moments_with_ids(viewer, ids, page.with_media, DbBackend::Postgres)
 }
 
 /// The moments whose ids `ids` selects, newest first, with what a list shows of each.
@@ -368,8 +367,7 @@ impl ListQuery {
             Pins::Exclude => {
                 // A scalar subquery, not NOT EXISTS: PostgreSQL would make that an anti-join that
                 // hashes every pin, where a page needs a primary-key lookup per candidate.
-                let pin = Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned();
-                select.and_where(Expr::from(SubQueryStatement::from(pin)).is_null());
+                select.and_where(Expr::from(SubQueryStatement::from(is_pinned())).is_null());
             }
         }
         if let Some((after_posted_at, after_id)) = self.page.after {

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::{
-    sql::{friend_of, hides_from, pin_of_moment},
+    sql::{friend_of, hides_from, is_pinned},
     visibility,
 };
 use crate::{
@@ -22,8 +22,8 @@ use crate::{
         visibility::{MomentFacts, Relation, moment_visible},
     },
     entity::{
-        moment_audience_tags, moment_audience_users, moments, moments_settings, pins, removed_moment_listed,
-        removed_moments, tag_members,
+        moment_audience_tags, moment_audience_users, moments, moments_settings, removed_moment_listed, removed_moments,
+        tag_members,
     },
     error::Result,
 };
@@ -38,7 +38,6 @@ pub const KEPT_FOR: Duration = Duration::minutes(10);
 /// stranger's timeline, and who is listed in its audience (by name, or as a member of a named tag).
 pub(super) async fn record(db: &impl ConnectionTrait, id: MomentId, now: DateTime<Utc>) -> Result<()> {
     let moment = |c| Expr::col((moments::Entity, c));
-    let pinned = Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned();
     let tenth = visibility::tenth_newer_public(
         moments::Entity,
         moments::Column::AuthorId,
@@ -50,7 +49,7 @@ pub(super) async fn record(db: &impl ConnectionTrait, id: MomentId, now: DateTim
         .expr(moment(moments::Column::AuthorId))
         .expr(moment(moments::Column::AudienceMode))
         .expr(moment(moments::Column::PostedAt))
-        .expr(Expr::exists(pinned))
+        .expr(Expr::exists(is_pinned()))
         .expr(Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)))
         .expr(Expr::col((moments_settings::Entity, moments_settings::Column::StrangersCanView)))
         .expr(Expr::exists(tenth))

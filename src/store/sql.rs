@@ -30,6 +30,11 @@ pub(super) fn pin_of_moment() -> Expr {
     Expr::col((pins::Entity, pins::Column::MomentId)).equals((moments::Entity, moments::Column::Id))
 }
 
+/// For an `EXISTS` (or a scalar subquery): the outer query's moment is pinned.
+pub(super) fn is_pinned() -> SelectStatement {
+    Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned()
+}
+
 /// For an `EXISTS`: `viewer` is a friend of the user in column `user` of the outer query.
 /// (Friendships are stored both ways, so this is one primary-key lookup.)
 pub(super) fn friend_of(user: impl IntoColumnRef, viewer: UserId) -> SelectStatement {

@@ -10,14 +10,14 @@ use sea_orm::sea_query::{
     Alias, CaseStatement, Condition, Expr, ExprTrait as _, IntoColumnRef, IntoIden, Order, Query, SelectStatement,
 };
 
-use super::sql::{moment_col, newest_first, pin_of_moment};
+use super::sql::{is_pinned, moment_col, newest_first};
 use crate::{
     domain::{
         AudienceMode, UserId, VisibleWindow,
         model::TagId,
         visibility::{Access, Relation, STRANGER_TIMELINE_CAP, can_see, window_applies, window_start},
     },
-    entity::{moment_audience_tags, moment_audience_users, moments, pins, tag_members},
+    entity::{moment_audience_tags, moment_audience_users, moments, tag_members},
 };
 
 /// The offset of the newer public moment that, when it exists, puts a moment out of a stranger's
@@ -168,10 +168,9 @@ pub(super) fn pinned_condition(access: &Access) -> Option<Condition> {
 /// Every moment of the author the viewer sees, in the timeline or the pinned block: a condition
 /// that is false when they see none.
 pub(super) fn shown_condition(access: &Access, now: DateTime<Utc>) -> Condition {
-    let pinned = Query::select().expr(Expr::val(1)).from(pins::Entity).and_where(pin_of_moment()).to_owned();
     let shown = Condition::any()
         .add_option(timeline_condition(access, now))
-        .add_option(pinned_condition(access).map(|c| Condition::all().add(c).add(Expr::exists(pinned))));
+        .add_option(pinned_condition(access).map(|c| Condition::all().add(c).add(Expr::exists(is_pinned()))));
     if shown.is_empty() { Condition::all().add(Expr::val(false)) } else { shown }
 }
 

@@ -160,6 +160,29 @@ fn every_listing_equals_the_reference_on_random_worlds() {
     }
 }
 
+/// Every user of the world, by handle in order, with their id.
+fn viewers_of(reference: &NamedWorld) -> Vec<(String, moments::domain::UserId)> {
+    let mut viewers: Vec<_> = reference.users.iter().map(|(h, &id)| (h.clone(), id)).collect();
+    viewers.sort();
+    viewers
+}
+
+/// The names of `author`'s moments the reference lets `viewer` see at `now`.
+fn shown_to(
+    reference: &NamedWorld,
+    author: moments::domain::UserId,
+    viewer: moments::domain::UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> BTreeSet<String> {
+    let world = &reference.world;
+    world
+        .moments
+        .iter()
+        .filter(|m| m.author == author && world.visible(viewer, m.id, now))
+        .map(|m| reference.names[&m.id].clone())
+        .collect()
+}
+
 /// Deletes every moment of the world one by one, newest first or not as the world lists them:
 /// each deleted moment is told (by the facts kept of it) to exactly the viewers the reference
 /// lets see it just before, and to no one else.
@@ -167,9 +190,7 @@ async fn check_removals(app: &TestApp, spec: &WorldSpec) -> Result<(), TestCaseE
     let (lines, mut reference) = load(app, spec).await;
     let now = app.clock.now();
     let db = &app.services.db.write;
-    let mut viewers: Vec<(String, moments::domain::UserId)> =
-        reference.users.iter().map(|(h, &id)| (h.clone(), id)).collect();
-    viewers.sort();
+    let viewers = viewers_of(&reference);
     let deletions: Vec<_> = reference.world.moments.iter().map(|m| (m.id, m.author)).collect();
     for (id, author) in deletions {
         let could: Vec<String> =
@@ -211,25 +232,14 @@ async fn check_tag_changes(app: &TestApp, spec: &WorldSpec) -> Result<(), TestCa
         tags::Entity::find().order_by_asc(tags::Column::Id).all(db).await.unwrap().iter().map(|t| t.id).collect();
     let mut numbered: Vec<_> = reference.world.tags.keys().copied().collect();
     numbered.sort_unstable();
-    let mut viewers: Vec<(String, moments::domain::UserId)> =
-        reference.users.iter().map(|(h, &id)| (h.clone(), id)).collect();
-    viewers.sort();
+    let viewers = viewers_of(&reference);
     for (number, tag) in numbered.into_iter().zip(stored) {
         let owner = reference.world.tags[&number].0;
         for (handle, viewer) in &viewers {
             if !reference.world.friends.contains(&(owner, *viewer)) {
                 continue;
             }
-            let seen = |reference: &NamedWorld| -> BTreeSet<String> {
-                let world = &reference.world;
-                world
-                    .moments
-                    .iter()
-                    .filter(|m| m.author == owner && world.visible(*viewer, m.id, now))
-                    .map(|m| reference.names[&m.id].clone())
-                    .collect()
-            };
-            let before = seen(&reference);
+            let before = shown_to(&reference, owner, *viewer, now);
             let members = &mut reference.world.tags.get_mut(&number).unwrap().1;
             if members.remove(viewer) {
                 tag_members::Entity::delete_many()
@@ -245,7 +255,7 @@ async fn check_tag_changes(app: &TestApp, spec: &WorldSpec) -> Result<(), TestCa
                     .await
                     .unwrap();
             }
-            let after = seen(&reference);
+            let after = shown_to(&reference, owner, *viewer, now);
             let access = store::access::access(db, *viewer, owner).await.unwrap().unwrap();
             let told = store::audiences::tag_changes_view(db, &access, tag, now).await.unwrap();
             if told != (before != after) {
@@ -305,18 +315,12 @@ async fn check_rights_changes(app: &TestApp, spec: &WorldSpec, changes: &[Rights
             RightsChange::Hide(a, v) | RightsChange::Friend(a, v) if a != v => (ids[a], vec![ids[v]]),
             _ => continue,
         };
-        let seen = |reference: &NamedWorld, viewer: UserId| -> BTreeSet<String> {
-            let world = &reference.world;
-            world
-                .moments
-                .iter()
-                .filter(|m| m.author == author && world.visible(viewer, m.id, now))
-                .map(|m| reference.names[&m.id].clone())
-                .collect()
-        };
         let mut before = Vec::new();
         for &viewer in &others {
-            before.push((seen(&reference, viewer), store::access::access(db, viewer, author).await.unwrap().unwrap()));
+            before.push((
+                shown_to(&reference, author, viewer, now),
+                store::access::access(db, viewer, author).await.unwrap().unwrap(),
+            ));
         }
         let settings = reference.world.settings.entry(author).or_insert_with(Settings::default);
         match *change {
@@ -351,7 +355,7 @@ async fn check_rights_changes(app: &TestApp, spec: &WorldSpec, changes: &[Rights
         for (&viewer, (seen_before, old)) in others.iter().zip(before) {
             let new = store::access::access(db, viewer, author).await.unwrap().unwrap();
             let told = store::lists::view_differs(db, &old, &new, now).await.unwrap();
-            let seen_after = seen(&reference, viewer);
+            let seen_after = shown_to(&reference, author, viewer, now);
             if told != (seen_before != seen_after) {
                 let what = format!("whether viewer {viewer} is told of {change:?}: {told}");
                 let (b, a): (Vec<_>, Vec<_>) = (seen_before.into_iter().collect(), seen_after.into_iter().collect());

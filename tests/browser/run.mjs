@@ -40,6 +40,20 @@ function startServer() {
   return { base, stop };
 }
 
+/** Sends an operation to /graphql from `page`, as its signed-in user (the web client's token) or
+ * else the token the server gave the page; resolves to its `data`. */
+const graphql = (page, query, variables = {}) =>
+  page.evaluate(async ({ query, variables }) => {
+    const given = JSON.parse(document.getElementById("moments-settings")?.textContent || "{}").token;
+    const response = await fetch("/graphql", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${localStorage.getItem("moments.token") ?? given}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    if (!response.ok) throw new Error(`/graphql answered ${response.status}`);
+    return (await response.json()).data;
+  }, { query, variables });
+
 /** `promise`, or a failure saying `what` after `ms` milliseconds. */
 const within = (promise, ms, what) =>
   Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(what)), ms))]);
@@ -137,16 +151,7 @@ async function scenarios(browser, base) {
     }
     await page.waitForTimeout(500);
     // Alice pins and unpins through the HTTP endpoint, with the token the playground was given.
-    const call = (query, variables) =>
-      page.evaluate(async ({ query, variables }) => {
-        const { token } = JSON.parse(document.getElementById("moments-settings").textContent);
-        const response = await fetch("/graphql", {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
-          body: JSON.stringify({ query, variables }),
-        });
-        return (await response.json()).data;
-      }, { query, variables });
+    const call = (query, variables) => graphql(page, query, variables);
     const timeline = await call('{ profile(handle: "alice") { timeline(first: 20) { nodes { id text } } } }');
     const walk = timeline.profile.timeline.nodes.find((m) => m.text === "Morning walk by the river").id;
     const response = page.locator(".graphiql-response .view-lines");
@@ -262,15 +267,7 @@ async function scenarios(browser, base) {
       assert.deepEqual(await texts(pinnedForBob), before);
 
       // A moment alice posts appears on bob's page, and goes when she deletes it.
-      const call = (query, variables) =>
-        page.evaluate(async ({ query, variables }) => {
-          const response = await fetch("/graphql", {
-            method: "POST",
-            headers: { "Content-Type": "application/json", Authorization: `Bearer ${localStorage.getItem("moments.token")}` },
-            body: JSON.stringify({ query, variables }),
-          });
-          return (await response.json()).data;
-        }, { query, variables });
+      const call = (query, variables) => graphql(page, query, variables);
       const posted = await call('mutation { postMoment(input: { text: "Back in five" }) { moment { id } } }');
       await bob.locator(".timeline .moment", { hasText: "Back in five" }).waitFor({ timeout: 5_000 });
       assert.equal((await texts(bob.locator(".timeline .moment .text")))[0], "Back in five", "newest first");
@@ -294,16 +291,9 @@ async function scenarios(browser, base) {
     assert.equal(await first.locator(".text").textContent(), "Dinner at grandma's");
     assert.equal(await first.locator(".audience").textContent(), "Visible to: Only #family");
     // Eleven more through the public API, so the timeline has more than a page.
-    await page.evaluate(async () => {
-      for (let i = 1; i <= 11; i++) {
-        const response = await fetch("/graphql", {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Authorization: `Bearer ${localStorage.getItem("moments.token")}` },
-          body: JSON.stringify({ query: "mutation($t: String!) { postMoment(input: { text: $t }) { moment { id } } }", variables: { t: `Note ${i}` } }),
-        });
-        if (!response.ok) throw new Error(`postMoment answered ${response.status}`);
-      }
-    });
+    for (let i = 1; i <= 11; i++) {
+      await graphql(page, "mutation($t: String!) { postMoment(input: { text: $t }) { moment { id } } }", { t: `Note ${i}` });
+    }
     await page.goto(`${base}/app/u/alice`);
     const timeline = page.locator(".timeline .moment");
     await timeline.first().waitFor();
