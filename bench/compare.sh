@@ -26,15 +26,21 @@ if [ ! -f bench/out/world.jsonl ]; then
   "$NEW" generate --output bench/out/world.jsonl
 fi
 
+# Each binary serves its own copy of the world, imported by itself, so a binary with a migration
+# the other lacks can be compared too.
 if [ "$WHICH" = sqlite ]; then
-  rm -f "$OUT"/compare.db*
-  URL="sqlite://$PWD/$OUT/compare.db?mode=rwc"
+  rm -f "$OUT"/compare-*.db*
+  URL_OLD="sqlite://$PWD/$OUT/compare-old.db?mode=rwc"
+  URL_NEW="sqlite://$PWD/$OUT/compare-new.db?mode=rwc"
 else
-  psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS moments_compare" -c "CREATE DATABASE moments_compare"
-  URL="${PG_ADMIN_URL%/*}/moments_compare"
+  for which in old new; do
+    psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS moments_compare_$which" -c "CREATE DATABASE moments_compare_$which"
+  done
+  URL_OLD="${PG_ADMIN_URL%/*}/moments_compare_old"
+  URL_NEW="${PG_ADMIN_URL%/*}/moments_compare_new"
 fi
-# The older binary migrates and imports: the newer one's migrations then run on top when it starts.
-DATABASE_URL="$URL" "$OLD" import bench/out/world.jsonl
+DATABASE_URL="$URL_OLD" "$OLD" import bench/out/world.jsonl
+DATABASE_URL="$URL_NEW" "$NEW" import bench/out/world.jsonl
 
 server=
 stop() {
@@ -52,7 +58,7 @@ TICKS=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
 
 serve() {
-  DATABASE_URL="$URL" MOMENTS_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn "$1" serve > "$OUT/server.log" 2>&1 &
+  DATABASE_URL="$2" MOMENTS_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn "$1" serve > "$OUT/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.2; done
   echo "the server did not start:" >&2
@@ -60,9 +66,14 @@ serve() {
   exit 1
 }
 
-serve "$NEW"
-python3 bench/prepare.py "$NEW" "$URL" "http://127.0.0.1:$PORT" "$OUT"
-stop
+# Each copy gets its own request files (a token holds for one deployment only).
+for which in old new; do
+  if [ "$which" = old ]; then bin=$OLD url=$URL_OLD; else bin=$NEW url=$URL_NEW; fi
+  mkdir -p "$OUT/$which"
+  serve "$bin" "$url"
+  python3 bench/prepare.py "$bin" "$url" "http://127.0.0.1:$PORT" "$OUT/$which"
+  stop
+done
 
 : > "$OUT/rounds.txt"
 for round in $(seq 1 "$ROUNDS"); do
@@ -71,11 +82,11 @@ for round in $(seq 1 "$ROUNDS"); do
   order="old new"
   if [ $((round % 2)) -eq 0 ]; then order="new old"; fi
   for which in $order; do
-    if [ "$which" = old ]; then serve "$OLD"; else serve "$NEW"; fi
+    if [ "$which" = old ]; then serve "$OLD" "$URL_OLD"; else serve "$NEW" "$URL_NEW"; fi
     for scenario in $SCENARIOS; do
-      wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$OUT/$scenario.txt" >/dev/null
+      wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$OUT/$which/$scenario.txt" >/dev/null
       before=$(cpu_ticks)
-      result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$OUT/$scenario.txt" | grep '^RESULT')
+      result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$OUT/$which/$scenario.txt" | grep '^RESULT')
       after=$(cpu_ticks)
       requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$result")
       cpu=$(awk "BEGIN { printf \"%.1f\", ($after - $before) * 1000000 / $TICKS / $requests }")

@@ -8,6 +8,7 @@ mod m20261127_000001_audience_user_index;
 mod m20261128_000001_deployment_id;
 mod m20261128_000002_pins_in_posting_order;
 mod m20261128_000003_removed_moments;
+mod m20261128_000004_moments_index_covers_audience;
 
 pub use m20261128_000001_deployment_id::DEPLOYMENT_ID;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_deployment_id::Migration),
             Box::new(m20261128_000002_pins_in_posting_order::Migration),
             Box::new(m20261128_000003_removed_moments::Migration),
+            Box::new(m20261128_000004_moments_index_covers_audience::Migration),
         ]
     }
 }

@@ -10,13 +10,14 @@ use sea_orm::{ColumnTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilt
 use super::{
     ImportReport, Refused,
     format::{Line, MomentLine, time},
+    refs::{ImportedMoment, Refs},
     refused,
     writer::{Pending, max_id},
 };
 use crate::{
     auth,
     domain::{
-        AudienceMode, MomentKind, UserId, VisibleWindow,
+        AudienceMode, UserId, VisibleWindow,
         content::check_audience_shape,
         input::{DisplayName, Handle, MAX_FRIENDS, NewPassword, TagName, check_tag_size, not_a_friend},
         model::{MomentId, TagId},
@@ -29,14 +30,6 @@ use crate::{
     error::Error,
     store::users::SettingsRecord,
 };
-
-/// A moment of this file that later lines may name by its `ref`.
-struct ImportedMoment {
-    id: MomentId,
-    kind: MomentKind,
-    author: UserId,
-    posted_at: DateTime<Utc>,
-}
 
 /// The checks of the import: what the API would check, against what the import keeps in memory
 /// (with what the database already held read once per user).
@@ -55,15 +48,24 @@ pub(super) struct Importer<'a> {
     /// (owner, name) → tag, for owners whose tags have been read or made.
     tags: HashMap<(UserId, String), TagId>,
     tags_read: HashSet<UserId>,
-    moments: HashMap<String, ImportedMoment>,
+    /// The refs of this file's moments.
+    pub(super) refs: Refs,
+    /// The line being checked.
+    pub(super) line_number: usize,
     pub(super) pending: Pending,
     pub(super) report: ImportReport,
+}
+
+/// The refusal of a moment whose `ref` an earlier moment of the file used.
+pub(super) fn reused(reference: &str) -> Refused {
+    Refused(format!("ref: {reference:?} is used by an earlier moment of this file"))
 }
 
 impl<'a> Importer<'a> {
     /// Starts checking an import inside `txn`: ids are given out after those in use.
     pub(super) async fn begin(txn: &'a DatabaseTransaction, now: DateTime<Utc>) -> Result<Self, Error> {
         let first_new_user = max_id(txn, "users").await? + 1;
+        Refs::create(txn).await?;
         Ok(Self {
             txn,
             now,
@@ -75,7 +77,8 @@ impl<'a> Importer<'a> {
             friends: HashMap::new(),
             tags: HashMap::new(),
             tags_read: HashSet::new(),
-            moments: HashMap::new(),
+            refs: Refs::default(),
+            line_number: 0,
             pending: Pending::default(),
             report: ImportReport::default(),
         })
@@ -283,7 +286,7 @@ impl<'a> Importer<'a> {
             }
             Line::Moment(m) => self.moment(m).await?,
             Line::Pin(p) => {
-                let Some(moment) = self.moments.get(&p.moment) else {
+                let Some(moment) = self.refs.find(self.txn, &p.moment).await? else {
                     return refused(format!("moment: no moment with ref {:?} earlier in this file", p.moment));
                 };
                 if !kind_is_pinnable(moment.kind) {
@@ -309,11 +312,6 @@ impl<'a> Importer<'a> {
     }
 
     async fn moment(&mut self, m: MomentLine) -> Result<(), Refused> {
-        if let Some(reference) = &m.reference
-            && self.moments.contains_key(reference)
-        {
-            return refused(format!("ref: {reference:?} is used by an earlier moment of this file"));
-        }
         let author = self.user(&m.author).await?;
         let content = m.content().parse()?;
         let posted_at = match &m.posted_at {
@@ -365,8 +363,14 @@ impl<'a> Importer<'a> {
             audience_mode: audience,
             posted_at,
         });
-        if let Some(reference) = m.reference {
-            self.moments.insert(reference, ImportedMoment { id, kind: content.kind, author, posted_at });
+        if let Some(reference) = m.reference
+            && !self.refs.add(
+                reference.clone(),
+                self.line_number,
+                ImportedMoment { id, kind: content.kind, author, posted_at },
+            )
+        {
+            return Err(reused(&reference));
         }
         self.report.moments += 1;
         Ok(())

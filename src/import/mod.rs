@@ -10,6 +10,7 @@
 
 mod checks;
 mod format;
+mod refs;
 mod writer;
 
 use std::{
@@ -128,45 +129,44 @@ impl Progress {
     }
 }
 
+/// Writes the rows waiting after lines up to `line`, then their refs.
+async fn flush(
+    importer: &mut checks::Importer<'_>,
+    txn: &sea_orm::DatabaseTransaction,
+    line: usize,
+) -> Result<(), ImportError> {
+    let refused_rows =
+        |e: Error| ImportError::Line { line, message: format!("the database refused the rows up to this line: {e}") };
+    importer.pending.flush(txn).await.map_err(refused_rows)?;
+    match importer.refs.write(txn).await.map_err(refused_rows)? {
+        Some(reused) => Err(reused_at(reused)),
+        None => Ok(()),
+    }
+}
+
+/// The refusal of a ref used again, at the line that used it again.
+fn reused_at(r: refs::Reused) -> ImportError {
+    ImportError::Line { line: r.line, message: checks::reused(&r.reference).0 }
+}
+
 /// Loads `input` into the database in one transaction, at time `now` for what the file leaves out.
 pub async fn import(db: &Db, input: impl BufRead, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
-    let txn = db.write.begin().await.map_err(Error::from)?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // Ids are given out here: no other writer may add users, tags or moments meanwhile.
-        txn.execute_unprepared("LOCK TABLE users, tags, moments IN SHARE ROW EXCLUSIVE MODE")
-            .await
-            .map_err(Error::from)?;
+    // SQLite's temporary tables live in memory on the server's connections; the import's table of
+    // refs goes to a file instead (SQLite's writer is one connection: this is it).
+    let sqlite = db.backend() == DbBackend::Sqlite;
+    if sqlite {
+        db.write.execute_unprepared("PRAGMA temp_store = FILE").await.map_err(Error::from)?;
     }
-    let mut importer = checks::Importer::begin(&txn, to_micros(now)).await?;
-    let mut progress = Progress::new();
-    let mut last_line = 0;
-    let mut lines = format::Lines::new(input);
-    let refused_rows = |line: usize, e: Error| ImportError::Line {
-        line,
-        message: format!("the database refused the rows up to this line: {e}"),
-    };
-    while let Some((line, text)) = lines.next_line()? {
-        last_line = line;
-        if text.trim().is_empty() {
-            continue;
-        }
-        let parsed: format::Line = serde_json::from_str(text)
-            .map_err(|e| ImportError::Line { line, message: format!("not a valid record: {e}") })?;
-        importer.line(parsed).await.map_err(|Refused(message)| ImportError::Line { line, message })?;
-        if importer.pending.rows() >= writer::FLUSH_AT {
-            importer.pending.settings_of.clear();
-            importer.pending.flush(&txn).await.map_err(|e| refused_rows(line, e))?;
-        }
-        progress.tick(line, &importer.report);
+    let loaded = load(db, input, now).await;
+    if sqlite {
+        db.write.execute_unprepared("PRAGMA temp_store = MEMORY").await.map_err(Error::from)?;
     }
-    importer.pending.flush(&txn).await.map_err(|e| refused_rows(last_line, e))?;
-    writer::advance_sequences(&txn).await?;
-    let report = importer.report;
-    txn.commit().await.map_err(Error::from)?;
-    progress.done();
+    let report = loaded?;
     // Fresh statistics, so the query planner knows the new sizes.
     let analyze = match db.backend() {
-        DbBackend::Postgres => format!("ANALYZE {}", TABLES.join(", ")),
+        // VACUUM too: it marks the new rows visible to all, which lets the lists' index-only
+        // scans skip the table.
+        DbBackend::Postgres => format!("VACUUM (ANALYZE) {}", TABLES.join(", ")),
         _ => "ANALYZE".to_owned(),
     };
     // The import is committed: statistics that fail to refresh are worth a warning, not a failure.
@@ -179,4 +179,46 @@ pub async fn import(db: &Db, input: impl BufRead, now: DateTime<Utc>) -> Result<
 /// [`import`] from a string.
 pub async fn import_str(db: &Db, text: &str, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
     import(db, std::io::Cursor::new(text), now).await
+}
+
+/// The import's one transaction.
+async fn load(db: &Db, input: impl BufRead, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
+    let txn = db.write.begin().await.map_err(Error::from)?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Ids are given out here: no other writer may add users, tags or moments meanwhile.
+        txn.execute_unprepared("LOCK TABLE users, tags, moments IN SHARE ROW EXCLUSIVE MODE")
+            .await
+            .map_err(Error::from)?;
+    }
+    let mut importer = checks::Importer::begin(&txn, to_micros(now)).await?;
+    let mut progress = Progress::new();
+    let mut last_line = 0;
+    let mut lines = format::Lines::new(input);
+    while let Some((line, text)) = lines.next_line()? {
+        last_line = line;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let parsed: format::Line = serde_json::from_str(text)
+            .map_err(|e| ImportError::Line { line, message: format!("not a valid record: {e}") })?;
+        importer.line_number = line;
+        if let Err(Refused(message)) = importer.line(parsed).await {
+            // A ref of an earlier line used again is only found when its batch is written: that
+            // line comes first.
+            let earlier = importer.refs.write(&txn).await.ok().flatten().filter(|r| r.line < line);
+            return Err(earlier.map_or(ImportError::Line { line, message }, reused_at));
+        }
+        if importer.pending.rows() >= writer::FLUSH_AT {
+            importer.pending.settings_of.clear();
+            flush(&mut importer, &txn, line).await?;
+        }
+        progress.tick(line, &importer.report);
+    }
+    flush(&mut importer, &txn, last_line).await?;
+    refs::Refs::drop_table(&txn).await?;
+    writer::advance_sequences(&txn).await?;
+    let report = importer.report;
+    txn.commit().await.map_err(Error::from)?;
+    progress.done();
+    Ok(report)
 }

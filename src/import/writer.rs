@@ -34,11 +34,11 @@ pub const TABLES: [&str; 11] = [
 ];
 
 /// Rows per insert statement: well under the bound-parameter limits of SQLite and PostgreSQL.
-const ROWS_PER_INSERT: usize = 1_000;
+pub(super) const ROWS_PER_INSERT: usize = 1_000;
 /// Bytes per insert statement. A statement that fits in one TLS record (16 KiB) goes out in one
 /// write: a larger one is split, and the client's Nagle delay meeting the server's delayed ACK
 /// then costs about 40 ms per statement on PostgreSQL (the driver does not set TCP_NODELAY).
-const BYTES_PER_INSERT: usize = 12_000;
+pub(super) const BYTES_PER_INSERT: usize = 12_000;
 /// Pending rows that trigger a flush.
 pub(super) const FLUSH_AT: usize = 20_000;
 

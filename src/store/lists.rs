@@ -131,10 +131,11 @@ pub fn pinned_statement(access: &Access, page: &Page, backend: DbBackend) -> Opt
 /// the shape it runs fastest (docs/benchmarks.md, "The feed"):
 ///
 /// - PostgreSQL: one statement whose reads are bounded by friends × page, whatever the friends
-///   posted ([`lateral_feed_statement`]).
+///   posted, with friends and their settings read inside it ([`lateral_feed_statement`]).
 /// - SQLite: the viewer's friends with what the viewer may see of each first, then one walk of the
 ///   author index over all of them, sorted to the page: in-process, scanning a few thousand index
-///   entries costs less than a top-k per friend.
+///   entries (reading only the index, which carries each moment's audience mode) costs less than
+///   a statement that merges one range per friend (docs/benchmarks.md, "The feed").
 pub async fn feed_statement(
     db: &impl ConnectionTrait,
     viewer: UserId,
@@ -164,7 +165,7 @@ pub async fn feed_statement(
 /// the newest `first + 1` of those, read in full.
 fn lateral_feed_statement(viewer: UserId, page: &Page, now: DateTime<Utc>) -> SelectStatement {
     let rows = page.first + 1;
-    let (friend, settings, chosen) = (Alias::new("f"), Alias::new("s"), Alias::new("m"));
+    let (friend, chosen) = (Alias::new("f"), Alias::new("m"));
     let newest = |mut select: SelectStatement| {
         if let Some((posted_at, id)) = page.after {
             select.and_where(
@@ -176,16 +177,29 @@ fn lateral_feed_statement(viewer: UserId, page: &Page, now: DateTime<Utc>) -> Se
         select.limit(rows);
         select
     };
+    // Where the friend's window starts, as a scalar subquery inside the lateral part: one
+    // primary-key lookup per friend (as a join, PostgreSQL merged the friends with every user's
+    // settings).
+    let window_start = Expr::from(SubQueryStatement::from(
+        Query::select()
+            .expr(visibility::window_start_of(
+                Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)),
+                now,
+            ))
+            .from(moments_settings::Entity)
+            .and_where(
+                Expr::col((moments_settings::Entity, moments_settings::Column::UserId))
+                    .equals((friend.clone(), friendships::Column::FriendId)),
+            )
+            .to_owned(),
+    ));
     let mut of_friend = Query::select();
     of_friend
         .column((moments::Entity, moments::Column::Id))
         .column((moments::Entity, moments::Column::PostedAt))
         .from(moments::Entity)
         .and_where(moment_col(moments::Column::AuthorId).equals((friend.clone(), friendships::Column::FriendId)))
-        .and_where(
-            moment_col(moments::Column::PostedAt)
-                .gte(visibility::window_start_of((settings.clone(), moments_settings::Column::VisibleWindow), now)),
-        )
+        .and_where(moment_col(moments::Column::PostedAt).gte(window_start))
         .cond_where(visibility::friend_audience(viewer));
     let of_friend = newest(of_friend);
     let mut friends = Query::select();
@@ -193,13 +207,6 @@ fn lateral_feed_statement(viewer: UserId, page: &Page, now: DateTime<Utc>) -> Se
         .column((chosen.clone(), moments::Column::Id))
         .column((chosen.clone(), moments::Column::PostedAt))
         .from_as(friendships::Entity, friend.clone())
-        .join_as(
-            JoinType::InnerJoin,
-            moments_settings::Entity,
-            settings.clone(),
-            Expr::col((settings, moments_settings::Column::UserId))
-                .equals((friend.clone(), friendships::Column::FriendId)),
-        )
         .and_where(Expr::col((friend.clone(), friendships::Column::UserId)).eq(viewer))
         .and_where(Expr::exists(hides_from((friend, friendships::Column::FriendId), viewer)).not());
     friends.join_lateral(JoinType::InnerJoin, of_friend, chosen, Expr::val(true));

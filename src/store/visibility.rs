@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 use sea_orm::sea_query::{
-    Alias, CaseStatement, Condition, Expr, ExprTrait as _, IntoColumnRef, IntoIden, Order, Query, SelectStatement,
+    Alias, CaseStatement, Condition, Expr, ExprTrait as _, IntoIden, Order, Query, SelectStatement,
 };
 
 use super::sql::{is_pinned, moment_col, newest_first};
@@ -213,13 +213,12 @@ fn earliest() -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(-62_135_596_800, 0).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
-/// Where the window of the user whose setting is in `window` starts at `now`, as an expression
+/// Where the window of the user whose setting `window` gives starts at `now`, as an expression
 /// (the earliest time for `ALL`): derived from [`window_start`] for every window.
-pub(super) fn window_start_of(window: impl IntoColumnRef + Clone, now: DateTime<Utc>) -> Expr {
+pub(super) fn window_start_of(window: Expr, now: DateTime<Utc>) -> Expr {
     let mut case = CaseStatement::new();
     for &value in VisibleWindow::ALL_VALUES {
-        case = case
-            .case(Expr::col(window.clone()).eq(value), Expr::val(window_start(value, now).unwrap_or_else(earliest)));
+        case = case.case(window.clone().eq(value), Expr::val(window_start(value, now).unwrap_or_else(earliest)));
     }
     case.finally(Expr::val(earliest())).into()
 }

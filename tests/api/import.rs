@@ -222,3 +222,46 @@ async fn a_failed_import_into_a_new_sqlite_file_leaves_no_file_behind() {
     assert!(!crate::binary::moments(&url).arg("import").arg(&file).output().unwrap().status.success());
     assert!(database.exists());
 }
+
+/// A file of more moments than one batch of the importer holds: refs of written batches are looked
+/// up in the import's table of refs, not in memory.
+fn beyond_one_batch(first: &str, last: &str) -> String {
+    let mut text = String::from("{\"type\":\"user\",\"handle\":\"alice\",\"displayName\":\"Alice\"}\n");
+    text.push_str(first);
+    text.push('\n');
+    for i in 0..25_000 {
+        text.push_str(&format!(
+            "{{\"type\":\"moment\",\"author\":\"alice\",\"text\":\"m{i}\",\"postedAt\":\"2026-01-01T00:00:00Z\"}}\n"
+        ));
+    }
+    text.push_str(last);
+    text.push('\n');
+    text
+}
+
+#[tokio::test]
+async fn refs_reach_across_batches_and_a_ref_used_again_is_refused_at_its_second_use() {
+    let app = TestApp::spawn().await;
+    let pinned = r#"{"type":"moment","ref":"p","author":"alice","text":"first","images":[{"url":"https://img.example/p.jpg"}],"postedAt":"2025-06-01T00:00:00Z"}"#;
+    // Line 25,003 uses the ref of line 2, written with the first batch long before.
+    let again = r#"{"type":"moment","ref":"p","author":"alice","text":"again"}"#;
+    let error = moments::import::import_str(&app.services.db, &beyond_one_batch(pinned, again), app.clock.now())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(error, "line 25003: ref: \"p\" is used by an earlier moment of this file");
+    assert_eq!(table_counts(&app).await, vec![0; moments::import::TABLES.len()]);
+
+    // A ref used again comes before a later bad line of the same batch.
+    let text = format!("{}{{\"type\":\"pin\",\"moment\":\"nope\"}}\n", beyond_one_batch(pinned, again));
+    let error = moments::import::import_str(&app.services.db, &text, app.clock.now()).await.unwrap_err().to_string();
+    assert_eq!(error, "line 25003: ref: \"p\" is used by an earlier moment of this file");
+
+    // A pin names a moment of a batch written long before.
+    let report = app.import(&beyond_one_batch(pinned, r#"{"type":"pin","moment":"p"}"#)).await;
+    assert_eq!(report.to_string(), "1 users, 0 friendships, 0 tags, 0 settings, 25001 moments, 1 pins");
+    let alice = app.id_of("alice").await;
+    let data =
+        app.ok(&app.token(alice), r#"{ profile(handle: "alice") { pinned(first: 5) { text } } }"#, json!({})).await;
+    assert_eq!(texts(&data["profile"]["pinned"]), ["first"]);
+}
