@@ -11,7 +11,7 @@ use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait as _, OnConflict, Query},
 };
 
-use super::writer::{BYTES_PER_INSERT, ROWS_PER_INSERT};
+use super::writer::statement_lengths;
 use crate::{
     domain::{MomentKind, UserId, model::MomentId},
     entity::moments,
@@ -112,7 +112,10 @@ impl Refs {
             waiting.into_iter().map(|(reference, (line, moment))| (reference, line, moment.id)).collect();
         rows.sort_unstable_by_key(|&(_, line, _)| line);
         let mut reused: Option<Reused> = None;
-        for chunk in chunks(&rows) {
+        let mut start = 0;
+        for length in statement_lengths(rows.iter().map(|(reference, ..)| reference.len() + 12 + 16)) {
+            let chunk = &rows[start..start + length];
+            start += length;
             let mut insert = Query::insert();
             insert.into_table(Alias::new(TABLE)).columns([Alias::new("name"), Alias::new("moment_id")]);
             for (reference, _, id) in chunk {
@@ -134,22 +137,4 @@ impl Refs {
         }
         Ok(reused)
     }
-}
-
-/// Slices of `rows` for one insert each: at most [`ROWS_PER_INSERT`] rows and about
-/// [`BYTES_PER_INSERT`] bytes.
-fn chunks(rows: &[(String, usize, MomentId)]) -> Vec<&[(String, usize, MomentId)]> {
-    let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, (reference, ..)) in rows.iter().enumerate() {
-        bytes += reference.len() + 12 + 16;
-        if i + 1 - start == ROWS_PER_INSERT || bytes >= BYTES_PER_INSERT {
-            out.push(&rows[start..=i]);
-            (start, bytes) = (i + 1, 0);
-        }
-    }
-    if start < rows.len() {
-        out.push(&rows[start..]);
-    }
-    out
 }

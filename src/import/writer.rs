@@ -34,11 +34,11 @@ pub const TABLES: [&str; 11] = [
 ];
 
 /// Rows per insert statement: well under the bound-parameter limits of SQLite and PostgreSQL.
-pub(super) const ROWS_PER_INSERT: usize = 1_000;
+const ROWS_PER_INSERT: usize = 1_000;
 /// Bytes per insert statement. A statement that fits in one TLS record (16 KiB) goes out in one
 /// write: a larger one is split, and the client's Nagle delay meeting the server's delayed ACK
 /// then costs about 40 ms per statement on PostgreSQL (the driver does not set TCP_NODELAY).
-pub(super) const BYTES_PER_INSERT: usize = 12_000;
+const BYTES_PER_INSERT: usize = 12_000;
 /// Pending rows that trigger a flush.
 pub(super) const FLUSH_AT: usize = 20_000;
 
@@ -96,29 +96,41 @@ impl Pending {
     }
 }
 
-/// Inserts rows of one table in statements of at most [`ROWS_PER_INSERT`] rows and about
-/// [`BYTES_PER_INSERT`] bytes.
+/// Inserts rows of one table in statements of [`statement_lengths`].
 async fn insert_all<M, A>(db: &impl ConnectionTrait, rows: Vec<M>, on_conflict: Option<OnConflict>) -> Result<(), Error>
 where
     M: IntoActiveModel<A>,
     A: ActiveModelTrait + Send,
 {
-    let mut batch: Vec<A> = Vec::new();
-    let mut bytes = 0;
-    for row in rows {
-        let row = row.into_active_model();
-        bytes +=
-            <A::Entity as EntityTrait>::Column::iter().map(|c| encoded_size(row.get(c).into_value())).sum::<usize>();
-        batch.push(row);
-        if batch.len() == ROWS_PER_INSERT || bytes >= BYTES_PER_INSERT {
-            insert_batch(db, std::mem::take(&mut batch), on_conflict.clone()).await?;
-            bytes = 0;
-        }
-    }
-    if !batch.is_empty() {
-        insert_batch(db, batch, on_conflict).await?;
+    let rows: Vec<A> = rows.into_iter().map(IntoActiveModel::into_active_model).collect();
+    let lengths =
+        statement_lengths(rows.iter().map(|row| {
+            <A::Entity as EntityTrait>::Column::iter().map(|c| encoded_size(row.get(c).into_value())).sum()
+        }));
+    let mut rows = rows.into_iter();
+    for length in lengths {
+        insert_batch(db, rows.by_ref().take(length).collect(), on_conflict.clone()).await?;
     }
     Ok(())
+}
+
+/// How many rows of each multi-row statement, given each row's encoded size: at most
+/// [`ROWS_PER_INSERT`] rows and about [`BYTES_PER_INSERT`] bytes each.
+pub(super) fn statement_lengths(sizes: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    let mut lengths = Vec::new();
+    let (mut rows, mut bytes) = (0, 0);
+    for size in sizes {
+        rows += 1;
+        bytes += size;
+        if rows == ROWS_PER_INSERT || bytes >= BYTES_PER_INSERT {
+            lengths.push(rows);
+            (rows, bytes) = (0, 0);
+        }
+    }
+    if rows > 0 {
+        lengths.push(rows);
+    }
+    lengths
 }
 
 async fn insert_batch<A: ActiveModelTrait + Send>(
