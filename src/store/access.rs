@@ -1,6 +1,5 @@
 //! What a viewer may see of an author: the facts of [`Access`] read from the author's settings,
-//! the friendship and the hiding list, for one author, for each of the viewer's friends (the feed
-//! on SQLite), or for a user found by handle.
+//! the friendship and the hiding list, for one author or for a user found by handle.
 
 use sea_orm::{
     ConnectionTrait, FromQueryResult,
@@ -16,7 +15,7 @@ use crate::{
         UserId, VisibleWindow,
         visibility::{Access, Relation},
     },
-    entity::{friendships, moments_settings, users},
+    entity::{moments_settings, users},
     error::Result,
 };
 
@@ -64,19 +63,6 @@ pub async fn access(db: &impl ConnectionTrait, viewer: UserId, author: UserId) -
         Some(row) => Ok(Some(AccessRow::from_query_result(&row, "")?.into_access(viewer)?)),
         None => Ok(None),
     }
-}
-
-/// What `viewer` may see of each of their friends, in one statement (the feed's authors).
-pub async fn friends_access(db: &impl ConnectionTrait, viewer: UserId) -> Result<Vec<Access>> {
-    let mut select = access_select(viewer);
-    select
-        .inner_join(
-            friendships::Entity,
-            Expr::col((friendships::Entity, friendships::Column::FriendId))
-                .equals((moments_settings::Entity, moments_settings::Column::UserId)),
-        )
-        .and_where(Expr::col((friendships::Entity, friendships::Column::UserId)).eq(viewer));
-    db.query_all(&select).await?.iter().map(|row| AccessRow::from_query_result(row, "")?.into_access(viewer)).collect()
 }
 
 /// A user found by handle together with what `viewer` may see of them, in one statement.

@@ -4,17 +4,16 @@
 //! the same few statements for 1 or 100 moments, and pages, cursors and `hasNextPage` only ever
 //! see rows the viewer may see.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ConnectionTrait, DbBackend, FromQueryResult,
     sea_query::{
-        Alias, Asterisk, Condition, Expr, ExprTrait as _, JoinType, Query, SelectStatement, SubQueryStatement,
+        Alias, Asterisk, Condition, Expr, ExprTrait as _, Func, JoinType, Query, SelectStatement, SubQueryStatement,
         UnionType,
     },
 };
 
 use super::{
-    access::friends_access,
     moments::{MediaRecord, MomentRecord},
     sql::{friend_of, hides_from, is_pinned, moment_col, newest_first, pin_of_moment},
     users::UserRecord,
@@ -87,14 +86,38 @@ pub async fn pinned(db: &impl ConnectionTrait, access: &Access, page: &Page) -> 
     run(db, pinned_statement(access, page, db.get_database_backend()), page).await
 }
 
+/// How far back from where a feed page starts (now, or its cursor) the page's first statement
+/// reads: a page of 20 from 50 friends who each post every other day spans about a day, so a
+/// slice of three covers a page with room to spare, and only what was posted in it is read.
+pub const FEED_SLICE: Duration = Duration::days(3);
+
 /// `Query.feed`: the viewer's own moments and those of each friend the viewer can see inside that
-/// friend's window, newest first; pins play no part (P8). One statement on PostgreSQL, two on
-/// SQLite (see [`feed_statement`]).
+/// friend's window, newest first; pins play no part (P8).
+///
+/// A page is read in two steps: first the moments posted in [`FEED_SLICE`] before where the page
+/// starts, which for a lively feed fills the page; only when fewer than `first + 1` visible ones
+/// are there, a second statement reads the rest of the page from before the slice. Each step is
+/// one statement over the viewer's friends (see [`feed_statement`]). Whether the second runs
+/// depends on how many moments the viewer may see, never on moments they may not.
 pub async fn feed(db: &impl ConnectionTrait, viewer: UserId, page: &Page, now: DateTime<Utc>) -> Result<ListPage> {
-    let (statement, choosing) = feed_statement(db, viewer, page, now).await?;
-    let mut list = run(db, Some(statement), page).await?;
-    list.statements += choosing;
-    Ok(list)
+    let backend = db.get_database_backend();
+    let start = page.after.map_or(now, |(posted_at, _)| posted_at);
+    // A cursor at the start of time has no slice before it: the page is read whole.
+    let Some(slice_start) = start.checked_sub_signed(FEED_SLICE) else {
+        return Ok(ListPage::of(read(db, &feed_statement(viewer, page, None, now, backend)).await?, page.first, 1));
+    };
+    let mut moments = read(db, &feed_statement(viewer, page, Some(slice_start), now, backend)).await?;
+    if moments.len() as u64 > page.first {
+        return Ok(ListPage::of(moments, page.first, 1));
+    }
+    // Strictly before the slice: (postedAt, id) < (slice start, the lowest id).
+    let before_slice = Page {
+        first: page.first - moments.len() as u64,
+        after: Some((slice_start, MomentId::MIN)),
+        with_media: page.with_media,
+    };
+    moments.extend(read(db, &feed_statement(viewer, &before_slice, None, now, backend)).await?);
+    Ok(ListPage::of(moments, page.first, 2))
 }
 
 /// The statement of a timeline page; `None` when the viewer can see none of the author's moments.
@@ -127,103 +150,115 @@ pub fn pinned_statement(access: &Access, page: &Page, backend: DbBackend) -> Opt
     Some(q.statement(backend))
 }
 
-/// The statement of a feed page, and how many statements choosing it took. Each database gets
-/// the shape it runs fastest (docs/benchmarks.md, "The feed"):
+/// The statement of a feed page, from `since` on when given: for each friend who does not hide
+/// from the viewer, the moments from the cursor on that the audience lets the viewer see inside
+/// that friend's window, with the viewer's own; the newest `first + 1` of those, read in full.
 ///
-/// - PostgreSQL: one statement whose reads are bounded by friends × page, whatever the friends
-///   posted, with friends and their settings read inside it ([`lateral_feed_statement`]).
-/// - SQLite: the viewer's friends with what the viewer may see of each first, then one walk of the
-///   author index over all of them, sorted to the page: in-process, scanning a few thousand index
-///   entries (reading only the index, which carries each moment's audience mode) costs less than
-///   a statement that merges one range per friend (docs/benchmarks.md, "The feed").
-pub async fn feed_statement(
-    db: &impl ConnectionTrait,
+/// - PostgreSQL reads at most the newest `first + 1` of each friend (a `LATERAL` index range
+///   each, the friend's window start a primary-key lookup inside it), so the reads are bounded
+///   by friends × page whatever the friends posted.
+/// - SQLite joins each friend's settings and index range and sorts what it found: it has no
+///   `LATERAL`, and a merge of one limited range per friend costs more to build than it saves
+///   (docs/benchmarks.md, "The feed"). The slice bounds what it reads.
+pub fn feed_statement(
     viewer: UserId,
     page: &Page,
+    since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Result<(SelectStatement, usize)> {
-    let backend = db.get_database_backend();
-    if backend == DbBackend::Postgres {
-        return Ok((lateral_feed_statement(viewer, page, now), 0));
-    }
-    let friends = friends_access(db, viewer).await?;
-    let q = ListQuery {
-        viewer,
-        author: None,
-        filter: visibility::feed_condition(viewer, &friends, now),
-        pins: Pins::Any,
-        page: *page,
-    };
-    let mut ids = Query::select();
-    ids.column((moments::Entity, moments::Column::Id)).from(moments::Entity);
-    Ok((moments_with_ids(viewer, q.narrow_to_page(ids), page.with_media, backend), 1))
-}
-
-/// The PostgreSQL feed page: for each friend who does not hide from the viewer, the newest
-/// `first + 1` moments from the cursor on that the audience lets the viewer see inside that
-/// friend's window (a `LATERAL` index range each), with the viewer's own newest `first + 1`; then
-/// the newest `first + 1` of those, read in full.
-fn lateral_feed_statement(viewer: UserId, page: &Page, now: DateTime<Utc>) -> SelectStatement {
+    backend: DbBackend,
+) -> SelectStatement {
     let rows = page.first + 1;
-    let (friend, chosen) = (Alias::new("f"), Alias::new("m"));
-    let newest = |mut select: SelectStatement| {
-        if let Some((posted_at, id)) = page.after {
+    let friend = Alias::new("f");
+    let friend_id = (friend.clone(), friendships::Column::FriendId);
+    let posted_at = moment_col(moments::Column::PostedAt);
+    // The cursor of a range of `moments`.
+    let from_cursor = |select: &mut SelectStatement| {
+        if let Some((after_posted_at, after_id)) = page.after {
             select.and_where(
                 Expr::tuple([moment_col(moments::Column::PostedAt), moment_col(moments::Column::Id)])
-                    .lt(Expr::tuple([Expr::val(posted_at), Expr::val(id)])),
+                    .lt(Expr::tuple([Expr::val(after_posted_at), Expr::val(after_id)])),
             );
         }
+    };
+    let newest = |mut select: SelectStatement| {
         newest_first(&mut select, moments::Entity, moments::Column::PostedAt, moments::Column::Id);
         select.limit(rows);
         select
     };
-    // Where the friend's window starts, as a scalar subquery inside the lateral part: one
-    // primary-key lookup per friend (as a join, PostgreSQL merged the friends with every user's
-    // settings).
-    let window_start = Expr::from(SubQueryStatement::from(
-        Query::select()
-            .expr(visibility::window_start_of(
-                Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)),
-                now,
-            ))
-            .from(moments_settings::Entity)
-            .and_where(
-                Expr::col((moments_settings::Entity, moments_settings::Column::UserId))
-                    .equals((friend.clone(), friendships::Column::FriendId)),
-            )
-            .to_owned(),
-    ));
-    let mut of_friend = Query::select();
-    of_friend
-        .column((moments::Entity, moments::Column::Id))
-        .column((moments::Entity, moments::Column::PostedAt))
-        .from(moments::Entity)
-        .and_where(moment_col(moments::Column::AuthorId).equals((friend.clone(), friendships::Column::FriendId)))
-        .and_where(moment_col(moments::Column::PostedAt).gte(window_start))
-        .cond_where(visibility::friend_audience(viewer));
-    let of_friend = newest(of_friend);
     let mut friends = Query::select();
     friends
-        .column((chosen.clone(), moments::Column::Id))
-        .column((chosen.clone(), moments::Column::PostedAt))
         .from_as(friendships::Entity, friend.clone())
         .and_where(Expr::col((friend.clone(), friendships::Column::UserId)).eq(viewer))
-        .and_where(Expr::exists(hides_from((friend, friendships::Column::FriendId), viewer)).not());
-    friends.join_lateral(JoinType::InnerJoin, of_friend, chosen, Expr::val(true));
+        .and_where(Expr::exists(hides_from(friend_id.clone(), viewer)).not());
+    if backend == DbBackend::Postgres {
+        // Where the friend's window starts, as a scalar subquery inside the lateral part: one
+        // primary-key lookup per friend (as a join, PostgreSQL merged the friends with every
+        // user's settings).
+        let window_start = Expr::from(SubQueryStatement::from(
+            Query::select()
+                .expr(visibility::window_start_of(
+                    Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)),
+                    now,
+                ))
+                .from(moments_settings::Entity)
+                .and_where(
+                    Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).equals(friend_id.clone()),
+                )
+                .to_owned(),
+        ));
+        let mut of_friend = Query::select();
+        of_friend
+            .column((moments::Entity, moments::Column::Id))
+            .column((moments::Entity, moments::Column::PostedAt))
+            .from(moments::Entity)
+            .and_where(moment_col(moments::Column::AuthorId).equals(friend_id))
+            .and_where(posted_at.clone().gte(window_start))
+            .and_where_option(since.map(|since| posted_at.clone().gte(since)))
+            .cond_where(visibility::friend_audience(viewer));
+        from_cursor(&mut of_friend);
+        let chosen = Alias::new("m");
+        friends.column((chosen.clone(), moments::Column::Id)).column((chosen.clone(), moments::Column::PostedAt));
+        friends.join_lateral(JoinType::InnerJoin, newest(of_friend), chosen, Expr::val(true));
+    } else {
+        // One bound for the range, the later of the window's start and the slice's, so that
+        // SQLite starts each friend's index range there.
+        let window_start = visibility::window_start_of(
+            Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)),
+            now,
+        );
+        let start = match since {
+            Some(since) => Func::greatest([window_start, Expr::val(since)]).into(),
+            None => window_start,
+        };
+        friends
+            .column((moments::Entity, moments::Column::Id))
+            .column((moments::Entity, moments::Column::PostedAt))
+            .inner_join(
+                moments_settings::Entity,
+                Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).equals(friend_id.clone()),
+            )
+            .inner_join(
+                moments::Entity,
+                moment_col(moments::Column::AuthorId).equals(friend_id).and(posted_at.clone().gte(start)),
+            )
+            .cond_where(visibility::friend_audience(viewer));
+        from_cursor(&mut friends);
+    }
     let mut own = Query::select();
     own.column((moments::Entity, moments::Column::Id))
         .column((moments::Entity, moments::Column::PostedAt))
         .from(moments::Entity)
-        .and_where(moment_col(moments::Column::AuthorId).eq(viewer));
-    let own_alias = Alias::new("own");
-    let own = Query::select().column(Asterisk).from_subquery(newest(own), own_alias).to_owned();
+        .and_where(moment_col(moments::Column::AuthorId).eq(viewer))
+        .and_where_option(since.map(|since| posted_at.gte(since)));
+    from_cursor(&mut own);
+    let own = Query::select().column(Asterisk).from_subquery(newest(own), Alias::new("own")).to_owned();
     friends.union(UnionType::All, own);
     let candidates = Alias::new("candidates");
     let mut ids = Query::select();
     ids.column((candidates.clone(), moments::Column::Id)).from_subquery(friends, candidates.clone());
     newest_first(&mut ids, candidates, moments::Column::PostedAt, moments::Column::Id);
     ids.limit(rows);
-    moments_with_ids(viewer, ids, page.with_media, DbBackend::Postgres)
+    moments_with_ids(viewer, ids, page.with_media, backend)
 }
 
 /// The moments whose ids `ids` selects, newest first, with what a list shows of each.
@@ -246,9 +281,13 @@ async fn run(db: &impl ConnectionTrait, statement: Option<SelectStatement>, page
     let Some(statement) = statement else {
         return Ok(ListPage::default());
     };
-    let rows = db.query_all(&statement).await?;
-    let records = rows.iter().map(|r| MomentRow::from_query_result(r, "")?.into_record()).collect::<Result<_>>()?;
-    Ok(ListPage::of(records, page.first, 1))
+    Ok(ListPage::of(read(db, &statement).await?, page.first, 1))
+}
+
+/// The moments a list statement selects.
+async fn read(db: &impl ConnectionTrait, statement: &SelectStatement) -> Result<Vec<MomentRecord>> {
+    let rows = db.query_all(statement).await?;
+    rows.iter().map(|r| MomentRow::from_query_result(r, "")?.into_record()).collect()
 }
 
 #[derive(Debug, FromQueryResult)]

@@ -4,7 +4,6 @@
 //! two cannot drift apart silently; property tests hold the results against the reference.
 
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
 
 use sea_orm::sea_query::{
     Alias, CaseStatement, Condition, Expr, ExprTrait as _, IntoIden, Order, Query, SelectStatement,
@@ -172,40 +171,6 @@ pub(super) fn shown_condition(access: &Access, now: DateTime<Utc>) -> Condition 
         .add_option(timeline_condition(access, now))
         .add_option(pinned_condition(access).map(|c| Condition::all().add(c).add(Expr::exists(is_pinned()))));
     if shown.is_empty() { Condition::all().add(Expr::val(false)) } else { shown }
-}
-
-/// `Query.feed` on SQLite: the viewer's own moments, and the moments of each friend the viewer can see inside
-/// that friend's window — the union of the timelines of the viewer and their friends (a friend's
-/// timeline has no cap). `friends` holds what the viewer may see of each friend; those who hide
-/// from the viewer drop out. Friends are grouped by where their window starts, so each group is one
-/// index range per author. Pins play no part (P8).
-pub(super) fn feed_condition(viewer: UserId, friends: &[Access], now: DateTime<Utc>) -> Condition {
-    let mut groups: BTreeMap<Option<DateTime<Utc>>, Vec<UserId>> = BTreeMap::new();
-    for friend in friends.iter().filter(|a| a.relation == Relation::Friend) {
-        let start = if window_applies(friend.relation) { window_start(friend.window, now) } else { None };
-        groups.entry(start).or_default().push(friend.author);
-    }
-    let own = Condition::all().add(moment_col(moments::Column::AuthorId).eq(viewer));
-    let Some(audience) = can_see_condition(Relation::Friend, viewer, false) else {
-        return own;
-    };
-    if groups.is_empty() {
-        return own;
-    }
-    // Every author of the feed, as one list at the top: the query walks each author's index range.
-    let mut authors = vec![viewer];
-    let mut in_windows = Condition::any();
-    for (start, group_authors) in groups {
-        authors.extend(&group_authors);
-        let mut group = Condition::all().add(moment_col(moments::Column::AuthorId).is_in(group_authors));
-        if let Some(start) = start {
-            group = group.add(moment_col(moments::Column::PostedAt).gte(start));
-        }
-        in_windows = in_windows.add(group);
-    }
-    Condition::all()
-        .add(moment_col(moments::Column::AuthorId).is_in(authors))
-        .add(Condition::any().add(own).add(Condition::all().add(in_windows).add(audience)))
 }
 
 /// The earliest `postedAt` a window can start at, standing for "no bound" where a start is needed.

@@ -1,6 +1,7 @@
 //! Statement counts: a page costs the same few statements whether it holds 1 moment or 100 —
 //! authors, media and pin state come with the page, never one query per moment.
 
+use chrono::{TimeZone as _, Utc};
 use serde_json::json;
 
 use crate::helpers::TestApp;
@@ -79,9 +80,17 @@ async fn a_feed_page_costs_the_same_for_1_or_100_moments() {
     let (hundred, listed_hundred) = statements_of(&app, &token, query, 100).await;
     assert_eq!((listed_one, listed_hundred), (1, 100));
     assert_eq!(one, hundred);
-    // The viewer, then the page: on PostgreSQL the friends, their windows and hides, the authors
-    // and whether they are friends are all read inside it; SQLite reads the friends first.
-    assert_eq!(hundred, if crate::helpers::on_postgres() { 2 } else { 3 });
+    // The viewer; the page's slice (the days before where it starts); then, as ann's newest
+    // moment is months old, the rest of the page from before the slice. The friends, their
+    // windows and hides, the authors and whether they are friends are read inside each.
+    assert_eq!(hundred, 3);
+
+    // A day after ann's newest moment (2026-06-10), three of hers are in the slice: a page of two
+    // is filled by it, one statement less; a page of five needs the rest from before it.
+    app.clock.set(Utc.with_ymd_and_hms(2026, 6, 11, 0, 0, 0).unwrap());
+    let token = app.token(app.id_of("fay").await);
+    assert_eq!(statements_of(&app, &token, query, 2).await, (2, 2));
+    assert_eq!(statements_of(&app, &token, query, 5).await, (3, 5));
 }
 
 #[tokio::test]
