@@ -57,10 +57,12 @@ pub struct Db {
 
 /// SQLite's page cache of the writer, in KiB: the import writes through it.
 const SQLITE_WRITER_CACHE_KIB: u32 = 64 * 1024;
-/// SQLite's page cache of all readers together, in KiB, shared out among them: each reader keeps
-/// its own cache, so the server's memory grows with the pool unless the pool shares one budget.
+/// SQLite's page cache of all readers together, in KiB, split among them: each reader keeps its
+/// own cache, so the server's memory would grow with the pool unless the pool splits one budget.
 /// Pages beyond it come from the operating system's file cache.
 const SQLITE_READERS_CACHE_KIB: u32 = 64 * 1024;
+/// The least page cache of one reader, in KiB, however large the pool.
+const SQLITE_READER_MIN_CACHE_KIB: u32 = 2 * 1024;
 
 fn sqlite_tuning(opts: SqliteConnectOptions, cache_kib: u32) -> SqliteConnectOptions {
     opts.journal_mode(SqliteJournalMode::Wal)
@@ -192,7 +194,9 @@ impl Db {
             .acquire_timeout(pool.acquire_timeout)
             .sqlx_logging(false)
             .test_before_acquire(false)
-            .map_sqlx_sqlite_opts(move |opts| sqlite_tuning(opts, SQLITE_READERS_CACHE_KIB / readers));
+            .map_sqlx_sqlite_opts(move |opts| {
+                sqlite_tuning(opts, (SQLITE_READERS_CACHE_KIB / readers).max(SQLITE_READER_MIN_CACHE_KIB))
+            });
         let read = Database::connect(read).await?;
         Ok(Self { read, write })
     }
@@ -210,8 +214,8 @@ impl Db {
             // Generic plans: a prepared statement is planned once per connection, not on every
             // run. PostgreSQL otherwise plans again with each run's values for as long as it
             // guesses those plans cheaper, which a feed page's slice made it do on every request
-            // (1.6 ms of planning to run for 1.3 ms). Every list reaches its tables through the
-            // same index whatever the values (tests/api/plans.rs), as SQLite's plans do (QPSG).
+            // (1.6 ms of planning to run for 1.3 ms). Our lists reach their tables through one
+            // index by design, whatever the values, as SQLite's plans do (QPSG).
             .map_sqlx_postgres_opts(|o| o.options([("jit", "off"), ("plan_cache_mode", "force_generic_plan")]));
         let pool = Database::connect(opts).await?;
         Ok(Self { read: pool.clone(), write: pool })

@@ -173,9 +173,11 @@ pub(super) fn shown_condition(access: &Access, now: DateTime<Utc>) -> Condition 
     if shown.is_empty() { Condition::all().add(Expr::val(false)) } else { shown }
 }
 
-/// The earliest `postedAt` a window can start at, standing for "no bound" where a start is needed.
+/// The earliest `postedAt` a window can start at, standing for "no bound" where a start is needed:
+/// the first instant RFC 3339 can write (0000-01-01T00:00:00Z), so no moment an import or the API
+/// accepts is older.
 fn earliest() -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp(-62_135_596_800, 0).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+    DateTime::<Utc>::from_timestamp(-62_167_219_200, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// Where the window of the user whose setting `window` gives starts at `now`, as an expression

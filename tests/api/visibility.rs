@@ -270,3 +270,51 @@ async fn owner_only_fields_read_as_null_for_everyone_else_without_errors() {
     );
     assert!(ann["profile"]["pinned"][0]["pinnedAt"].is_string());
 }
+
+/// The feed's slice of time (the three days before where a page starts) changes no answer: two
+/// moments exactly at the first page's slice start (the later-created first), one a second before
+/// it, one in the first year RFC 3339 can write (a friend's window `ALL` has no start), and one
+/// posted a minute ahead of the clock, in whole lists and across pages of every size.
+#[tokio::test]
+async fn the_feed_reads_across_its_slice_of_time_and_back_to_the_first_year() {
+    let app = TestApp::spawn().await;
+    // The tests' clock reads 2026-11-26T12:00Z: page 1's slice starts at 2026-11-23T12:00Z.
+    app.import(
+        r#"{"type":"user","handle":"ann","displayName":"Ann"}
+{"type":"user","handle":"fay","displayName":"Fay"}
+{"type":"friendship","users":["ann","fay"]}
+{"type":"moment","ref":"a","author":"ann","text":"at the slice's start","postedAt":"2026-11-23T12:00:00Z"}
+{"type":"moment","ref":"b","author":"ann","text":"a second before it","postedAt":"2026-11-23T11:59:59Z"}
+{"type":"moment","ref":"c","author":"fay","text":"fay's, the same second","postedAt":"2026-11-23T12:00:00Z"}
+{"type":"moment","ref":"d","author":"ann","text":"in year 0","postedAt":"0000-06-01T00:00:00Z"}
+{"type":"moment","ref":"e","author":"ann","text":"ahead of the clock","postedAt":"2026-11-26T12:01:00Z"}"#,
+    )
+    .await;
+    let all = strs(&[
+        "ahead of the clock",
+        "fay's, the same second",
+        "at the slice's start",
+        "a second before it",
+        "in year 0",
+    ]);
+    assert_eq!(feed(&app, "fay").await, all);
+    let fay = token(&app, "fay").await;
+    for first in [1, 2, 3] {
+        let (mut read, mut after) = (Vec::new(), Value::Null);
+        loop {
+            let data = app
+                .ok(
+                    &fay,
+                    "query($k: Int!, $a: String) { feed(first: $k, after: $a) { nodes { text } pageInfo { hasNextPage endCursor } } }",
+                    json!({ "k": first, "a": after }),
+                )
+                .await;
+            read.extend(texts(&data["feed"]["nodes"]));
+            if data["feed"]["pageInfo"]["hasNextPage"] != json!(true) {
+                break;
+            }
+            after = data["feed"]["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(read, all, "pages of {first}");
+    }
+}
