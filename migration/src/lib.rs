@@ -9,6 +9,7 @@ mod m20261128_000001_deployment_id;
 mod m20261128_000002_pins_in_posting_order;
 mod m20261128_000003_removed_moments;
 mod m20261128_000004_moments_index_covers_audience;
+mod m20261129_000001_hidden_from_viewer_index;
 
 pub use m20261128_000001_deployment_id::DEPLOYMENT_ID;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_pins_in_posting_order::Migration),
             Box::new(m20261128_000003_removed_moments::Migration),
             Box::new(m20261128_000004_moments_index_covers_audience::Migration),
+            Box::new(m20261129_000001_hidden_from_viewer_index::Migration),
         ]
     }
 }

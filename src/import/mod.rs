@@ -190,6 +190,7 @@ async fn load(db: &Db, input: impl BufRead, now: DateTime<Utc>) -> Result<Import
             .await
             .map_err(Error::from)?;
     }
+    let held_back = writer::HeldBack::hold(&txn).await?;
     let mut importer = checks::Importer::begin(&txn, to_micros(now)).await?;
     let mut progress = Progress::new();
     let mut last_line = 0;
@@ -215,6 +216,7 @@ async fn load(db: &Db, input: impl BufRead, now: DateTime<Utc>) -> Result<Import
         progress.tick(line, &importer.report);
     }
     flush(&mut importer, &txn, last_line).await?;
+    held_back.add_back(&txn).await?;
     refs::Refs::drop_table(&txn).await?;
     writer::advance_sequences(&txn).await?;
     let report = importer.report;

@@ -15,7 +15,7 @@ use sea_orm::{
 
 use super::{
     moments::{MediaRecord, MomentRecord},
-    sql::{friend_of, hides_from, is_pinned, moment_col, newest_first, pin_of_moment},
+    sql::{friend_of, hides_from, hiding_from, is_pinned, moment_col, newest_first, pin_of_moment},
     users::UserRecord,
     visibility,
 };
@@ -189,7 +189,7 @@ pub fn feed_statement(
     friends
         .from_as(friendships::Entity, friend.clone())
         .and_where(Expr::col((friend.clone(), friendships::Column::UserId)).eq(viewer))
-        .and_where(Expr::exists(hides_from(friend_id.clone(), viewer)).not());
+        .and_where(Expr::col(friend_id.clone()).not_in_subquery(hiding_from(viewer)));
     if backend == DbBackend::Postgres {
         // Where the friend's window starts, as a scalar subquery inside the lateral part: one
         // primary-key lookup per friend (as a join, PostgreSQL merged the friends with every

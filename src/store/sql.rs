@@ -56,3 +56,14 @@ pub(super) fn hides_from(owner: impl IntoColumnRef, viewer: UserId) -> SelectSta
         .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::HiddenUserId)).eq(viewer))
         .to_owned()
 }
+
+/// For an `IN`: every user who hides their moments from `viewer` (V3), an index range of the
+/// hidden-from lists by the user hidden from. A list that checks many authors reads this once
+/// rather than looking up each author.
+pub(super) fn hiding_from(viewer: UserId) -> SelectStatement {
+    Query::select()
+        .column((hidden_from::Entity, hidden_from::Column::OwnerId))
+        .from(hidden_from::Entity)
+        .and_where(Expr::col((hidden_from::Entity, hidden_from::Column::HiddenUserId)).eq(viewer))
+        .to_owned()
+}

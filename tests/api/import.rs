@@ -265,3 +265,48 @@ async fn refs_reach_across_batches_and_a_ref_used_again_is_refused_at_its_second
         app.ok(&app.token(alice), r#"{ profile(handle: "alice") { pinned(first: 5) { text } } }"#, json!({})).await;
     assert_eq!(texts(&data["profile"]["pinned"]), ["first"]);
 }
+
+/// Every foreign key and index of the database, one line each: for a key its table, name or
+/// columns and what it refers to; for an index its definition.
+async fn keys_and_indexes(app: &TestApp) -> Vec<String> {
+    use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+    let sql = match app.services.db.backend() {
+        DbBackend::Postgres => {
+            "SELECT c.conrelid::regclass::text || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid) AS k \
+             FROM pg_constraint c WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace \
+             UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY k"
+        }
+        _ => {
+            "SELECT m.name || ' ' || p.\"from\" || ' ' || p.\"table\" || ' ' || p.\"to\" || ' ' || p.on_delete AS k \
+             FROM sqlite_master m, pragma_foreign_key_list(m.name) p WHERE m.type = 'table' \
+             UNION ALL SELECT name || ' ' || tbl_name || ' ' || COALESCE(sql, '') FROM sqlite_master \
+             WHERE type = 'index' ORDER BY k"
+        }
+    };
+    let db = &app.services.db.read;
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    rows.iter().map(|r| r.try_get::<String>("", "k").unwrap()).collect()
+}
+
+#[tokio::test]
+async fn an_import_into_an_empty_database_keeps_every_key_and_index_whether_it_loads_or_fails() {
+    use sea_orm::ConnectionTrait as _;
+    let app = TestApp::spawn().await;
+    let keys = keys_and_indexes(&app).await;
+    assert!(keys.iter().any(|k| k.contains("idx_moments_author_posted")), "{keys:#?}");
+    assert!(keys.iter().any(|k| k.starts_with("moments ") && k.contains("author_id")), "{keys:#?}");
+    // A file that fails at its last line, after a batch was written into the empty database.
+    let bad_end = format!("{}{{\"type\":\"pin\",\"moment\":\"nope\"}}\n", beyond_one_batch("", ""));
+    let error = moments::import::import_str(&app.services.db, &bad_end, app.clock.now()).await.unwrap_err();
+    assert_eq!(error.to_string(), "line 25004: moment: no moment with ref \"nope\" earlier in this file");
+    assert_eq!(keys_and_indexes(&app).await, keys);
+    assert_eq!(table_counts(&app).await, vec![0; moments::import::TABLES.len()]);
+
+    app.import(WORLD).await;
+    assert_eq!(keys_and_indexes(&app).await, keys);
+    // The keys hold the rows the import wrote, and the rows written after it.
+    let orphan = "INSERT INTO moments (author_id, kind, audience_mode, posted_at) \
+                  VALUES (999999, 'TEXT', 'PUBLIC', '2026-01-01T00:00:00Z')";
+    let refused = app.services.db.write.execute_unprepared(orphan).await.unwrap_err().to_string();
+    assert!(refused.to_lowercase().contains("foreign key"), "{refused}");
+}

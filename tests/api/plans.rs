@@ -1,6 +1,7 @@
 //! Query plans on a loaded world: every listing reaches `moments` through an index — never a full
-//! scan of the table, never a sort of the whole table (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on
-//! PostgreSQL).
+//! scan of the table, never a sort of the whole table (`EXPLAIN QUERY PLAN` on SQLite, whose plans
+//! do not depend on the values (QPSG); on PostgreSQL `EXPLAIN EXECUTE` of the prepared statement,
+//! which shows the generic plan the server runs).
 
 use moments::{
     generate::{WorldShape, handle, write_world},
@@ -9,7 +10,7 @@ use moments::{
         lists::{Page, feed_statement, pinned_statement, timeline_statement},
     },
 };
-use sea_orm::{ConnectionTrait as _, DbBackend, Statement, sea_query::SelectStatement};
+use sea_orm::{ConnectionTrait as _, DbBackend, Statement, TransactionTrait as _, sea_query::SelectStatement};
 use serde_json::Value;
 
 use crate::helpers::TestApp;
@@ -32,12 +33,32 @@ async fn explain(app: &TestApp, statement: &SelectStatement) -> (Vec<String>, Op
     let built = backend.build(statement);
     match backend {
         DbBackend::Postgres => {
-            let sql = format!("EXPLAIN (FORMAT JSON) {}", built.sql);
-            let row = db
-                .query_one_raw(Statement::from_sql_and_values(backend, sql, built.values.unwrap()))
+            // The server's connections run generic plans (`plan_cache_mode = force_generic_plan`),
+            // made without the values: the statement is prepared with its parameters' types, and
+            // the plan of executing it with the values written out is explained, on one connection.
+            use sea_orm::sea_query::{PostgresQueryBuilder, QueryBuilder as _};
+            let values = built.values.unwrap();
+            let types: Vec<&str> = values.0.iter().map(postgres_type).collect();
+            // Times as an offset from the epoch: PostgreSQL reads no year 0000 in a literal.
+            let literals: Vec<String> = values
+                .0
+                .iter()
+                .map(|v| match v {
+                    sea_orm::Value::ChronoDateTimeUtc(Some(t)) => {
+                        format!("TIMESTAMPTZ 'epoch' + {} * INTERVAL '1 microsecond'", t.timestamp_micros())
+                    }
+                    v => PostgresQueryBuilder.value_to_string(v),
+                })
+                .collect();
+            let txn = db.begin().await.unwrap();
+            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan").await.unwrap();
+            txn.execute_unprepared(&format!("PREPARE plan_test ({}) AS {}", types.join(", "), built.sql))
                 .await
-                .unwrap()
                 .unwrap();
+            let sql = format!("EXPLAIN (FORMAT JSON) EXECUTE plan_test ({})", literals.join(", "));
+            let row = txn.query_one_raw(Statement::from_string(backend, sql)).await.unwrap().unwrap();
+            txn.execute_unprepared("DEALLOCATE plan_test").await.unwrap();
+            txn.rollback().await.unwrap();
             let plan: Value = row.try_get("", "QUERY PLAN").unwrap();
             let mut lines = Vec::new();
             walk(&plan[0]["Plan"], &mut lines);
@@ -49,6 +70,20 @@ async fn explain(app: &TestApp, statement: &SelectStatement) -> (Vec<String>, Op
                 db.query_all_raw(Statement::from_sql_and_values(backend, sql, built.values.unwrap())).await.unwrap();
             (rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect(), None)
         }
+    }
+}
+
+/// The PostgreSQL type of a bound value, for `PREPARE`.
+fn postgres_type(value: &sea_orm::Value) -> &'static str {
+    use sea_orm::Value as V;
+    match value {
+        V::Bool(_) => "boolean",
+        V::Int(_) => "integer",
+        V::BigInt(_) | V::BigUnsigned(_) => "bigint",
+        V::Unsigned(_) => "bigint",
+        V::String(_) => "text",
+        V::ChronoDateTimeUtc(_) => "timestamptz",
+        other => panic!("no PostgreSQL type written down for {other:?}"),
     }
 }
 

@@ -11,7 +11,9 @@ use crate::{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollout_of_zero_with_an_allowlist_lets_only_alice_pin_and_others_keep_and_unpin() {
     let app = TestApp::spawn().await;
-    // The binary runs on the real clock: post the moments a few days before it.
+    // The binary runs on the real clock: post the moments a few days before it, and import them
+    // on that clock too (the test clock stands on one fixed day).
+    app.clock.set(chrono::Utc::now());
     let days_ago =
         |d: i64| (chrono::Utc::now() - chrono::Duration::days(d)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let world = r#"{"type":"user","handle":"alice","displayName":"Alice"}
