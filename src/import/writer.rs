@@ -180,9 +180,9 @@ pub(super) async fn advance_sequences(db: &impl ConnectionTrait) -> Result<(), E
 
 /// The foreign keys and secondary indexes of the tables an import writes to, held off while a
 /// load into an empty PostgreSQL database runs, as `pg_restore` does. PostgreSQL checks each
-/// inserted row's keys one lookup at a time (over half of such an import's time) and inserts each
-/// row into `idx_moments_author_posted` at a random place; adding a key back checks every row in
-/// one join, and building an index sorts once. Primary keys and unique indexes stay: the import's
+/// inserted row's keys one lookup at a time (over half of its work in such an import) and
+/// inserts each row into `idx_moments_author_posted` at a random place; adding a key back checks
+/// every row in one join, and building an index sorts once. Primary keys and unique indexes stay: the import's
 /// `ON CONFLICT` and its lookups use them. All of it happens inside the import's transaction, so
 /// a key that does not hold fails the import and leaves the database as it was.
 #[derive(Default)]
