@@ -36,20 +36,8 @@ async fn explain(app: &TestApp, statement: &SelectStatement) -> (Vec<String>, Op
             // The server's connections run generic plans (`plan_cache_mode = force_generic_plan`),
             // made without the values: the statement is prepared with its parameters' types, and
             // the plan of executing it with the values written out is explained, on one connection.
-            use sea_orm::sea_query::{PostgresQueryBuilder, QueryBuilder as _};
-            let values = built.values.unwrap();
-            let types: Vec<&str> = values.0.iter().map(postgres_type).collect();
-            // Times as an offset from the epoch: PostgreSQL reads no year 0000 in a literal.
-            let literals: Vec<String> = values
-                .0
-                .iter()
-                .map(|v| match v {
-                    sea_orm::Value::ChronoDateTimeUtc(Some(t)) => {
-                        format!("TIMESTAMPTZ 'epoch' + {} * INTERVAL '1 microsecond'", t.timestamp_micros())
-                    }
-                    v => PostgresQueryBuilder.value_to_string(v),
-                })
-                .collect();
+            let (types, literals): (Vec<&str>, Vec<String>) =
+                built.values.unwrap().0.iter().map(postgres_param).unzip();
             let txn = db.begin().await.unwrap();
             txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan").await.unwrap();
             txn.execute_unprepared(&format!("PREPARE plan_test ({}) AS {}", types.join(", "), built.sql))
@@ -73,16 +61,22 @@ async fn explain(app: &TestApp, statement: &SelectStatement) -> (Vec<String>, Op
     }
 }
 
-/// The PostgreSQL type of a bound value, for `PREPARE`.
-fn postgres_type(value: &sea_orm::Value) -> &'static str {
-    use sea_orm::Value as V;
+/// A bound value as a parameter of `PREPARE`: its PostgreSQL type, and the value written out for
+/// `EXECUTE` (a time as an offset from the epoch: PostgreSQL reads no year 0000 in a literal).
+fn postgres_param(value: &sea_orm::Value) -> (&'static str, String) {
+    use sea_orm::{
+        Value as V,
+        sea_query::{PostgresQueryBuilder, QueryBuilder as _},
+    };
+    let written = || PostgresQueryBuilder.value_to_string(value);
     match value {
-        V::Bool(_) => "boolean",
-        V::Int(_) => "integer",
-        V::BigInt(_) | V::BigUnsigned(_) => "bigint",
-        V::Unsigned(_) => "bigint",
-        V::String(_) => "text",
-        V::ChronoDateTimeUtc(_) => "timestamptz",
+        V::Bool(_) => ("boolean", written()),
+        V::Int(_) => ("integer", written()),
+        V::BigInt(_) | V::BigUnsigned(_) | V::Unsigned(_) => ("bigint", written()),
+        V::String(_) => ("text", written()),
+        V::ChronoDateTimeUtc(Some(t)) => {
+            ("timestamptz", format!("TIMESTAMPTZ 'epoch' + {} * INTERVAL '1 microsecond'", t.timestamp_micros()))
+        }
         other => panic!("no PostgreSQL type written down for {other:?}"),
     }
 }
