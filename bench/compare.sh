@@ -6,7 +6,9 @@
 # docs/benchmarks.md).
 # usage: bench/compare.sh OLD_BINARY NEW_BINARY [sqlite|postgres]
 # settings: ROUNDS (3), DURATION (seconds per run, 10), CONNECTIONS (32), THREADS (2),
-#           SCENARIOS ("profile feed floor"), PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres)
+#           SCENARIOS ("profile feed floor"), WORLD (first or ten, as in bench/run.sh: first),
+#           PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), REUSE (1: serve the copies and
+#           request files the last run of the same world and database left, without importing again)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OLD=$(realpath "$1")
@@ -17,30 +19,47 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 SCENARIOS=${SCENARIOS:-"profile feed floor"}
+WORLD=${WORLD:-first}
+REUSE=${REUSE:-0}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=8112
 OUT=bench/out/compare-$WHICH
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 mkdir -p "$OUT"
-if [ ! -f bench/out/world.jsonl ]; then
-  "$NEW" generate --output bench/out/world.jsonl
+# The worlds of bench/run.sh.
+case $WORLD in
+  first) WORLD_ARGS="" WORLD_FILE=bench/out/world.jsonl ;;
+  ten) WORLD_ARGS="--users 20000 --friends 100 --moments 200" WORLD_FILE=bench/out/world-ten.jsonl ;;
+  *) echo "unknown world $WORLD" >&2; exit 1 ;;
+esac
+if [ ! -f "$WORLD_FILE" ]; then
+  # shellcheck disable=SC2086 # the flags are words
+  "$NEW" generate $WORLD_ARGS --output "$WORLD_FILE"
 fi
 
 # Each binary serves its own copy of the world, imported by itself, so a binary with a migration
 # the other lacks can be compared too.
 if [ "$WHICH" = sqlite ]; then
-  rm -f "$OUT"/compare-*.db*
   URL_OLD="sqlite://$PWD/$OUT/compare-old.db?mode=rwc"
   URL_NEW="sqlite://$PWD/$OUT/compare-new.db?mode=rwc"
 else
-  for which in old new; do
-    psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS moments_compare_$which" -c "CREATE DATABASE moments_compare_$which"
-  done
   URL_OLD="${PG_ADMIN_URL%/*}/moments_compare_old"
   URL_NEW="${PG_ADMIN_URL%/*}/moments_compare_new"
 fi
-DATABASE_URL="$URL_OLD" "$OLD" import bench/out/world.jsonl
-DATABASE_URL="$URL_NEW" "$NEW" import bench/out/world.jsonl
+if [ "$REUSE" = 1 ] && [ "$(cat "$OUT/world" 2>/dev/null)" = "$WORLD" ]; then
+  echo "serving the copies of the $WORLD world the last run imported"
+else
+  rm -f "$OUT/world"
+  if [ "$WHICH" = sqlite ]; then
+    rm -f "$OUT"/compare-*.db*
+  else
+    for which in old new; do
+      psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS moments_compare_$which" -c "CREATE DATABASE moments_compare_$which"
+    done
+  fi
+  DATABASE_URL="$URL_OLD" "$OLD" import "$WORLD_FILE"
+  DATABASE_URL="$URL_NEW" "$NEW" import "$WORLD_FILE"
+fi
 
 server=
 stop() {
@@ -67,13 +86,16 @@ serve() {
 }
 
 # Each copy gets its own request files (a token holds for one deployment only).
-for which in old new; do
-  if [ "$which" = old ]; then bin=$OLD url=$URL_OLD; else bin=$NEW url=$URL_NEW; fi
-  mkdir -p "$OUT/$which"
-  serve "$bin" "$url"
-  python3 bench/prepare.py "$bin" "$url" "http://127.0.0.1:$PORT" "$OUT/$which"
-  stop
-done
+if [ ! -f "$OUT/world" ]; then
+  for which in old new; do
+    if [ "$which" = old ]; then bin=$OLD url=$URL_OLD; else bin=$NEW url=$URL_NEW; fi
+    mkdir -p "$OUT/$which"
+    serve "$bin" "$url"
+    MOMENTS_WORLD="$WORLD_ARGS" python3 bench/prepare.py "$bin" "$url" "http://127.0.0.1:$PORT" "$OUT/$which"
+    stop
+  done
+  echo "$WORLD" > "$OUT/world"
+fi
 
 : > "$OUT/rounds.txt"
 for round in $(seq 1 "$ROUNDS"); do

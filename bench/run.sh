@@ -48,6 +48,17 @@ run_database() {
   local server=$!
   trap "kill $server 2>/dev/null || true" RETURN
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+  # The server's own memory (RssAnon: heap, SQLite's page caches, stacks), sampled twice a second
+  # for its peak: VmHWM also counts the pages of the database file SQLite's readers map, which are
+  # the operating system's file cache (docs/decisions.md, "SQLite's readers map the file").
+  rm -f "$dir/anon_peak_kib"
+  ( peak=0
+    while kill -0 "$server" 2>/dev/null; do
+      anon=$(awk '/RssAnon/ { print $2 }' "/proc/$server/status" 2>/dev/null || echo 0)
+      if [ "${anon:-0}" -gt "$peak" ]; then peak=$anon; echo "$peak" > "$dir/anon_peak_kib"; fi
+      sleep 0.5
+    done ) &
+  local sampler=$!
   MOMENTS_WORLD="$(world_args "$world")" python3 bench/prepare.py "$BIN" "$url" "http://127.0.0.1:$PORT" "$dir"
   for scenario in $SCENARIOS; do
     wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$dir/$scenario.txt" >/dev/null
@@ -55,10 +66,14 @@ run_database() {
     result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$dir/$scenario.txt" | grep '^RESULT')
     echo "$scenario ${result#RESULT }" | tee -a "$dir/results.txt"
   done
-  # The server's peak resident memory over the whole run (VmHWM), in MiB.
-  echo "server_peak_rss_mib=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$server/status")" | tee -a "$dir/results.txt"
+  # The server's peak resident memory over the whole run (VmHWM), in MiB; of its memory at the end,
+  # the pages of files it maps (RssFile: the database file, the binary); the peak of its own.
+  echo "server_peak_rss_mib=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$server/status")" \
+    "server_mapped_file_mib=$(awk '/RssFile/ { print int($2 / 1024) }' "/proc/$server/status")" \
+    "server_peak_own_mib=$(($(cat "$dir/anon_peak_kib") / 1024))" | tee -a "$dir/results.txt"
   kill "$server"
   wait "$server" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
 }
 
 for world in $WORLDS; do

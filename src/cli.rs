@@ -86,7 +86,7 @@ async fn import_into(config: &Config, path: &std::path::Path) -> anyhow::Result<
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         Box::new(BufReader::new(file))
     };
-    let db = Db::connect(&config.database_url, PoolSettings::of_size(1)).await?;
+    let db = Db::connect(&config.database_url, PoolSettings { size: 1, ..config.pool() }).await?;
     let migrated = db.migrate().await;
     let started = std::time::Instant::now();
     let result = match migrated {

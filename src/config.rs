@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
 use crate::{
-    db::{DEFAULT_ACQUIRE_TIMEOUT, PoolSettings},
+    db::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_SQLITE_MAP_MIB, PoolSettings},
     domain::pinning::PinPolicy,
     http::{ConnectionLimits, DEFAULT_MAX_CONCURRENT_REQUESTS, cors::CorsOrigin},
     rate_limit::RateLimits,
@@ -90,6 +90,12 @@ pub struct Config {
     #[arg(long, env = "MOMENTS_DB_POOL_SIZE", default_value_t = PoolSettings::default().size, global = true)]
     pub db_pool_size: u32,
 
+    /// How much of a SQLite database file the readers map into memory, in MiB (0: none; at most
+    /// 2048, SQLite's ceiling).
+    #[arg(long, env = "MOMENTS_SQLITE_MAP_MIB", default_value_t = DEFAULT_SQLITE_MAP_MIB,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(DEFAULT_SQLITE_MAP_MIB)), global = true)]
+    pub sqlite_map_mib: u32,
+
     /// How long a request waits for a database connection before it fails, in milliseconds.
     #[arg(long, env = "MOMENTS_DB_ACQUIRE_TIMEOUT_MS", default_value_t = DEFAULT_ACQUIRE_TIMEOUT.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(50..=60_000), global = true)]
@@ -112,7 +118,11 @@ pub struct Config {
 impl Config {
     /// Pool size and acquire timeout.
     pub fn pool(&self) -> PoolSettings {
-        PoolSettings { size: self.db_pool_size, acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms) }
+        PoolSettings {
+            size: self.db_pool_size,
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            sqlite_map_mib: self.sqlite_map_mib,
+        }
     }
 
     /// The sign-in and sign-up rate limits.
@@ -150,6 +160,7 @@ impl Config {
             pin_limit: PinPolicy::default().limit,
             db_pool_size: PoolSettings::default().size,
             db_acquire_timeout_ms: DEFAULT_ACQUIRE_TIMEOUT.as_millis() as u64,
+            sqlite_map_mib: DEFAULT_SQLITE_MAP_MIB,
             sign_in_rate: RateLimits::default().sign_in_per_address,
             sign_in_handle_rate: RateLimits::default().sign_in_per_handle,
             sign_up_rate: RateLimits::default().sign_up_per_address,

@@ -20,13 +20,23 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The key of the PostgreSQL advisory lock that lets one server at a time migrate.
 const MIGRATION_LOCK: i64 = 0x006d_6f6d_656e_7473; // "moments" in ASCII
 
-/// How many connections, and how long to wait for one.
+/// How much of a SQLite database file its readers map into memory by default, in MiB: SQLite's
+/// own ceiling (2 GiB less 64 KiB), so a world of a few GB is read from the map for the most part.
+pub const DEFAULT_SQLITE_MAP_MIB: u32 = 2048;
+/// The most SQLite maps of a file, in bytes (`SQLITE_MAX_MMAP_SIZE` on Linux): a larger setting is
+/// cut down to it by SQLite itself.
+const SQLITE_MAX_MAP_BYTES: u64 = 0x7fff_0000;
+
+/// How many connections, how long to wait for one, and how SQLite's readers read the file.
 #[derive(Clone, Copy, Debug)]
 pub struct PoolSettings {
     /// Connections in the pool (for SQLite: the readers; there is always one writer).
     pub size: u32,
     /// How long a statement waits for a free connection (or for the server to answer a new one).
     pub acquire_timeout: Duration,
+    /// How much of a SQLite file the readers map, in MiB (0: none; they read it into their page
+    /// caches instead). Ignored on PostgreSQL.
+    pub sqlite_map_mib: u32,
 }
 
 impl Default for PoolSettings {
@@ -38,9 +48,14 @@ impl Default for PoolSettings {
 }
 
 impl PoolSettings {
-    /// A pool of `size` with the default acquire timeout.
+    /// A pool of `size` with the default acquire timeout and map.
     pub fn of_size(size: u32) -> Self {
-        Self { size, acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT }
+        Self { size, acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT, sqlite_map_mib: DEFAULT_SQLITE_MAP_MIB }
+    }
+
+    /// What the readers' `PRAGMA mmap_size` is set to, in bytes.
+    fn sqlite_map_bytes(&self) -> u64 {
+        (u64::from(self.sqlite_map_mib) * 1024 * 1024).min(SQLITE_MAX_MAP_BYTES)
     }
 }
 
@@ -59,7 +74,8 @@ pub struct Db {
 const SQLITE_WRITER_CACHE_KIB: u32 = 64 * 1024;
 /// SQLite's page cache of all readers together, in KiB, split among them: each reader keeps its
 /// own cache, so the server's memory would grow with the pool unless the pool splits one budget.
-/// Pages beyond it come from the operating system's file cache.
+/// Pages beyond it come from the operating system's file cache. Readers that map the file read
+/// its pages from the map instead and keep only pages of the write-ahead log here.
 const SQLITE_READERS_CACHE_KIB: u32 = 64 * 1024;
 /// The least page cache of one reader, in KiB, however large the pool.
 const SQLITE_READER_MIN_CACHE_KIB: u32 = 2 * 1024;
@@ -189,6 +205,7 @@ impl Db {
         }
         let mut read = ConnectOptions::new(url);
         let readers = pool.size.max(1);
+        let map_bytes = pool.sqlite_map_bytes();
         read.max_connections(readers)
             .min_connections(1)
             .acquire_timeout(pool.acquire_timeout)
@@ -196,6 +213,11 @@ impl Db {
             .test_before_acquire(false)
             .map_sqlx_sqlite_opts(move |opts| {
                 sqlite_tuning(opts, (SQLITE_READERS_CACHE_KIB / readers).max(SQLITE_READER_MIN_CACHE_KIB))
+                    // Every reader reads the one copy of a page the operating system caches, with
+                    // no system call and no copy into a cache of its own (docs/decisions.md,
+                    // "SQLite's readers map the file"). The writer copies each page it changes
+                    // anyway, so it reads as before.
+                    .pragma("mmap_size", map_bytes.to_string())
             });
         let read = Database::connect(read).await?;
         Ok(Self { read, write })

@@ -11,6 +11,8 @@ use tokio::{
     task::JoinHandle,
 };
 
+use moments::db::{DEFAULT_SQLITE_MAP_MIB, Db, PoolSettings};
+
 use crate::{
     binary::{Server, moments, token},
     helpers::{BlankDatabase, TestApp, on_postgres},
@@ -108,6 +110,35 @@ async fn no_password_of_a_database_url_is_shown_in_help_or_errors() {
             assert!(started.elapsed() < Duration::from_secs(5), "{command:?} took {:?}", started.elapsed());
         }
     }
+}
+
+/// `PRAGMA mmap_size` on one connection of `connections`.
+async fn map_size(connections: &sea_orm::DatabaseConnection) -> i64 {
+    use sea_orm::ConnectionTrait as _;
+    let row =
+        connections.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, "PRAGMA mmap_size"));
+    row.await.unwrap().expect("a row").try_get_by_index(0).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_readers_map_as_much_of_the_file_as_set_and_the_writer_none() {
+    // Mapping the file is SQLite's.
+    if on_postgres() {
+        return;
+    }
+    let blank = BlankDatabase::new().await;
+    for (mib, bytes) in [(DEFAULT_SQLITE_MAP_MIB, 0x7fff_0000), (16, 16 << 20), (0, 0)] {
+        let db =
+            Db::connect(&blank.url, PoolSettings { sqlite_map_mib: mib, ..PoolSettings::of_size(2) }).await.unwrap();
+        db.migrate().await.unwrap();
+        assert_eq!((map_size(&db.read).await, map_size(&db.write).await), (bytes, 0), "{mib} MiB");
+        db.close().await;
+    }
+    // More than SQLite maps is refused by name, before anything is opened.
+    let output = moments(&blank.url).env("MOMENTS_SQLITE_MAP_MIB", "4096").arg("migrate").output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("--sqlite-map-mib") && stderr.contains("4096") && stderr.contains("0..=2048"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
