@@ -2,15 +2,22 @@
 //! friendships, tags, audiences, content, pins), with the same parsers and messages, against what
 //! the import keeps in memory.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll, Waker},
+};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilter as _, QuerySelect as _};
+use sea_orm::{
+    ColumnTrait as _, ConnectionTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilter as _, QuerySelect as _,
+};
 
 use super::{
-    ImportReport, Refused,
+    ImportError, ImportReport, Refused,
     format::{Line, MomentLine, time},
-    refs::{ImportedMoment, Refs},
+    refs::{ImportedMoment, Refs, Reused},
     refused,
     writer::{Pending, max_id},
 };
@@ -54,6 +61,53 @@ pub(super) struct Importer<'a> {
     pub(super) line_number: usize,
     pub(super) pending: Pending,
     pub(super) report: ImportReport,
+    /// The batch being written while the lines after it are checked.
+    in_flight: Option<InFlight<'a>>,
+    /// Why the batch written last failed, when a check found out while waiting for it.
+    failure: Option<ImportError>,
+}
+
+/// A batch of rows and refs on its way to the database: the statements go out while the importer
+/// checks the lines after the batch, so the database writes one batch while the next is read.
+/// Any check that reads or writes the database waits for it first ([`Importer::db`]): the
+/// transaction runs one statement at a time, and the check may need the batch's rows.
+struct InFlight<'a> {
+    /// The last line of the batch.
+    line: usize,
+    /// The writing: rows, then refs.
+    write: Writing<'a>,
+}
+
+/// The writing of a batch: what it comes to is the first ref an earlier batch used, if any.
+type Writing<'a> = Pin<Box<dyn Future<Output = Result<Option<Reused>, Error>> + Send + 'a>>;
+
+impl InFlight<'_> {
+    /// What the writing came to, as the import reports it.
+    fn outcome(line: usize, written: Result<Option<Reused>, Error>) -> Result<(), ImportError> {
+        match written {
+            Ok(None) => Ok(()),
+            Ok(Some(reused)) => Err(super::reused_at(reused)),
+            Err(e) => {
+                Err(ImportError::Line { line, message: format!("the database refused the rows up to this line: {e}") })
+            }
+        }
+    }
+}
+
+/// Polls the batch on its way once, without waiting: what its writing came to, once it is done.
+fn poll_once(in_flight: &mut Option<InFlight<'_>>) -> Result<(), ImportError> {
+    let Some(batch) = in_flight.as_mut() else {
+        return Ok(());
+    };
+    // Polled again soon (after the next line or statement), so nothing needs waking.
+    match batch.write.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Pending => Ok(()),
+        Poll::Ready(written) => {
+            let line = batch.line;
+            *in_flight = None;
+            InFlight::outcome(line, written)
+        }
+    }
 }
 
 /// The refusal of a moment whose `ref` an earlier moment of the file used.
@@ -81,7 +135,66 @@ impl<'a> Importer<'a> {
             line_number: 0,
             pending: Pending::default(),
             report: ImportReport::default(),
+            in_flight: None,
+            failure: None,
         })
+    }
+
+    /// Sends the waiting rows and refs, the lines up to `line`, once the batch before them is in.
+    /// Their statements are built first, while the database writes that batch.
+    pub(super) async fn flush(&mut self, line: usize) -> Result<(), ImportError> {
+        let backend = self.txn.get_database_backend();
+        let mut polled = Ok(());
+        let statements = std::mem::take(&mut self.pending).statements(backend, &mut || {
+            if polled.is_ok() {
+                polled = poll_once(&mut self.in_flight);
+            }
+        });
+        polled?;
+        self.settle().await?;
+        let (txn, mut refs) = (self.txn, self.refs.take());
+        self.in_flight = Some(InFlight {
+            line,
+            // Out of tokio's budget of operations per turn: the import's task runs checks for
+            // many turns' worth without yielding, and a budget spent would hold every statement
+            // of the batch back until the next wait.
+            write: Box::pin(tokio::task::unconstrained(async move {
+                for statement in statements {
+                    txn.execute_raw(statement).await?;
+                }
+                refs.write(txn).await
+            })),
+        });
+        Ok(())
+    }
+
+    /// Waits until the batch on its way is in; why it failed, or why a check could not go on.
+    pub(super) async fn settle(&mut self) -> Result<(), ImportError> {
+        if let Some(failure) = self.failure.take() {
+            return Err(failure);
+        }
+        match self.in_flight.take() {
+            Some(batch) => InFlight::outcome(batch.line, batch.write.await),
+            None => Ok(()),
+        }
+    }
+
+    /// Lets the batch on its way send its next statement if the database answered the last one;
+    /// never waits. Called between lines.
+    pub(super) fn poll_flush(&mut self) -> Result<(), ImportError> {
+        poll_once(&mut self.in_flight)
+    }
+
+    /// The transaction, once the batch on its way is in. If that batch failed, the failure is
+    /// kept for [`Importer::settle`] and the line stops here.
+    async fn db(&mut self) -> Result<&'a DatabaseTransaction, Refused> {
+        match self.settle().await {
+            Ok(()) => Ok(self.txn),
+            Err(failure) => {
+                self.failure = Some(failure);
+                refused("an earlier batch of rows could not be written")
+            }
+        }
     }
 
     async fn user(&mut self, handle: &str) -> Result<UserId, Refused> {
@@ -93,7 +206,7 @@ impl<'a> Importer<'a> {
             .column(users::Column::Id)
             .filter(users::Column::Handle.eq(handle))
             .into_tuple()
-            .one(self.txn)
+            .one(self.db().await?)
             .await?;
         match found {
             Some(id) => {
@@ -116,7 +229,7 @@ impl<'a> Importer<'a> {
                     .column(friendships::Column::FriendId)
                     .filter(friendships::Column::UserId.eq(user))
                     .into_tuple()
-                    .all(self.txn)
+                    .all(self.db().await?)
                     .await?;
                 set.extend(ids);
             }
@@ -146,7 +259,7 @@ impl<'a> Importer<'a> {
                 .column(tags::Column::Name)
                 .filter(tags::Column::OwnerId.eq(owner))
                 .into_tuple()
-                .all(self.txn)
+                .all(self.db().await?)
                 .await?;
             for (id, name) in rows {
                 self.tags.insert((owner, name), id);
@@ -269,13 +382,14 @@ impl<'a> Importer<'a> {
                         entry.strangers_can_view = s.strangers_can_view.unwrap_or(entry.strangers_can_view);
                     }
                     None => {
-                        crate::store::users::update_settings(self.txn, user, window, s.strangers_can_view).await?;
+                        let txn = self.db().await?;
+                        crate::store::users::update_settings(txn, user, window, s.strangers_can_view).await?;
                     }
                 }
                 if let Some(hidden) = hidden {
                     hidden_from::Entity::delete_many()
                         .filter(hidden_from::Column::OwnerId.eq(user))
-                        .exec(self.txn)
+                        .exec(self.db().await?)
                         .await?;
                     self.pending.hidden.retain(|row| row.owner_id != user);
                     self.pending
@@ -286,7 +400,11 @@ impl<'a> Importer<'a> {
             }
             Line::Moment(m) => self.moment(m).await?,
             Line::Pin(p) => {
-                let Some(moment) = self.refs.find(self.txn, &p.moment).await? else {
+                let moment = match self.refs.waiting(&p.moment) {
+                    Some(moment) => Some(moment),
+                    None => Refs::written(self.db().await?, &p.moment).await?,
+                };
+                let Some(moment) = moment else {
                     return refused(format!("moment: no moment with ref {:?} earlier in this file", p.moment));
                 };
                 if !kind_is_pinnable(moment.kind) {

@@ -129,21 +129,6 @@ impl Progress {
     }
 }
 
-/// Writes the rows waiting after lines up to `line`, then their refs.
-async fn flush(
-    importer: &mut checks::Importer<'_>,
-    txn: &sea_orm::DatabaseTransaction,
-    line: usize,
-) -> Result<(), ImportError> {
-    let refused_rows =
-        |e: Error| ImportError::Line { line, message: format!("the database refused the rows up to this line: {e}") };
-    importer.pending.flush(txn).await.map_err(refused_rows)?;
-    match importer.refs.write(txn).await.map_err(refused_rows)? {
-        Some(reused) => Err(reused_at(reused)),
-        None => Ok(()),
-    }
-}
-
 /// The refusal of a ref used again, at the line that used it again.
 fn reused_at(r: refs::Reused) -> ImportError {
     ImportError::Line { line: r.line, message: checks::reused(&r.reference).0 }
@@ -192,11 +177,29 @@ async fn load(db: &Db, input: impl BufRead, now: DateTime<Utc>) -> Result<Import
     }
     let held_back = writer::HeldBack::hold(&txn).await?;
     let mut importer = checks::Importer::begin(&txn, to_micros(now)).await?;
+    let checked = check_lines(&mut importer, input).await;
+    // The rows of the lines before a failure come first: their failure is the earlier one.
+    importer.settle().await?;
+    importer.flush(checked?).await?;
+    importer.settle().await?;
+    held_back.add_back(&txn).await?;
+    refs::Refs::drop_table(&txn).await?;
+    writer::advance_sequences(&txn).await?;
+    let report = importer.report;
+    drop(importer);
+    txn.commit().await.map_err(Error::from)?;
+    Ok(report)
+}
+
+/// Checks every line of `input`, sending the rows a batch at a time while it goes on; the number of
+/// the last line.
+async fn check_lines(importer: &mut checks::Importer<'_>, input: impl BufRead) -> Result<usize, ImportError> {
     let mut progress = Progress::new();
     let mut last_line = 0;
     let mut lines = format::Lines::new(input);
     while let Some((line, text)) = lines.next_line()? {
         last_line = line;
+        importer.poll_flush()?;
         if text.trim().is_empty() {
             continue;
         }
@@ -204,23 +207,18 @@ async fn load(db: &Db, input: impl BufRead, now: DateTime<Utc>) -> Result<Import
             .map_err(|e| ImportError::Line { line, message: format!("not a valid record: {e}") })?;
         importer.line_number = line;
         if let Err(Refused(message)) = importer.line(parsed).await {
-            // A ref of an earlier line used again is only found when its batch is written: that
-            // line comes first.
-            let earlier = importer.refs.write(&txn).await.ok().flatten().filter(|r| r.line < line);
+            // The batch before this line may have failed; then a ref of an earlier line of this
+            // batch used again is only found when the batch is written: either comes first.
+            importer.settle().await?;
+            let earlier = importer.refs.write(importer.txn).await.ok().flatten().filter(|r| r.line < line);
             return Err(earlier.map_or(ImportError::Line { line, message }, reused_at));
         }
         if importer.pending.rows() >= writer::FLUSH_AT {
             importer.pending.settings_of.clear();
-            flush(&mut importer, &txn, line).await?;
+            importer.flush(line).await?;
         }
         progress.tick(line, &importer.report);
     }
-    flush(&mut importer, &txn, last_line).await?;
-    held_back.add_back(&txn).await?;
-    refs::Refs::drop_table(&txn).await?;
-    writer::advance_sequences(&txn).await?;
-    let report = importer.report;
-    txn.commit().await.map_err(Error::from)?;
     progress.done();
-    Ok(report)
+    Ok(last_line)
 }

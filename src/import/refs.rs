@@ -75,16 +75,14 @@ impl Refs {
         }
     }
 
-    /// The moment a ref names, if an earlier line of the file gave it. Reads the table for refs of
-    /// written batches, with their moments, which were written before them.
-    pub(super) async fn find(
-        &self,
-        db: &impl ConnectionTrait,
-        reference: &str,
-    ) -> Result<Option<ImportedMoment>, Error> {
-        if let Some((_, moment)) = self.waiting.get(reference) {
-            return Ok(Some(*moment));
-        }
+    /// The moment a ref of the batch not yet written names.
+    pub(super) fn waiting(&self, reference: &str) -> Option<ImportedMoment> {
+        self.waiting.get(reference).map(|&(_, moment)| moment)
+    }
+
+    /// The moment a written ref names, read from the table with its moment, which was written
+    /// before it.
+    pub(super) async fn written(db: &impl ConnectionTrait, reference: &str) -> Result<Option<ImportedMoment>, Error> {
         let refs = Alias::new(TABLE);
         let select = Query::select()
             .column((moments::Entity, moments::Column::Id))
@@ -102,6 +100,11 @@ impl Refs {
             Some(row) => Ok(Some(ImportedMoment::from_query_result(&row, "")?)),
             None => Ok(None),
         }
+    }
+
+    /// The waiting refs, to be written with their batch; none wait after this.
+    pub(super) fn take(&mut self) -> Self {
+        std::mem::take(self)
     }
 
     /// Writes the waiting refs, after their moments; the first one (by line) that an earlier batch

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable as _, Statement, Value,
-    sea_query::OnConflict,
+    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, Iterable as _, QueryTrait as _,
+    Statement, Value, sea_query::OnConflict,
 };
 
 use crate::{
@@ -76,31 +76,40 @@ impl Pending {
             + self.pins.len()
     }
 
-    /// Writes every waiting row, parents before children.
-    pub(super) async fn flush(&mut self, db: &impl ConnectionTrait) -> Result<(), Error> {
-        let p = std::mem::take(self);
-        insert_all(db, p.users, None).await?;
-        insert_all(db, p.settings, None).await?;
+    /// The multi-row inserts of every waiting row, parents before children. `between` runs after
+    /// each statement is built (the import lets the batch before this one go on meanwhile).
+    pub(super) fn statements(self, backend: DbBackend, between: &mut dyn FnMut()) -> Vec<Statement> {
+        let mut out = Vec::new();
+        let mut add = |statements: &mut dyn Iterator<Item = Statement>| {
+            for statement in statements {
+                out.push(statement);
+                between();
+            }
+        };
         let pair =
             OnConflict::columns([friendships::Column::UserId, friendships::Column::FriendId]).do_nothing().to_owned();
-        insert_all(db, p.friendships, Some(pair)).await?;
-        insert_all(db, p.tags, None).await?;
-        insert_all(db, p.tag_members, None).await?;
-        insert_all(db, p.hidden, None).await?;
-        insert_all(db, p.moments, None).await?;
-        insert_all(db, p.media, None).await?;
-        insert_all(db, p.audience_users, None).await?;
-        insert_all(db, p.audience_tags, None).await?;
-        insert_all(db, p.pins, Some(OnConflict::column(pins::Column::MomentId).do_nothing().to_owned())).await?;
-        Ok(())
+        let pin = OnConflict::column(pins::Column::MomentId).do_nothing().to_owned();
+        add(&mut inserts(backend, self.users, None));
+        add(&mut inserts(backend, self.settings, None));
+        add(&mut inserts(backend, self.friendships, Some(pair)));
+        add(&mut inserts(backend, self.tags, None));
+        add(&mut inserts(backend, self.tag_members, None));
+        add(&mut inserts(backend, self.hidden, None));
+        add(&mut inserts(backend, self.moments, None));
+        add(&mut inserts(backend, self.media, None));
+        add(&mut inserts(backend, self.audience_users, None));
+        add(&mut inserts(backend, self.audience_tags, None));
+        add(&mut inserts(backend, self.pins, Some(pin)));
+        out
     }
 }
 
-/// Inserts rows of one table in statements of [`statement_lengths`].
-async fn insert_all<M, A>(db: &impl ConnectionTrait, rows: Vec<M>, on_conflict: Option<OnConflict>) -> Result<(), Error>
+/// The inserts of rows of one table, in statements of [`statement_lengths`], built as they are
+/// taken.
+fn inserts<M, A>(backend: DbBackend, rows: Vec<M>, on_conflict: Option<OnConflict>) -> impl Iterator<Item = Statement>
 where
     M: IntoActiveModel<A>,
-    A: ActiveModelTrait + Send,
+    A: ActiveModelTrait,
 {
     let rows: Vec<A> = rows.into_iter().map(IntoActiveModel::into_active_model).collect();
     let lengths =
@@ -108,10 +117,13 @@ where
             <A::Entity as EntityTrait>::Column::iter().map(|c| encoded_size(row.get(c).into_value())).sum()
         }));
     let mut rows = rows.into_iter();
-    for length in lengths {
-        insert_batch(db, rows.by_ref().take(length).collect(), on_conflict.clone()).await?;
-    }
-    Ok(())
+    lengths.into_iter().map(move |length| {
+        let mut insert = <A::Entity as EntityTrait>::insert_many(rows.by_ref().take(length).collect::<Vec<_>>());
+        if let Some(on_conflict) = on_conflict.clone() {
+            insert = insert.on_conflict(on_conflict);
+        }
+        backend.build(&insert.into_query())
+    })
 }
 
 /// How many rows of each multi-row statement, given each row's encoded size: at most
@@ -131,19 +143,6 @@ pub(super) fn statement_lengths(sizes: impl IntoIterator<Item = usize>) -> Vec<u
         lengths.push(rows);
     }
     lengths
-}
-
-async fn insert_batch<A: ActiveModelTrait + Send>(
-    db: &impl ConnectionTrait,
-    batch: Vec<A>,
-    on_conflict: Option<OnConflict>,
-) -> Result<(), Error> {
-    let mut insert = <A::Entity as EntityTrait>::insert_many(batch);
-    if let Some(on_conflict) = on_conflict {
-        insert = insert.on_conflict(on_conflict);
-    }
-    insert.exec_without_returning(db).await?;
-    Ok(())
 }
 
 /// About how many bytes a value takes in a statement: its placeholder in the SQL and its data.
