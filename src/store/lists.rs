@@ -157,6 +157,7 @@ pub fn pinned_statement(access: &Access, page: &Page, backend: DbBackend) -> Opt
 /// - PostgreSQL reads at most the newest `first + 1` of each friend (a `LATERAL` index range
 ///   each, the friend's window start a primary-key lookup inside it), so the reads are bounded
 ///   by friends × page whatever the friends posted.
+/// - A range from a `since` no window starts after (a first page's slice) reads no settings.
 /// - SQLite joins each friend's settings and index range and sorts what it found: it has no
 ///   `LATERAL`, and a merge of one limited range per friend costs more to build than it saves
 ///   (docs/benchmarks.md, "The feed"). The slice bounds what it reads.
@@ -190,31 +191,36 @@ pub fn feed_statement(
         .from_as(friendships::Entity, friend.clone())
         .and_where(Expr::col((friend.clone(), friendships::Column::UserId)).eq(viewer))
         .and_where(Expr::col(friend_id.clone()).not_in_subquery(hiding_from(viewer)));
+    // A range that starts where the latest window does or later (a first page's slice) lies inside
+    // every friend's window: then no friend's setting is read.
+    let inside_windows = since.is_some_and(|since| since >= visibility::latest_window_start(now));
     if backend == DbBackend::Postgres {
-        // Where the friend's window starts, as a scalar subquery inside the lateral part: one
-        // primary-key lookup per friend (as a join, PostgreSQL merged the friends with every
-        // user's settings).
-        let window_start = Expr::from(SubQueryStatement::from(
-            Query::select()
-                .expr(visibility::window_start_of(
-                    Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)),
-                    now,
-                ))
-                .from(moments_settings::Entity)
-                .and_where(
-                    Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).equals(friend_id.clone()),
-                )
-                .to_owned(),
-        ));
         let mut of_friend = Query::select();
         of_friend
             .column((moments::Entity, moments::Column::Id))
             .column((moments::Entity, moments::Column::PostedAt))
             .from(moments::Entity)
-            .and_where(moment_col(moments::Column::AuthorId).equals(friend_id))
-            .and_where(posted_at.clone().gte(window_start))
+            .and_where(moment_col(moments::Column::AuthorId).equals(friend_id.clone()))
             .and_where_option(since.map(|since| posted_at.clone().gte(since)))
             .cond_where(visibility::friend_audience(viewer));
+        if !inside_windows {
+            // Where the friend's window starts, as a scalar subquery inside the lateral part: one
+            // primary-key lookup per friend (as a join, PostgreSQL merged the friends with every
+            // user's settings).
+            let window_start = Expr::from(SubQueryStatement::from(
+                Query::select()
+                    .expr(visibility::window_start_of(
+                        Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)),
+                        now,
+                    ))
+                    .from(moments_settings::Entity)
+                    .and_where(
+                        Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).equals(friend_id),
+                    )
+                    .to_owned(),
+            ));
+            of_friend.and_where(posted_at.clone().gte(window_start));
+        }
         from_cursor(&mut of_friend);
         let chosen = Alias::new("m");
         friends.column((chosen.clone(), moments::Column::Id)).column((chosen.clone(), moments::Column::PostedAt));
@@ -222,21 +228,26 @@ pub fn feed_statement(
     } else {
         // One bound for the range, the later of the window's start and the slice's, so that
         // SQLite starts each friend's index range there.
-        let window_start = visibility::window_start_of(
-            Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)),
-            now,
-        );
-        let start = match since {
-            Some(since) => Func::greatest([window_start, Expr::val(since)]).into(),
-            None => window_start,
+        let window_start = || {
+            visibility::window_start_of(
+                Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)),
+                now,
+            )
         };
+        let start = match since {
+            Some(since) if inside_windows => Expr::val(since),
+            Some(since) => Func::greatest([window_start(), Expr::val(since)]).into(),
+            None => window_start(),
+        };
+        if !inside_windows {
+            friends.inner_join(
+                moments_settings::Entity,
+                Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).equals(friend_id.clone()),
+            );
+        }
         friends
             .column((moments::Entity, moments::Column::Id))
             .column((moments::Entity, moments::Column::PostedAt))
-            .inner_join(
-                moments_settings::Entity,
-                Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).equals(friend_id.clone()),
-            )
             .inner_join(
                 moments::Entity,
                 moment_col(moments::Column::AuthorId).equals(friend_id).and(posted_at.clone().gte(start)),

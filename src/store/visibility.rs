@@ -190,6 +190,16 @@ pub(super) fn window_start_of(window: Expr, now: DateTime<Utc>) -> Expr {
     case.finally(Expr::val(earliest())).into()
 }
 
+/// The latest any window starts at `now`: every window holds whatever was posted from then on, so
+/// a range that starts there needs no one's setting.
+pub(super) fn latest_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    VisibleWindow::ALL_VALUES
+        .iter()
+        .map(|&value| window_start(value, now).unwrap_or_else(earliest))
+        .max()
+        .unwrap_or_else(earliest)
+}
+
 /// What a friend's audience lets the viewer see, as a condition on `moments` (the feed's part of
 /// each friend's timeline; the window is the caller's). False when nothing could pass.
 pub(super) fn friend_audience(viewer: UserId) -> Condition {
