@@ -4,9 +4,13 @@
 # scenario with wrk, and records the server's peak resident memory; then compares the ten-times
 # world with the first, database by database. Both worlds are measured in one run, so their figures
 # can be set side by side.
+# The ratios the targets name (feed against profile, the ten-times world against the first) come
+# from rounds after that: each world served in turn, both pages driven in each round, the order
+# alternating, so that the machine's drift over the run falls on both sides alike; medians.
 # usage: bench/run.sh [sqlite|postgres|all]
 # settings: WORLDS ("first ten"), DURATION (seconds per run, 15), CONNECTIONS (32), THREADS (wrk
-#           threads, 2), PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres)
+#           threads, 2), ROUNDS (rounds for the ratios, 3; 0 for none), PG_ADMIN_URL
+#           (postgres://postgres@127.0.0.1:5432/postgres)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHICH=${1:-all}
@@ -15,6 +19,7 @@ WORLDS=${WORLDS:-"first ten"}
 DURATION=${DURATION:-15}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-3}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=8111
 SCENARIOS="floor profile feed pin timeline-page-1 timeline-page-100 feed-page-1 feed-page-100"
@@ -36,6 +41,26 @@ world_args() {
 }
 world_file() { if [ "$1" = first ]; then echo "$OUT/world.jsonl"; else echo "$OUT/world-$1.jsonl"; fi; }
 
+# Starts the server on a database in the background ($! is its pid) and waits until it answers.
+serve() {
+  DATABASE_URL="$1" MOMENTS_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn "$BIN" serve > "$2" 2>&1 &
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.2; done
+  echo "the server did not start:" >&2
+  cat "$2" >&2
+  exit 1
+}
+
+# Each world's databases stay until the rounds are done.
+sqlite_url() { echo "sqlite://$PWD/$OUT/bench-$1.db?mode=rwc"; }
+postgres_url() { echo "${PG_ADMIN_URL%/*}/moments_bench_$1"; }
+cleanup() {
+  rm -f "$OUT"/bench-*.db*
+  if [ "$WHICH" != sqlite ]; then
+    for world in $WORLDS; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS moments_bench_$world" 2>/dev/null || true; done
+  fi
+}
+trap cleanup EXIT
+
 run_database() {
   local world=$1 name=$2 url=$3
   local dir="$OUT/$world/$name"
@@ -44,10 +69,9 @@ run_database() {
   /usr/bin/time -f "%e %M" -o "$dir/import.time" env DATABASE_URL="$url" "$BIN" import "$(world_file "$world")"
   read -r import_s import_kb < "$dir/import.time"
   echo "import_seconds=$import_s import_peak_mib=$((import_kb / 1024))" | tee "$dir/results.txt"
-  DATABASE_URL="$url" MOMENTS_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn "$BIN" serve > "$dir/server.log" 2>&1 &
+  serve "$url" "$dir/server.log"
   local server=$!
   trap "kill $server 2>/dev/null || true" RETURN
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
   # The server's own memory (RssAnon: heap, SQLite's page caches, stacks), sampled twice a second
   # for its peak: VmHWM also counts the pages of the database file SQLite's readers map, which are
   # the operating system's file cache (docs/decisions.md, "SQLite's readers map the file").
@@ -74,6 +98,7 @@ run_database() {
   kill "$server"
   wait "$server" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
+  trap - RETURN
 }
 
 for world in $WORLDS; do
@@ -83,37 +108,74 @@ for world in $WORLDS; do
     "$BIN" generate $(world_args "$world") --output "$file"
   fi
   if [ "$WHICH" = sqlite ] || [ "$WHICH" = all ]; then
-    rm -f "$OUT"/bench.db*
-    run_database "$world" sqlite "sqlite://$PWD/$OUT/bench.db?mode=rwc"
-    rm -f "$OUT"/bench.db*
+    rm -f "$OUT/bench-$world.db"*
+    run_database "$world" sqlite "$(sqlite_url "$world")"
   fi
   if [ "$WHICH" = postgres ] || [ "$WHICH" = all ]; then
-    psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS moments_bench" -c "CREATE DATABASE moments_bench"
-    run_database "$world" postgres "${PG_ADMIN_URL%/*}/moments_bench"
-    psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS moments_bench"
+    psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS moments_bench_$world" -c "CREATE DATABASE moments_bench_$world"
+    run_database "$world" postgres "$(postgres_url "$world")"
   fi
 done
 
-# The ten-times world against the first, for each database both were measured on.
-python3 - "$OUT" <<'PY'
-import os, re, sys
-out = sys.argv[1]
-def results(world, name):
-    path = os.path.join(out, world, name, "results.txt")
-    if not os.path.exists(path):
-        return None
-    found = {}
-    for line in open(path):
-        parts = line.split()
-        if parts and "=" not in parts[0]:
-            found[parts[0]] = dict(re.findall(r"(\w+)=([\d.]+)", line))
-    return found
-for name in ("sqlite", "postgres"):
-    first, ten = results("first", name), results("ten", name)
-    if not first or not ten:
+# The rounds: per database, each world served in turn (the order alternating by round), the
+# profile and the feed page driven in turn (the order alternating too), with the request files
+# of that world's run above.
+for name in sqlite postgres; do
+  if [ "$WHICH" != all ] && [ "$WHICH" != "$name" ]; then continue; fi
+  rounds="$OUT/rounds-$name.txt"
+  : > "$rounds"
+  for round in $(seq 1 "$ROUNDS"); do
+    worlds=$WORLDS pages="profile feed"
+    if [ $((round % 2)) -eq 0 ]; then worlds=$(echo "$WORLDS" | tr ' ' '\n' | tac | tr '\n' ' ') pages="feed profile"; fi
+    for world in $worlds; do
+      serve "$("${name}_url" "$world")" "$OUT/$world/$name/rounds-server.log"
+      server=$!
+      for page in $pages; do
+        requests="$OUT/$world/$name/$page.txt"
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$requests" >/dev/null
+        result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$requests" | grep '^RESULT')
+        echo "round $round $world $page ${result#RESULT }" | tee -a "$rounds"
+      done
+      kill "$server"
+      wait "$server" 2>/dev/null || true
+    done
+  done
+done
+
+# The ratios, from the medians of the rounds (or, with ROUNDS=0, from the single runs above).
+python3 - "$OUT" "$WORLDS" "$WHICH" <<'PY'
+import os, re, statistics, sys
+out, worlds, which = sys.argv[1], sys.argv[2].split(), sys.argv[3]
+def medians(name):
+    """{(world, page): (req/s, p99)} for a database: the rounds' medians, or the single runs."""
+    runs = {}
+    path = os.path.join(out, f"rounds-{name}.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            _, _, world, page = line.split()[:4]
+            runs.setdefault((world, page), []).append(dict(re.findall(r"(\w+)=([\d.]+)", line)))
+    if not runs:
+        for world in worlds:
+            path = os.path.join(out, world, name, "results.txt")
+            for line in open(path) if os.path.exists(path) else []:
+                parts = line.split()
+                if parts and parts[0] in ("profile", "feed"):
+                    runs[(world, parts[0])] = [dict(re.findall(r"(\w+)=([\d.]+)", line))]
+    return {k: (statistics.median(float(r["rps"]) for r in rs), statistics.median(float(r["p99_ms"]) for r in rs), len(rs))
+            for k, rs in runs.items()}
+for name in ("sqlite", "postgres") if which == "all" else (which,):
+    m = medians(name)
+    if not m:
         continue
-    print(f"== {name}: ten-times world / first world")
-    for scenario in ("profile", "feed"):
-        a, b = first[scenario], ten[scenario]
-        print(f"{scenario}: req/s {float(b['rps']) / float(a['rps']):.2f}x, p99 {float(b['p99_ms']) / float(a['p99_ms']):.2f}x")
+    print(f"== {name}: medians of {max(n for _, _, n in m.values())} rounds")
+    for world in worlds:
+        if (world, "profile") in m and (world, "feed") in m:
+            (pr, pp, _), (fr, fp, _) = m[(world, "profile")], m[(world, "feed")]
+            print(f"{world}: profile {pr:.0f} req/s p99 {pp:.1f} ms, feed {fr:.0f} req/s p99 {fp:.1f} ms;"
+                  f" feed / profile: req/s {fr / pr:.2f}x, p99 {fp / pp:.2f}x")
+    if "first" in worlds and "ten" in worlds:
+        for page in ("profile", "feed"):
+            if ("first", page) in m and ("ten", page) in m:
+                (a, ap, _), (b, bp, _) = m[("first", page)], m[("ten", page)]
+                print(f"ten-times world / first, {page}: req/s {b / a:.2f}x, p99 {bp / ap:.2f}x")
 PY
