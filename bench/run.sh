@@ -50,6 +50,15 @@ serve() {
   exit 1
 }
 
+# Drives the running server with a request file: a warm-up of $2 seconds, then DURATION seconds
+# measured; prints the measured run's figures (graphql.lua's RESULT line without its tag).
+measure() {
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2s" -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$1" >/dev/null
+  local result
+  result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$1" | grep '^RESULT') || return 1
+  echo "${result#RESULT }"
+}
+
 # Each world's databases stay until the rounds are done.
 sqlite_url() { echo "sqlite://$PWD/$OUT/bench-$1.db?mode=rwc"; }
 postgres_url() { echo "${PG_ADMIN_URL%/*}/moments_bench_$1"; }
@@ -85,10 +94,9 @@ run_database() {
   local sampler=$!
   MOMENTS_WORLD="$(world_args "$world")" python3 bench/prepare.py "$BIN" "$url" "http://127.0.0.1:$PORT" "$dir"
   for scenario in $SCENARIOS; do
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$dir/$scenario.txt" >/dev/null
     local result
-    result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$dir/$scenario.txt" | grep '^RESULT')
-    echo "$scenario ${result#RESULT }" | tee -a "$dir/results.txt"
+    result=$(measure "$dir/$scenario.txt" 3)
+    echo "$scenario $result" | tee -a "$dir/results.txt"
   done
   # The server's peak resident memory over the whole run (VmHWM), in MiB; of its memory at the end,
   # the pages of files it maps (RssFile: the database file, the binary); the peak of its own.
@@ -131,10 +139,8 @@ for name in sqlite postgres; do
       serve "$("${name}_url" "$world")" "$OUT/$world/$name/rounds-server.log"
       server=$!
       for page in $pages; do
-        requests="$OUT/$world/$name/$page.txt"
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$requests" >/dev/null
-        result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s bench/graphql.lua "http://127.0.0.1:$PORT" -- "$requests" | grep '^RESULT')
-        echo "round $round $world $page ${result#RESULT }" | tee -a "$rounds"
+        result=$(measure "$OUT/$world/$name/$page.txt" 2)
+        echo "round $round $world $page $result" | tee -a "$rounds"
       done
       kill "$server"
       wait "$server" 2>/dev/null || true
@@ -167,7 +173,8 @@ for name in ("sqlite", "postgres") if which == "all" else (which,):
     m = medians(name)
     if not m:
         continue
-    print(f"== {name}: medians of {max(n for _, _, n in m.values())} rounds")
+    rounds = max(n for _, _, n in m.values())
+    print(f"== {name}: " + (f"medians of {rounds} rounds" if rounds > 1 else "single runs"))
     for world in worlds:
         if (world, "profile") in m and (world, "feed") in m:
             (pr, pp, _), (fr, fp, _) = m[(world, "profile")], m[(world, "feed")]

@@ -157,10 +157,11 @@ pub fn pinned_statement(access: &Access, page: &Page, backend: DbBackend) -> Opt
 /// - PostgreSQL reads at most the newest `first + 1` of each friend (a `LATERAL` index range
 ///   each, the friend's window start a primary-key lookup inside it), so the reads are bounded
 ///   by friends × page whatever the friends posted.
-/// - A range from a `since` no window starts after (a first page's slice) reads no settings.
 /// - SQLite joins each friend's settings and index range and sorts what it found: it has no
 ///   `LATERAL`, and a merge of one limited range per friend costs more to build than it saves
 ///   (docs/benchmarks.md, "The feed"). The slice bounds what it reads.
+/// - On both, a range from a `since` no window starts after (a first page's slice) reads no
+///   friend's setting.
 pub fn feed_statement(
     viewer: UserId,
     page: &Page,
@@ -194,6 +195,10 @@ pub fn feed_statement(
     // A range that starts where the latest window does or later (a first page's slice) lies inside
     // every friend's window: then no friend's setting is read.
     let inside_windows = since.is_some_and(|since| since >= visibility::latest_window_start(now));
+    // Where the window of the friend whose setting is in `moments_settings` starts.
+    let window_start = || {
+        visibility::window_start_of(Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)), now)
+    };
     if backend == DbBackend::Postgres {
         let mut of_friend = Query::select();
         of_friend
@@ -209,10 +214,7 @@ pub fn feed_statement(
             // user's settings).
             let window_start = Expr::from(SubQueryStatement::from(
                 Query::select()
-                    .expr(visibility::window_start_of(
-                        Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)),
-                        now,
-                    ))
+                    .expr(window_start())
                     .from(moments_settings::Entity)
                     .and_where(
                         Expr::col((moments_settings::Entity, moments_settings::Column::UserId)).equals(friend_id),
@@ -228,12 +230,6 @@ pub fn feed_statement(
     } else {
         // One bound for the range, the later of the window's start and the slice's, so that
         // SQLite starts each friend's index range there.
-        let window_start = || {
-            visibility::window_start_of(
-                Expr::col((moments_settings::Entity, moments_settings::Column::VisibleWindow)),
-                now,
-            )
-        };
         let start = match since {
             Some(since) if inside_windows => Expr::val(since),
             Some(since) => Func::greatest([window_start(), Expr::val(since)]).into(),
