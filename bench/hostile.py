@@ -157,23 +157,48 @@ def wrk(server, out, seconds, connections):
     return dict(kv.split("=") for kv in line.split()[1:])
 
 
+# --- the WebSocket cases (bench/hostile-live.mjs) ---------------------------------------------------
+
+LIVE = [
+    ("ws-socket-flood", "400 sockets from one address: half never sign in, half as one of 50 users", 400),
+    ("ws-operation-flood", "one user's 8 sockets x 20 operations, each the pinned-aliases query", 160),
+    ("ws-subscription-flood", "one user's 8 sockets x 20 subscriptions near the complexity limit and one of "
+     "190 root fields, then a post they all watch", 161),
+    ("ws-id-churn", "one socket reusing ids 1,000 times (a query, completed as it answers, then a "
+     "subscription), 20 at a time", 2_000),
+]
+
+
+def live_case(name, server, tokens_file, loop=False):
+    """Runs one WebSocket case: its result, or (looping) the process to stop."""
+    command = ["node", "bench/hostile-live.mjs", name.removeprefix("ws-"), server, tokens_file]
+    if loop:
+        return subprocess.Popen(command + ["loop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(command, check=True, capture_output=True, text=True, timeout=300)
+    return json.loads(done.stdout)
+
+
 def timing(binary, env, server, samples=2_000):
-    """moment(id) for a moment the viewer may not see, and for an id that does not exist."""
+    """moment(id) for a large moment the viewer may not see, a small one, and an id that does not exist."""
     token = lambda h: subprocess.run([binary, "token", h], env=env, check=True, capture_output=True,
                                      text=True).stdout.strip()
-    viewer, author = token("user00017"), token("user00018")
+    viewer, author, pinner = token("user00017"), token("user00018"), token("pinner")
     nodes = json.loads(post(server, {"query": '{ profile(handle: "user00018") { timeline(first: 100) '
                                               '{ nodes { id audience { mode } } } } }'}, author)[1])
     nodes = nodes["data"]["profile"]["timeline"]["nodes"]
-    private = next(n["id"] for n in nodes if n["audience"]["mode"] == "PRIVATE")
+    small = next(n["id"] for n in nodes if n["audience"]["mode"] == "PRIVATE")
+    # pinner's moments are as large as input allows (24 KB), and she shows strangers nothing.
+    large = json.loads(post(server, {"query": '{ profile(handle: "pinner") { pinned(first: 1) { id } } }'},
+                            pinner)[1])["data"]["profile"]["pinned"][0]["id"]
     import base64
     missing = base64.urlsafe_b64encode(b"Moment:987654321").decode().rstrip("=")
     query = "query($id: ID!) { moment(id: $id) { id } }"
     url = urllib.parse.urlparse(server)
     conn = http.client.HTTPConnection(url.hostname, url.port)
-    times = {"invisible": [], "missing": []}
-    for i in range(2 * samples):
-        which, moment = ("invisible", private) if i % 2 == 0 else ("missing", missing)
+    cases = [("invisible and large", large), ("invisible and small", small), ("missing", missing)]
+    times = {which: [] for which, _ in cases}
+    for i in range(len(cases) * samples):
+        which, moment = cases[i % len(cases)]
         body = json.dumps({"query": query, "variables": {"id": moment}}).encode()
         t0 = time.perf_counter()
         conn.request("POST", "/graphql", body=body,
@@ -182,13 +207,33 @@ def timing(binary, env, server, samples=2_000):
         times[which].append((time.perf_counter() - t0) * 1e6)
         assert answer == b'{"data":{"moment":null}}', answer
     conn.close()
-    stats = {}
+    stats = []
     for which, values in times.items():
         values.sort()
-        stats[which] = (values[len(values) // 2], values[len(values) * 9 // 10])
+        stats.append(f"{which} median {values[len(values) // 2]:.0f} µs (p90 {values[len(values) * 9 // 10]:.0f} µs)")
     return (f"Timing: `moment(id)` answered `null` {samples} times each, alternating, on one connection: "
-            f"an invisible moment median {stats['invisible'][0]:.0f} µs (p90 {stats['invisible'][1]:.0f} µs), "
-            f"a missing id median {stats['missing'][0]:.0f} µs (p90 {stats['missing'][1]:.0f} µs).")
+            + "; ".join(stats) + ".")
+
+
+def measure(pid, repeat, send):
+    """Sends once to warm the server's caches (what is measured is the request, not the database's
+    cache filling up), then `repeat` times measured: the worst peak RSS above idle, CPU and wall
+    time, and what the last one answered."""
+    worst = {"peak": 0, "cpu": 0.0, "wall": 0.0}
+    answer = send()
+    for _ in range(repeat):
+        time.sleep(0.3)
+        idle = status_kib(pid, "VmRSS:")
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        cpu0, t0 = cpu_seconds(pid), time.time()
+        answer = send()
+        wall = time.time() - t0
+        time.sleep(0.2)  # let the server finish whatever follows the answer
+        cpu = cpu_seconds(pid) - cpu0
+        peak = status_kib(pid, "VmHWM:") - idle
+        worst = {"peak": max(worst["peak"], peak), "cpu": max(worst["cpu"], cpu), "wall": max(worst["wall"], wall)}
+    return worst, answer
 
 
 def run(binary, database_url, server, pid, out):
@@ -204,29 +249,26 @@ def run(binary, database_url, server, pid, out):
                         tokens["user"])
     ids = [n["id"] for n in json.loads(data)["data"]["profile"]["timeline"]["nodes"]]
     ids = (ids * 2)[:198]
+    tokens_file = f"{out}/tokens.json"
+    with open(tokens_file, "w") as f:
+        make = lambda h: subprocess.run([binary, "token", h], env=env, check=True, capture_output=True,
+                                        text=True).stdout.strip()
+        json.dump({"mallory": tokens["mallory"], "pinner": make("pinner"),
+                   "users": [make(f"user{i:05d}") for i in range(50)]}, f)
     lines = []
     say = lambda text: (print(text, flush=True), lines.append(text))
     say("| request | what it is | status | errors | answer | peak RSS above idle | CPU | wall |")
     say("| --- | --- | --- | --- | --- | --- | --- | --- |")
     hostile = requests(ids, world.shape(binary)["users"])
     for name, what, token_name, body in hostile:
-        worst = {"peak": 0, "cpu": 0.0, "wall": 0.0}
-        # Once first, so that what is measured is the request, not the database's cache filling up.
-        post(server, body, tokens.get(token_name))
-        for _ in range(repeat):
-            time.sleep(0.3)
-            idle = status_kib(pid, "VmRSS:")
-            with open(f"/proc/{pid}/clear_refs", "w") as f:
-                f.write("5")
-            cpu0, t0 = cpu_seconds(pid), time.time()
-            status, data = post(server, body, tokens.get(token_name))
-            wall = time.time() - t0
-            time.sleep(0.2)  # let the server finish whatever follows the answer
-            cpu = cpu_seconds(pid) - cpu0
-            peak = status_kib(pid, "VmHWM:") - idle
-            worst = {"peak": max(worst["peak"], peak), "cpu": max(worst["cpu"], cpu), "wall": max(worst["wall"], wall)}
+        worst, (status, data) = measure(pid, repeat, lambda: post(server, body, tokens.get(token_name)))
         say(f"| {name} | {what} | {status} | {codes(data)} | {len(data) / 1024:,.0f} KiB | "
             f"{worst['peak'] / 1024:.1f} MiB | {worst['cpu']:.2f} s | {worst['wall']:.2f} s |")
+    for name, what, operations in LIVE:
+        worst, result = measure(pid, repeat, lambda: live_case(name, server, tokens_file))
+        held = ", ".join(f"{k} {json.dumps(v, separators=(',', ':'))}" for k, v in result.items())
+        say(f"| {name} | {what} | - | {held} | - | {worst['peak'] / 1024:.1f} MiB | "
+            f"{worst['cpu']:.2f} s ({worst['cpu'] / operations * 1000:.1f} ms each of {operations}) | {worst['wall']:.2f} s |")
 
     say("")
     say(timing(binary, env, server))
@@ -256,6 +298,14 @@ def run(binary, database_url, server, pid, out):
         attacker.join()
         ratio = float(loaded["p99_ms"]) / float(alone["p99_ms"])
         say(f"| {name} | {loaded['rps']} | {loaded['p99_ms']} ms | {ratio:.2f} | {sent[0]} |")
+    for name, what, operations in LIVE:
+        attacker = live_case(name, server, tokens_file, loop=True)
+        time.sleep(1)
+        loaded = wrk(server, out, seconds, connections)
+        attacker.terminate()
+        attacker.wait()
+        ratio = float(loaded["p99_ms"]) / float(alone["p99_ms"])
+        say(f"| {name} | {loaded['rps']} | {loaded['p99_ms']} ms | {ratio:.2f} | (looping) |")
     with open(f"{out}/hostile.txt", "w") as f:
         f.write("\n".join(lines) + "\n")
 

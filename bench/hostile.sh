@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The hostile benchmark (see docs/benchmarks.md, "Hostile requests"): the generated world plus a
 # profile with 5,000 pins, served by the release binary; bench/hostile.py sends the worst requests
-# we can build and measures what each costs the server and the other clients.
+# we can build, over HTTP and over WebSockets (bench/hostile-live.mjs), and measures what each costs
+# the server and the other clients.
 # usage: bench/hostile.sh [sqlite|postgres|all]
 # settings: LOAD_SECONDS (8), CONNECTIONS (32), REPEAT (3), PG_ADMIN_URL
 set -euo pipefail
@@ -17,6 +18,8 @@ cargo build --release --quiet
 BIN=target/release/moments
 [ -f "$OUT/world.jsonl" ] || "$BIN" generate --output "$OUT/world.jsonl"
 [ -f "$OUT/pinner.jsonl" ] || python3 bench/hostile.py pinner "$OUT/pinner.jsonl"
+# The WebSocket cases' client (bench/hostile-live.mjs) needs `ws`, from bench/package-lock.json.
+[ -d bench/node_modules ] || npm ci --prefix bench --ignore-scripts --no-audit --no-fund </dev/null
 
 run_database() {
   local name=$1 url=$2

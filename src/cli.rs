@@ -44,6 +44,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Generate { shape, output } => {
+            // Checked before the output file is made.
+            shape.check().map_err(anyhow::Error::msg)?;
             let now = Clock::system().now();
             let started = std::time::Instant::now();
             let lines = if output.as_os_str() == "-" {
@@ -64,29 +66,58 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn run_import(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
-    // A failed import into a SQLite file this command created leaves no file behind.
-    let new_file = sqlite_file(&config.database_url).filter(|file| !file.exists());
-    let result = import_into(config, path).await;
-    if result.is_err()
-        && let Some(file) = new_file
-    {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut name = file.clone().into_os_string();
-            name.push(suffix);
-            let _ = std::fs::remove_file(name);
-        }
-    }
+    let Some(target) = sqlite_file(&config.database_url).filter(|file| !file.exists()) else {
+        return import_into(&config.database_url, config, path).await;
+    };
+    // Into a SQLite file that does not exist yet, the import writes a new file beside it and puts
+    // it in place only once it succeeded, and only if no one made that file meanwhile (a server
+    // started on it, say): a failed import leaves nothing behind, and never removes a file it did
+    // not make.
+    let mut staging = target.clone().into_os_string();
+    staging.push(format!(".importing-{}", std::process::id()));
+    let staging = std::path::PathBuf::from(staging);
+    let staging_url = with_sqlite_file(&config.database_url, &staging);
+    remove_sqlite_files(&staging);
+    let result = import_into(&staging_url, config, path).await.and_then(|()| {
+        // A hard link is made only where no file is: whatever appeared at the target is left as it is.
+        std::fs::hard_link(&staging, &target).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                anyhow::anyhow!(
+                    "{}: nothing was imported: the file was created by another process while importing",
+                    target.display()
+                )
+            } else {
+                anyhow::anyhow!("putting the imported database in place at {}: {e}", target.display())
+            }
+        })
+    });
+    remove_sqlite_files(&staging);
     result
 }
 
-async fn import_into(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
+/// Removes a SQLite database file and the files SQLite keeps beside it.
+fn remove_sqlite_files(file: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
+}
+
+/// `url` with its SQLite file replaced by `file` (its settings kept).
+fn with_sqlite_file(url: &str, file: &std::path::Path) -> String {
+    let query = url.split_once('?').map(|(_, query)| format!("?{query}")).unwrap_or_default();
+    format!("sqlite://{}{query}", file.display())
+}
+
+async fn import_into(database_url: &str, config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
     let input: Box<dyn std::io::BufRead> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         Box::new(BufReader::new(file))
     };
-    let db = Db::connect(&config.database_url, PoolSettings { size: 1, ..config.pool() }).await?;
+    let db = Db::connect(database_url, PoolSettings { size: 1, ..config.pool() }).await?;
     let migrated = db.migrate().await;
     let started = std::time::Instant::now();
     let result = match migrated {
@@ -114,27 +145,41 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(purge_removals(services.clone()));
     let mut demo_token = None;
     if args.demo {
-        match demo::load_if_empty(&services).await? {
-            Some(report) => {
+        let sign_in = match demo::load_if_empty(&services).await? {
+            demo::DemoStart::Loaded(report) => {
                 eprintln!("demo world loaded: {report}");
-                // A token only for the world this start made: never for users that were already there.
-                if let Some(token) = demo::viewer_token(&services).await? {
-                    println!(
-                        "Signed in as @{} (password for every demo user: {}).",
-                        demo::DEMO_VIEWER,
-                        demo::DEMO_PASSWORD
-                    );
-                    println!("Authorization: Bearer {token}");
-                    demo_token = Some(token);
-                }
+                true
             }
-            None => eprintln!(
-                "the database already has users, so the demo world was not loaded and no demo token is given; \
-                 use an empty database for the demo"
-            ),
+            demo::DemoStart::Again { loaded_at } => {
+                eprintln!("this database holds the demo world loaded at {loaded_at}: serving it as it is now");
+                true
+            }
+            demo::DemoStart::NotDemo => {
+                eprintln!(
+                    "the database already has users of its own, so the demo world was not loaded and no one is \
+                     signed in; for the demo, start with a new database: DATABASE_URL='sqlite://demo.db?mode=rwc' \
+                     moments serve --demo"
+                );
+                false
+            }
+        };
+        // A token only for the demo's own database: never for users that were there before it.
+        if sign_in && let Some(token) = demo::viewer_token(&services).await? {
+            println!("Signed in as @{} (password for every demo user: {}).", demo::DEMO_VIEWER, demo::DEMO_PASSWORD);
+            println!("Authorization: Bearer {token}");
+            demo_token = Some(token);
         }
     }
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    // Cancelled on SIGTERM or Ctrl-C: the server stops accepting, and open WebSockets close.
+    let closing = tokio_util::sync::CancellationToken::new();
+    tokio::spawn({
+        let closing = closing.clone();
+        async move {
+            shutdown_signal().await;
+            closing.cancel();
+        }
+    });
     let address = listener.local_addr()?;
     let options = HttpOptions {
         cors_origins: args.cors_origins.clone(),
@@ -143,6 +188,7 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         trusted_proxies: TrustedProxies(args.trusted_proxies.clone()),
         body_timeout: args.connection_limits().client_timeout,
         max_concurrent_requests: usize::from(args.max_concurrent_requests),
+        closing: closing.clone(),
     };
     let app = router(services.clone(), options).map_err(anyhow::Error::msg)?;
     if args.playground {
@@ -152,7 +198,7 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(%address, "listening");
     let proxies = TrustedProxies(args.trusted_proxies.clone());
-    crate::http::serve(listener, app, args.connection_limits(), proxies, shutdown_signal()).await?;
+    crate::http::serve(listener, app, args.connection_limits(), proxies, closing.cancelled_owned()).await?;
     tracing::info!("stopped serving; closing the database");
     services.db.close().await;
     Ok(())

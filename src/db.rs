@@ -154,6 +154,26 @@ pub fn scrub(message: &str, url: &str) -> String {
     out
 }
 
+/// Why one direct connection to the PostgreSQL server at `url` fails, if it does.
+async fn first_connection_error(url: &str, wait: Duration) -> Option<String> {
+    use sea_orm::sqlx::{
+        Connection as _,
+        postgres::{PgConnectOptions, PgConnection},
+    };
+    let options: PgConnectOptions = match url.parse() {
+        Ok(options) => options,
+        Err(e) => return Some(e.to_string()),
+    };
+    match tokio::time::timeout(wait.max(Duration::from_secs(1)), PgConnection::connect_with(&options)).await {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            None
+        }
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(_) => Some(format!("the server did not answer within {} ms", wait.as_millis())),
+    }
+}
+
 /// The database kinds this server speaks.
 fn backend_of(url: &str) -> Option<DbBackend> {
     let scheme = url.split_once(':')?.0.to_ascii_lowercase();
@@ -169,10 +189,21 @@ impl Db {
     /// statement); a broken one fails its statement and is replaced. Errors never show the URL's
     /// password.
     pub async fn connect(url: &str, pool: PoolSettings) -> Result<Self> {
-        Self::open(url, pool).await.map_err(|e| {
-            let message = scrub(&e.to_string(), url);
-            Error::Internal(anyhow::anyhow!("opening the database {}: {message}", redact_url(url)))
-        })
+        let error = match Self::open(url, pool).await {
+            Ok(db) => return Ok(db),
+            Err(e) => e,
+        };
+        // A pool that could not connect says only that it timed out; one direct attempt says why
+        // (refused, no such host, a role or database that does not exist…).
+        let timed_out = matches!(&error, sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))
+            if matches!(e.as_ref(), sea_orm::sqlx::Error::PoolTimedOut));
+        let cause = if timed_out && backend_of(url) == Some(DbBackend::Postgres) {
+            first_connection_error(url, pool.acquire_timeout).await
+        } else {
+            None
+        };
+        let message = scrub(&cause.unwrap_or_else(|| error.to_string()), url);
+        Err(Error::Internal(anyhow::anyhow!("opening the database {}: {message}", redact_url(url))))
     }
 
     async fn open(url: &str, pool: PoolSettings) -> Result<Self, sea_orm::DbErr> {

@@ -3,13 +3,13 @@
 //! a 3-day window, a user hidden from, and pins (one older than its owner's window, one private).
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use sea_orm::{EntityTrait as _, PaginatorTrait as _};
+use sea_orm::{ActiveValue::Set, EntityTrait as _, PaginatorTrait as _, sea_query::OnConflict};
 use serde_json::{Value, json};
 
 use crate::{
     app::Services,
-    entity::users,
-    error::Result,
+    entity::{server_secrets, users},
+    error::{Error, Result},
     import::{ImportError, ImportReport, import_str},
     store,
 };
@@ -110,13 +110,47 @@ pub fn world(now: DateTime<Utc>) -> String {
     lines.iter().map(Value::to_string).collect::<Vec<_>>().join("\n")
 }
 
-/// Loads the demo world when the database has no users; `None` when it already had some.
-pub async fn load_if_empty(services: &Services) -> Result<Option<ImportReport>, ImportError> {
-    let existing = users::Entity::find().count(&services.db.read).await.map_err(crate::error::Error::from)?;
-    if existing > 0 {
-        return Ok(None);
+/// The row of `server_secrets` that says the database holds the demo world, loaded by
+/// `serve --demo`: its value is when.
+pub const DEMO_MARK: &str = "demo_world";
+
+/// What `serve --demo` found.
+#[derive(Debug)]
+pub enum DemoStart {
+    /// The database was empty: the demo world was loaded into it now.
+    Loaded(ImportReport),
+    /// The database is the demo's own (an earlier `serve --demo` loaded it): it is used as it is.
+    Again {
+        /// When the demo world was loaded.
+        loaded_at: String,
+    },
+    /// The database has users of its own: it is left alone, and no one is signed in.
+    NotDemo,
+}
+
+/// Loads the demo world when the database has no users, and marks the database as the demo's.
+pub async fn load_if_empty(services: &Services) -> Result<DemoStart, ImportError> {
+    let db = &services.db;
+    let mark = server_secrets::Entity::find_by_id(DEMO_MARK.to_owned()).one(&db.read).await.map_err(Error::from)?;
+    if let Some(mark) = mark {
+        return Ok(DemoStart::Again { loaded_at: mark.value });
     }
-    import_str(&services.db, &world(services.clock.now()), services.clock.now()).await.map(Some)
+    let existing = users::Entity::find().count(&db.read).await.map_err(Error::from)?;
+    if existing > 0 {
+        return Ok(DemoStart::NotDemo);
+    }
+    let now = services.clock.now();
+    let report = import_str(db, &world(now), now).await?;
+    server_secrets::Entity::insert(server_secrets::ActiveModel {
+        name: Set(DEMO_MARK.to_owned()),
+        value: Set(now.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        created_at: Set(now),
+    })
+    .on_conflict(OnConflict::column(server_secrets::Column::Name).do_nothing().to_owned())
+    .exec_without_returning(&db.write)
+    .await
+    .map_err(Error::from)?;
+    Ok(DemoStart::Loaded(report))
 }
 
 /// A token for the demo viewer, if that user exists.

@@ -82,10 +82,24 @@ pub enum Error {
     },
     /// A database failure.
     #[error("database error: {0}")]
-    Database(#[from] DbErr),
-    /// Any other failure inside the server.
-    #[error("internal error: {0:#}")]
-    Internal(#[from] anyhow::Error),
+    Database(DbErr),
+    /// Any other failure inside the server: its message is its cause's, with the causes behind it.
+    /// (Neither variant names its cause as a `source`: a report that prints the chain would print
+    /// the message twice.)
+    #[error("{0:#}")]
+    Internal(anyhow::Error),
+}
+
+impl From<DbErr> for Error {
+    fn from(e: DbErr) -> Self {
+        Self::Database(e)
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Internal(e)
+    }
 }
 
 /// `Result` with this module's error by default.

@@ -38,6 +38,29 @@ impl Default for WorldShape {
     }
 }
 
+/// The longest span of days a world may be spread over: a century.
+pub const MAX_DAYS: i64 = 36_500;
+
+impl WorldShape {
+    /// Whether a world of this shape can be made; the problem, named by its flags, if not.
+    pub fn check(&self) -> Result<(), String> {
+        let Self { users, friends, days, .. } = *self;
+        if users == 0 {
+            return Err("--users must be at least 1".into());
+        }
+        if !friends.is_multiple_of(2) || friends >= users {
+            return Err(format!(
+                "--friends must be even and smaller than --users (got {friends} friends for {users} users): \
+                 each user's friends are the users nearest to it on a ring, as many on either side"
+            ));
+        }
+        if !(1..=MAX_DAYS).contains(&days) {
+            return Err(format!("--days must be between 1 and {MAX_DAYS} (got {days})"));
+        }
+        Ok(())
+    }
+}
+
 /// The handle of generated user `i`.
 pub fn handle(i: usize) -> String {
     format!("user{i:05}")
@@ -64,7 +87,7 @@ fn pick<T: Copy>(rng: &mut ChaCha8Rng, weighted: &[(u32, T)]) -> T {
 
 /// Writes the world, at `now`, to `out`; returns the number of lines.
 pub fn write_world(shape: &WorldShape, now: DateTime<Utc>, out: &mut impl Write) -> std::io::Result<usize> {
-    assert!(shape.friends.is_multiple_of(2) && shape.friends < shape.users, "friends must be even and below users");
+    shape.check().map_err(|problem| std::io::Error::new(std::io::ErrorKind::InvalidInput, problem))?;
     let mut rng = ChaCha8Rng::seed_from_u64(shape.seed);
     let mut lines = 0usize;
     let mut emit = |out: &mut dyn Write, value: Value| -> std::io::Result<()> {
@@ -133,7 +156,9 @@ pub fn write_world(shape: &WorldShape, now: DateTime<Utc>, out: &mut impl Write)
                 }
             }
             match pick(&mut rng, &[(70, "PUBLIC"), (10, "PRIVATE"), (10, "INCLUDE"), (10, "EXCLUDE")]) {
+                // Without friends there is no one to name: the moment stays public.
                 "PUBLIC" => {}
+                _ if friends.is_empty() => {}
                 "PRIVATE" => line["audience"] = json!({ "mode": "PRIVATE" }),
                 mode => {
                     let named: Vec<String> = (0..rng.random_range(1..=3))

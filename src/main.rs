@@ -26,11 +26,14 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> std::process::ExitCode {
+    use std::io::IsTerminal as _;
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("moments=info,tower_http=warn")),
         )
         .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal: a file or a log collector gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = moments::config::Cli::parse();
     match moments::cli::run(cli).await {

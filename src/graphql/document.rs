@@ -11,10 +11,13 @@
 //!   may hold one `__schema` and a few `__type`, nest their lists at most three deep (what the
 //!   introspection queries of GraphiQL, Apollo and graphql-codegen need), and not ask for the same
 //!   introspection field twice under two names.
+//! - Subscriptions. The spec's rule that a subscription selects exactly one root field, and not an
+//!   introspection one: each root field would be a stream of its own, so one operation could
+//!   otherwise open hundreds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 
 use super::MAX_COMPLEXITY;
 
@@ -169,11 +172,11 @@ impl Introspection {
         set: &'a SelectionSet,
         lists: Option<usize>,
     ) -> Result<(), String> {
-        let mut fields = Vec::new();
-        self.fields(document, set, &mut fields, &mut Vec::new());
+        let mut selected = Vec::new();
+        fields(document, set, &mut selected, &mut Vec::new());
         if lists.is_some() {
             let mut keys: HashMap<&str, &str> = HashMap::new();
-            for field in &fields {
+            for field in &selected {
                 let name = field.name.node.as_str();
                 let key = field.alias.as_ref().map_or(name, |a| a.node.as_str());
                 if *keys.entry(name).or_insert(key) != key {
@@ -183,7 +186,7 @@ impl Introspection {
                 }
             }
         }
-        for field in fields {
+        for field in selected {
             let name = field.name.node.as_str();
             let inner = match (lists, name) {
                 (None, "__schema") => {
@@ -212,39 +215,62 @@ impl Introspection {
         }
         Ok(())
     }
+}
 
-    fn fields<'a>(
-        &self,
-        document: &'a ExecutableDocument,
-        set: &'a SelectionSet,
-        out: &mut Vec<&'a async_graphql::parser::types::Field>,
-        spreading: &mut Vec<&'a str>,
-    ) {
-        for item in &set.items {
-            match &item.node {
-                Selection::Field(field) => out.push(&field.node),
-                Selection::InlineFragment(inline) => {
-                    self.fields(document, &inline.node.selection_set.node, out, spreading)
+/// The fields of `set`, with fragments spread inline (a fragment that spreads itself is not entered
+/// again).
+fn fields<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    out: &mut Vec<&'a async_graphql::parser::types::Field>,
+    spreading: &mut Vec<&'a str>,
+) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => out.push(&field.node),
+            Selection::InlineFragment(inline) => fields(document, &inline.node.selection_set.node, out, spreading),
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                if spreading.contains(&name) {
+                    continue;
                 }
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    if spreading.contains(&name) {
-                        continue;
-                    }
-                    if let Some(fragment) = document.fragments.get(name) {
-                        spreading.push(name);
-                        self.fields(document, &fragment.node.selection_set.node, out, spreading);
-                        spreading.pop();
-                    }
+                if let Some(fragment) = document.fragments.get(name) {
+                    spreading.push(name);
+                    fields(document, &fragment.node.selection_set.node, out, spreading);
+                    spreading.pop();
                 }
             }
         }
     }
 }
 
+/// The spec's "single root field" rule: every subscription operation of the document selects
+/// exactly one field at its root (one response key, however many times it is written), and not an
+/// introspection field.
+fn single_root_field(document: &ExecutableDocument) -> Result<(), String> {
+    for (name, operation) in document.operations.iter() {
+        if operation.node.ty != OperationType::Subscription {
+            continue;
+        }
+        let subscription =
+            name.map_or_else(|| "An anonymous subscription".to_owned(), |n| format!("Subscription `{n}`"));
+        let mut root = Vec::new();
+        fields(document, &operation.node.selection_set.node, &mut root, &mut Vec::new());
+        let keys: HashSet<&str> =
+            root.iter().map(|f| f.alias.as_ref().map_or(f.name.node.as_str(), |a| a.node.as_str())).collect();
+        if keys.len() != 1 {
+            return Err(format!("{subscription} must select exactly one top level field"));
+        }
+        if root.iter().any(|f| f.name.node.starts_with("__")) {
+            return Err(format!("{subscription} must not select an introspection top level field"));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a document with too many fragments, or that expands to more than
-/// [`MAX_EXPANDED_SELECTIONS`] selections, or whose introspection could multiply (see the module's
-/// documentation).
+/// [`MAX_EXPANDED_SELECTIONS`] selections, or whose introspection could multiply, or a subscription
+/// of more than one root field (see the module's documentation).
 pub fn check(document: &ExecutableDocument) -> Result<(), String> {
     // Validation looks at every definition, used or not: their number is bounded first.
     if document.fragments.len() > MAX_FRAGMENTS {
@@ -261,7 +287,7 @@ pub fn check(document: &ExecutableDocument) -> Result<(), String> {
     for (_, operation) in document.operations.iter() {
         introspection.check(document, &operation.node.selection_set.node, None)?;
     }
-    Ok(())
+    single_root_field(document)
 }
 
 #[cfg(test)]
@@ -318,6 +344,39 @@ mod tests {
         let long: String = (0..90).map(|i| format!("fragment L{i} on Query {{ ...L{} }}\n", i + 1)).collect();
         let deep = parse_query(format!("{{ ...L0 }}\n{long}fragment L90 on Query {{ __typename }}")).unwrap();
         assert_eq!(check(&deep), Err("the query nests selections more than 64 deep".into()));
+    }
+
+    #[test]
+    fn a_subscription_selects_exactly_one_root_field_and_not_an_introspection_one() {
+        for ok in [
+            "subscription { profileChanged(handle: \"a\") { kind } }",
+            "subscription S { a: profileChanged(handle: \"a\") { kind } a: profileChanged(handle: \"a\") { momentId } }",
+            "subscription { ...F } fragment F on Subscription { profileChanged(handle: \"a\") { kind } }",
+            "{ a: viewer { id } b: viewer { id } }",
+        ] {
+            check(&parse_query(ok).unwrap()).unwrap();
+        }
+        for (query, message) in [
+            (
+                "subscription { a0: profileChanged(handle: \"a\") { kind } a1: profileChanged(handle: \"a\") { kind } }",
+                "An anonymous subscription must select exactly one top level field",
+            ),
+            (
+                "subscription S { ... on Subscription { a: profileChanged(handle: \"a\") { kind } } ...F } fragment F on Subscription { b: profileChanged(handle: \"b\") { kind } }",
+                "Subscription `S` must select exactly one top level field",
+            ),
+            ("subscription S { __typename }", "Subscription `S` must not select an introspection top level field"),
+            (
+                "query Q { viewer { id } } subscription S { }",
+                "Subscription `S` must select exactly one top level field",
+            ),
+        ] {
+            match parse_query(query) {
+                Ok(document) => assert_eq!(check(&document), Err(message.to_owned()), "{query}"),
+                // An empty selection set does not parse: refused there.
+                Err(_) => assert!(query.ends_with("{ }")),
+            }
+        }
     }
 
     const GRAPHIQL_INTROSPECTION: &str = r#"query IntrospectionQuery { __schema { queryType { name } mutationType { name }

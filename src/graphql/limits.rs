@@ -12,10 +12,13 @@
 
 use std::{
     net::IpAddr,
-    sync::atomic::{AtomicU32, AtomicUsize, Ordering},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU32, AtomicUsize, Ordering},
+    },
 };
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
 use crate::error::{Error, Result};
 
@@ -35,7 +38,44 @@ pub const STATEMENT_COST_BYTES: usize = 4 * 1024;
 /// How many `signIn` or `signUp` fields one request may run (each costs an argon2 computation).
 pub const PASSWORD_CHECKS_PER_REQUEST: u32 = 1;
 
-/// The limits of one HTTP request.
+/// The server's turns to execute: an operation — over HTTP or a WebSocket — runs only while it
+/// holds one, and so does the delivery of each live event (its rechecks, its answer). Events first
+/// queue for their own share, at most half of the turns, so that a burst of events (one post
+/// seen by thousands of subscriptions) delays a request by the events already running, not by
+/// every event still to come.
+#[derive(Clone, Debug)]
+pub struct Turns {
+    all: Arc<Semaphore>,
+    events: Arc<Semaphore>,
+}
+
+/// A turn to execute, given back when dropped.
+#[derive(Debug)]
+pub struct Turn {
+    _all: OwnedSemaphorePermit,
+    _event: Option<OwnedSemaphorePermit>,
+}
+
+impl Turns {
+    /// `most` turns at once (at least one); events may hold half of them (at least one).
+    pub fn new(most: usize) -> Self {
+        Self { all: Arc::new(Semaphore::new(most.max(1))), events: Arc::new(Semaphore::new((most / 2).max(1))) }
+    }
+
+    /// Waits for a turn to run an operation.
+    pub async fn operation(&self) -> Turn {
+        // The semaphores are never closed.
+        Turn { _all: self.all.clone().acquire_owned().await.expect("the turns stay open"), _event: None }
+    }
+
+    /// Waits for a turn to deliver a live event: first among events, then among everything.
+    pub async fn event(&self) -> Turn {
+        let event = self.events.clone().acquire_owned().await.expect("the turns stay open");
+        Turn { _all: self.all.clone().acquire_owned().await.expect("the turns stay open"), _event: Some(event) }
+    }
+}
+
+/// The limits of one HTTP request, or of one operation over a WebSocket.
 #[derive(Debug)]
 pub struct RequestLimits {
     spent: AtomicUsize,
@@ -43,6 +83,11 @@ pub struct RequestLimits {
     statements: Semaphore,
     /// The client's address, as the HTTP layer determined it (for rate limits).
     pub client: Option<IpAddr>,
+    /// The server's turns, for a subscription to take one per event (an HTTP request holds its
+    /// one turn in the handler).
+    turns: Option<Turns>,
+    /// The turn of the event being delivered, kept until its answer is handed over.
+    held: Mutex<Option<Turn>>,
 }
 
 impl RequestLimits {
@@ -53,7 +98,40 @@ impl RequestLimits {
             password_checks: AtomicU32::new(0),
             statements: Semaphore::new(STATEMENTS_IN_FLIGHT),
             client,
+            turns: None,
+            held: Mutex::new(None),
         }
+    }
+
+    /// Fresh limits for an operation over a WebSocket from `client`, whose events take `turns`.
+    pub fn live(client: Option<IpAddr>, turns: Turns) -> Self {
+        Self { turns: Some(turns), ..Self::new(client) }
+    }
+
+    /// Waits for a turn to deliver an event (none is needed without turns).
+    pub async fn event_turn(&self) -> Option<Turn> {
+        match &self.turns {
+            Some(turns) => Some(turns.event().await),
+            None => None,
+        }
+    }
+
+    /// Waits for a turn to run something outside an event — a subscription's start.
+    pub async fn operation_turn(&self) -> Option<Turn> {
+        match &self.turns {
+            Some(turns) => Some(turns.operation().await),
+            None => None,
+        }
+    }
+
+    /// Keeps the turn of the event being delivered until [`Self::end_turn`].
+    pub fn keep_turn(&self, turn: Option<Turn>) {
+        *self.held.lock().unwrap_or_else(PoisonError::into_inner) = turn;
+    }
+
+    /// Gives back the turn of the event just delivered.
+    pub fn end_turn(&self) {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner).take();
     }
 
     fn too_large() -> Error {
@@ -94,6 +172,45 @@ impl RequestLimits {
         let turn = self.statements.acquire().await.expect("the statement semaphore stays open");
         self.spend(STATEMENT_COST_BYTES)?;
         Ok(turn)
+    }
+}
+
+/// What a subscription's cost is held against while it runs: called once, after validation, with
+/// the operation's complexity; an `Err` refuses the subscription with that message before anything
+/// runs. What the gate takes it keeps for as long as it lives, which is as long as the
+/// subscription (it travels in the request's data).
+pub struct CostGate(pub Box<dyn Fn(usize) -> std::result::Result<(), String> + Send + Sync>);
+
+/// The extension that hands each operation's complexity to the request's [`CostGate`], if it has
+/// one. Only the schema that runs subscriptions carries it, so no other request pays for an
+/// extension.
+pub(super) struct GateCost;
+
+impl async_graphql::extensions::ExtensionFactory for GateCost {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(GateCost)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl async_graphql::extensions::Extension for GateCost {
+    async fn validation(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextValidation<'_>,
+    ) -> std::result::Result<async_graphql::ValidationResult, Vec<async_graphql::ServerError>> {
+        let result = next.run(ctx).await?;
+        if let Some(gate) = ctx.data_opt::<CostGate>()
+            && let Err(message) = (gate.0)(result.complexity)
+        {
+            let mut error = async_graphql::ServerError::new(message, None);
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", crate::error::code::GRAPHQL_VALIDATION_FAILED);
+            return Err(vec![error]);
+        }
+        Ok(result)
     }
 }
 

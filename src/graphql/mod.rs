@@ -14,7 +14,7 @@ pub mod scalars;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::Schema;
+use async_graphql::{Schema, SchemaBuilder};
 
 use crate::app::Services;
 
@@ -50,15 +50,27 @@ pub const MAX_PAGE: i32 = 100;
 /// Builds the schema. Without services it can still print its SDL (`moments schema`, the snapshot
 /// test), which needs no database.
 pub fn build_schema(services: Option<Services>) -> MomentsSchema {
-    let mut builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(32)
-        .limit_directives(8);
+    let mut builder = limited();
     if let Some(services) = services {
         builder = builder.data(services);
     }
     builder.finish()
+}
+
+/// Builds the schema that runs subscriptions: the same types and limits, and each operation's
+/// complexity handed to the request's [`limits::CostGate`] (a user's live subscriptions share one
+/// budget). The other operations run on [`build_schema`]'s, which carries no extension.
+pub fn build_live_schema(services: Services) -> MomentsSchema {
+    limited().extension(limits::GateCost).data(services).finish()
+}
+
+/// The schema's types with the limits every operation is held to.
+fn limited() -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Subscription> {
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(32)
+        .limit_directives(8)
 }
 
 /// The SDL the server serves: what `schema.graphql` holds.

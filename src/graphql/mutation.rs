@@ -333,10 +333,13 @@ impl Mutation {
         let request = request(ctx)?;
         let me = viewer_record(ctx).await?;
         let services = services(ctx)?;
-        let record =
+        let pinning =
             store::pins::pin(&services.db.write, viewer, &me.handle, &services.pin_policy, raw, request.now()).await?;
-        services.bus.publish(Change::Moment { author: viewer, moment: raw, kind: ChangeKind::Pinned }).await;
-        Ok(PinPayload { moment: Moment(Arc::new(record)) })
+        // A pin kept as it was is no news: only a change is published.
+        if pinning.changed {
+            services.bus.publish(Change::Moment { author: viewer, moment: raw, kind: ChangeKind::Pinned }).await;
+        }
+        Ok(PinPayload { moment: Moment(Arc::new(pinning.moment)) })
     }
 
     /// Unpins one of the viewer's moments; always allowed to the author, and fine when not pinned.
@@ -349,9 +352,13 @@ impl Mutation {
         let viewer = viewer_id(ctx)?;
         let raw = ids::decode_as(NodeKind::Moment, &moment_id, "momentId")?;
         let services = services(ctx)?;
-        let record = store::pins::unpin(&services.db.write, viewer, raw, request(ctx)?.now()).await?;
-        services.bus.publish(Change::Moment { author: viewer, moment: raw, kind: ChangeKind::Unpinned }).await;
-        Ok(UnpinPayload { moment: Moment(Arc::new(record)) })
+        let pinning = store::pins::unpin(&services.db.write, viewer, raw, request(ctx)?.now()).await?;
+        // Unpinning a moment that was not pinned changes nothing and tells no one anything: its
+        // `REMOVED` would reach viewers who never saw it.
+        if pinning.changed {
+            services.bus.publish(Change::Moment { author: viewer, moment: raw, kind: ChangeKind::Unpinned }).await;
+        }
+        Ok(UnpinPayload { moment: Moment(Arc::new(pinning.moment)) })
     }
 
     /// Changes the viewer's moments settings.

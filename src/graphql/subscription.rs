@@ -33,6 +33,25 @@ use crate::{
 /// Live changes.
 pub struct Subscription;
 
+/// Told once a subscription listens (its changes are heard from then on), when the request's data
+/// holds one: the WebSocket handles a connection's next message only then. Dropped untold when the
+/// subscription fails to start.
+pub struct Listening(pub std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>);
+
+impl Listening {
+    /// A new one, and what it tells.
+    pub fn new() -> (Self, tokio::sync::oneshot::Receiver<()>) {
+        let (tell, told) = tokio::sync::oneshot::channel();
+        (Self(std::sync::Mutex::new(Some(tell))), told)
+    }
+
+    fn tell(&self) {
+        if let Some(tell) = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            let _ = tell.send(());
+        }
+    }
+}
+
 /// What happened on a profile.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProfileEventKind {
@@ -103,10 +122,16 @@ impl Subscription {
         let no_user = || Error::NotFound(format!("handle: no user has the handle {handle:?}"));
         let handle = Handle::parse(&handle).map_err(|_| no_user())?;
         let db = &services.db.read;
+        // Starting runs in a turn of the server's, as any operation does.
+        let turn = owner.limits.operation_turn().await;
         // Listening first: a change of rights made while the access is read is heard, and compared
         // with it.
         let changes = services.bus.subscribe().await;
         let (_, access) = store::access::profile_by_handle(db, viewer, handle.as_str()).await?.ok_or_else(no_user)?;
+        drop(turn);
+        if let Some(listening) = ctx.data_opt::<Listening>() {
+            listening.tell();
+        }
         let watch = Watch { changes, access };
         Ok(futures_util::stream::unfold(watch, move |mut watch| async move {
             loop {
@@ -120,12 +145,18 @@ impl Subscription {
                 if !watch.concerns(heard.change) {
                     continue;
                 }
+                // Each delivery runs in a turn of the server's, kept until its answer is handed to
+                // the connection.
+                let turn = owner.limits.event_turn().await;
                 let now = services.clock.now();
                 owner.begin_event(now);
                 // Boxed: the statements' futures are large, and a waiting subscription should not
                 // carry room for them.
                 match Box::pin(watch.event(&heard, db, now)).await {
-                    Ok(Some(event)) => return Some((event, watch)),
+                    Ok(Some(event)) => {
+                        owner.limits.keep_turn(turn);
+                        return Some((event, watch));
+                    }
                     // Invisible and missing are the same, and an unchanged view is no news: nothing
                     // is said.
                     Ok(None) => {}
@@ -175,7 +206,8 @@ impl Watch {
             }
             Change::Moment { moment, kind, .. } => {
                 let check = || async move {
-                    let Some((record, facts)) = store::lists::moment_with_facts(db, viewer, moment, true).await? else {
+                    let Some((record, facts)) = store::lists::moment_with_facts(db, viewer, moment, now, true).await?
+                    else {
                         return Ok(Found::Moment(None));
                     };
                     Ok(if record.author_id != author {

@@ -48,11 +48,7 @@ async fn serve_file(path: &str, request: &HeaderMap) -> Response {
         return super::no_such_path().await.into_response();
     };
     let etag = HeaderValue::from_static(asset.etag);
-    let headers = [
-        (header::ETAG, etag.clone()),
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-    ];
+    let headers = [(header::ETAG, etag.clone()), (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
     if request
         .get(header::IF_NONE_MATCH)
         .is_some_and(|tags| tags.as_bytes().split(|b| *b == b',').any(|t| t.trim_ascii() == asset.etag.as_bytes()))
@@ -85,18 +81,26 @@ fn settings(state: &HttpState) -> String {
     value.to_string().replace('<', "\\u003c")
 }
 
-/// What the pages may load, enforced by the browser: scripts, styles, fonts, workers and requests
-/// from the server itself only (styles may be inline: the editors set them; fonts and the icon may be
-/// data URLs). Moments' pictures and videos may come from anywhere, as their URLs say.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-     font-src 'self' data:; img-src * data: blob:; media-src *; worker-src 'self' blob:; \
-     connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/// What the playground may load, enforced by the browser: scripts, styles, fonts, workers and
+/// requests (WebSockets included: `'self'` covers `ws:`/`wss:` to the page's own host) from the
+/// server itself only; styles may be inline (the editors set them), fonts and the icon may be data
+/// URLs. It shows no pictures from elsewhere, so it loads none.
+const PLAYGROUND_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     font-src 'self' data:; img-src 'self' data: blob:; media-src 'none'; worker-src 'self' blob:; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// What the web client may load: the same, but moments' pictures and videos, which live wherever
+/// their URLs say — over HTTPS only (a page served over HTTPS could not show plain-HTTP ones
+/// anyway), and without the page's address (`Referrer-Policy: no-referrer`, set on every answer).
+const APP_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     font-src 'self' data:; img-src 'self' https: data: blob:; media-src 'self' https:; worker-src 'self' blob:; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='6' r='5' fill='%23e64340'/%3E%3Crect x='7' y='10' width='2' height='6' fill='%23555'/%3E%3C/svg%3E";
 
 /// A page: `title`, the stylesheet and module `{files}.css` and `{files}.js`, `body`, and the
-/// settings of this start. Never cached (it carries those settings), under the content policy.
-fn page(state: &HttpState, title: &str, files: &str, body: &str) -> Response {
+/// settings of this start. Never cached (it carries those settings), under its content `policy`.
+fn page(state: &HttpState, title: &str, files: &str, body: &str, policy: &'static str) -> Response {
     let html = format!(
         r#"<!doctype html>
 <html lang="en">
@@ -119,8 +123,7 @@ fn page(state: &HttpState, title: &str, files: &str, body: &str) -> Response {
     (
         [
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy)),
         ],
         Html(html),
     )
@@ -139,7 +142,7 @@ pub(super) async fn app(State(state): State<HttpState>, path: Option<Path<String
 <main id="main"><p>Loading…</p></main>
 <div id="status" role="status" aria-live="polite"></div>
 <noscript><p>The moments web client needs JavaScript. The API is at /graphql.</p></noscript>"##;
-    page(&state, "moments", "/app/assets/app", body)
+    page(&state, "moments", "/app/assets/app", body, APP_POLICY)
 }
 
 /// `GET /`: the playground page.
@@ -147,5 +150,11 @@ pub(super) async fn playground(State(state): State<HttpState>) -> Response {
     if !state.playground {
         return super::no_such_path().await.into_response();
     }
-    page(&state, "moments · GraphQL playground", "/playground/playground", r#"<div id="root"></div>"#)
+    page(
+        &state,
+        "moments · GraphQL playground",
+        "/playground/playground",
+        r#"<div id="root"></div>"#,
+        PLAYGROUND_POLICY,
+    )
 }

@@ -9,6 +9,7 @@ pub mod persisted;
 pub mod request;
 pub mod serve;
 pub mod stream;
+pub mod tally;
 pub mod ws;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -22,7 +23,9 @@ use axum::{
     routing::get,
 };
 use sea_orm::ConnectionTrait as _;
-pub use serve::{ConnectionLimits, serve};
+pub use serve::{ConnectionHold, ConnectionLimits, serve};
+use tokio_util::sync::CancellationToken;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use self::request::MAX_BODY_BYTES;
 use self::{
@@ -38,10 +41,10 @@ use crate::{
     graphql::{
         MomentsSchema,
         answer::{Answer, Shapes},
-        build_schema,
+        build_live_schema, build_schema,
         context::RequestContext,
         document,
-        limits::RequestLimits,
+        limits::{RequestLimits, Turns},
     },
 };
 
@@ -51,15 +54,18 @@ const HEALTH_TIMEOUT: Duration = Duration::from_millis(500);
 #[derive(Clone)]
 struct HttpState {
     schema: MomentsSchema,
+    /// The schema subscriptions run on (it holds each one's cost against its user's live budget).
+    live_schema: MomentsSchema,
     services: Services,
     playground: bool,
     demo_token: Option<String>,
     trusted_proxies: Arc<TrustedProxies>,
     body_timeout: Duration,
-    executing: Arc<tokio::sync::Semaphore>,
+    turns: Turns,
     shapes: Arc<Shapes>,
     persisted: Arc<PersistedQueries>,
-    connections: Arc<ws::Connections>,
+    live: ws::LiveEdge,
+    closing: CancellationToken,
 }
 
 /// How the router is set up beyond the services.
@@ -76,9 +82,11 @@ pub struct HttpOptions {
     pub trusted_proxies: TrustedProxies,
     /// How long a request's body may take to arrive.
     pub body_timeout: Duration,
-    /// GraphQL requests executed at once; the others wait their turn (each may hold up to the
-    /// content budget while it runs).
+    /// GraphQL operations executed at once, over HTTP and WebSockets, live events included; the
+    /// others wait their turn (each may hold up to the content budget while it runs).
     pub max_concurrent_requests: usize,
+    /// Cancelled when the server starts shutting down: open WebSockets close with 1001.
+    pub closing: CancellationToken,
 }
 
 /// GraphQL requests executed at once by default.
@@ -93,6 +101,7 @@ impl Default for HttpOptions {
             trusted_proxies: TrustedProxies::default(),
             body_timeout: ConnectionLimits::default().client_timeout,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            closing: CancellationToken::new(),
         }
     }
 }
@@ -105,15 +114,17 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
     let shapes = Shapes::from_sdl(&schema.sdl()).map_err(|e| format!("the schema's own SDL does not parse: {e}"))?;
     let state = HttpState {
         schema,
+        live_schema: build_live_schema(services.clone()),
         shapes: Arc::new(shapes),
         persisted: Arc::new(PersistedQueries::new()),
-        connections: Arc::default(),
+        live: ws::LiveEdge::default(),
         services,
         playground: options.playground,
         demo_token: options.demo_token,
         trusted_proxies: Arc::new(options.trusted_proxies),
         body_timeout: options.body_timeout,
-        executing: Arc::new(tokio::sync::Semaphore::new(options.max_concurrent_requests.max(1))),
+        turns: Turns::new(options.max_concurrent_requests),
+        closing: options.closing,
     };
     let mut app = Router::new()
         .route("/", get(browser::playground))
@@ -125,6 +136,10 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
         .route("/healthz", get(healthz))
         .fallback(no_such_path)
         .method_not_allowed_fallback(method_not_allowed)
+        // On every answer: no browser guesses another type than the one declared (an answer is
+        // never run as a script or a page), and no page's address goes to the hosts it links to.
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
     if let Some(cors) = cors {
@@ -219,7 +234,7 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
             .into_response();
     }
     // Wait for a turn before anything touches the database or builds an answer.
-    let _turn = state.executing.acquire().await.expect("the request semaphore stays open");
+    let _turn = state.turns.operation().await;
     let mut authorizations = parts.headers.get_all(header::AUTHORIZATION).iter();
     let (viewer, viewer_record) = match (authorizations.next(), authorizations.next()) {
         (Some(_), Some(_)) => (Viewer::Refused("send one Authorization header, not several"), None),
@@ -314,14 +329,18 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
     response
 }
 
-/// A method a path does not take: a coded JSON answer (axum adds `Allow`).
-async fn method_not_allowed() -> HttpResponse {
-    Refusal::new(
+/// A method a path does not take: a coded JSON answer, with the `Allow` header HTTP requires of a
+/// 405 (`/graphql` takes `POST` too; every other path is read with `GET` or `HEAD`).
+async fn method_not_allowed(uri: axum::http::Uri) -> HttpResponse {
+    let allow = if uri.path() == "/graphql" { "GET, HEAD, POST" } else { "GET, HEAD" };
+    let mut response = Refusal::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "this path does not take that method: POST (or GET, for queries) /graphql",
+        format!("this path takes {allow} only; GraphQL is served by POST (or GET, for queries) at /graphql"),
         code::BAD_USER_INPUT,
     )
-    .into_response()
+    .into_response();
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
 }
 
 /// A WebSocket on `/graphql`: the graphql-transport-ws protocol, offered by the client.
@@ -346,16 +365,33 @@ async fn upgrade(
         )
         .into_response();
     }
-    match WebSocketUpgrade::from_request_parts(parts, &state).await {
-        Ok(upgrade) => upgrade
-            .protocols([ws::PROTOCOL])
-            .max_message_size(MAX_BODY_BYTES)
-            .read_buffer_size(ws::SOCKET_BUFFER_BYTES)
-            .write_buffer_size(ws::SOCKET_BUFFER_BYTES)
-            .on_upgrade(move |socket| ws::serve(socket, state, client))
-            .into_response(),
-        Err(rejection) => rejection.into_response(),
-    }
+    let upgrade = match WebSocketUpgrade::from_request_parts(parts, &state).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let Some(waiting) = state.live.admit(client) else {
+        let seconds = ws::INIT_TIMEOUT.as_secs();
+        let mut response = Refusal::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many WebSockets from this address have not sent connection_init yet (at most {}): try again in {seconds} s",
+                ws::MAX_WAITING_PER_CLIENT
+            ),
+            code::RATE_LIMITED,
+        )
+        .into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return response;
+    };
+    // The socket keeps its connection's place for as long as it is open.
+    let hold = parts.extensions.get::<ConnectionHold>().cloned();
+    upgrade
+        .protocols([ws::PROTOCOL])
+        .max_message_size(MAX_BODY_BYTES)
+        .read_buffer_size(ws::SOCKET_BUFFER_BYTES)
+        .write_buffer_size(ws::SOCKET_BUFFER_BYTES)
+        .on_upgrade(move |socket| ws::serve(socket, state, client, hold, waiting))
+        .into_response()
 }
 
 /// Any other path: a coded JSON answer, as from `/graphql`.

@@ -4,14 +4,18 @@
 //! connections served at once and on those of one client, a cap on the buffer a connection may
 //! fill, and a bounded drain on shutdown. The request body's deadline is the GraphQL handler's
 //! (`http::request`). HTTP/1.1 only: TLS and HTTP/2 belong to the proxy in front.
+//!
+//! A connection's place (its slot among all connections, and its client's hold) is a
+//! [`ConnectionHold`] that every request of the connection carries: hyper is done with a
+//! connection the moment it is upgraded to a WebSocket, and the socket then keeps the hold for as
+//! long as it lives, so upgraded connections count against the same limits.
 
 use std::{
-    collections::HashMap,
     future::Future,
     io,
     net::{IpAddr, SocketAddr},
     pin::pin,
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::Duration,
 };
 
@@ -22,10 +26,17 @@ use hyper_util::{
     server::{conn::auto, graceful::GracefulShutdown},
     service::TowerToHyperService,
 };
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::{
+    net::TcpListener,
+    sync::{OwnedSemaphorePermit, Semaphore},
+};
 use tower::ServiceExt as _;
 
-use super::{client::TrustedProxies, stream::ClientStream};
+use super::{
+    client::TrustedProxies,
+    stream::ClientStream,
+    tally::{Share, Tally},
+};
 use crate::rate_limit::address_key;
 
 /// The most a connection may buffer for one request's line and headers (browsers send 1–2 KiB).
@@ -65,36 +76,11 @@ fn is_connection_error(e: &io::Error) -> bool {
     )
 }
 
-/// The connections each client holds.
-#[derive(Clone, Default)]
-struct PerClient(Arc<Mutex<HashMap<IpAddr, u32>>>);
-
-/// A client's hold on one of its connections; let go when the connection ends.
-struct Held(PerClient, IpAddr);
-
-impl PerClient {
-    fn take(&self, client: IpAddr, most: u32) -> Option<Held> {
-        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let count = held.entry(client).or_insert(0);
-        if *count >= most {
-            return None;
-        }
-        *count += 1;
-        Some(Held(self.clone(), client))
-    }
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        let mut held = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = held.get_mut(&self.1) {
-            *count -= 1;
-            if *count == 0 {
-                held.remove(&self.1);
-            }
-        }
-    }
-}
+/// A connection's place among the connections served: its slot, and its client's hold (none for a
+/// trusted proxy). Given back when the last clone is dropped — when the connection ends, or, for
+/// one upgraded to a WebSocket, when the socket does.
+#[derive(Clone, Debug)]
+pub struct ConnectionHold(#[allow(dead_code)] Arc<(OwnedSemaphorePermit, Option<Share<IpAddr>>)>);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting, lets in-flight
 /// requests finish for up to `limits.shutdown_grace`, and returns.
@@ -105,7 +91,7 @@ pub async fn serve(
     proxies: TrustedProxies,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let per_client = PerClient::default();
+    let per_client = Arc::new(Tally::<IpAddr>::default());
     let slots = Arc::new(Semaphore::new(limits.max_connections as usize));
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
@@ -132,7 +118,7 @@ pub async fn serve(
         let held = if proxies.trusts(peer.ip()) {
             None
         } else {
-            match per_client.take(address_key(peer.ip()), limits.max_connections_per_client) {
+            match per_client.take(address_key(peer.ip()), 1, limits.max_connections_per_client as usize) {
                 Some(held) => Some(held),
                 // Over its share: closed at once, before anything is read.
                 None => continue,
@@ -140,8 +126,11 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(ClientStream::new(stream, limits.client_timeout));
+        let hold = ConnectionHold(Arc::new((slot, held)));
+        let request_hold = hold.clone();
         let service = app.clone().map_request(move |mut request: axum::http::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            request.extensions_mut().insert(request_hold.clone());
             request
         });
         let connection =
@@ -150,14 +139,20 @@ pub async fn serve(
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
-            drop((slot, held));
+            drop(hold);
         });
     }
     drop(listener);
+    // Every connection gives its slot back when it ends: HTTP ones once their requests are done,
+    // WebSockets once they have closed (they close themselves when shutdown starts).
+    let everyone = async {
+        graceful.shutdown().await;
+        let _ = slots.acquire_many(limits.max_connections).await;
+    };
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = everyone => {}
         () = tokio::time::sleep(limits.shutdown_grace) => {
-            tracing::warn!(grace = ?limits.shutdown_grace, "requests still running at the end of the grace period were cut");
+            tracing::warn!(grace = ?limits.shutdown_grace, "connections still open at the end of the grace period were cut");
         }
     }
     Ok(())

@@ -25,6 +25,16 @@ pub async fn count(db: &impl ConnectionTrait, user: UserId) -> Result<u64> {
     Ok(pins::Entity::find().filter(pins::Column::AuthorId.eq(user)).count(db).await?)
 }
 
+/// A moment after a pin or an unpin, and whether that changed anything (P6: doing it again is
+/// no change, and tells no one anything).
+#[derive(Debug)]
+pub struct Pinning {
+    /// The moment as it is now.
+    pub moment: MomentRecord,
+    /// Whether its pin was made or removed by this call.
+    pub changed: bool,
+}
+
 /// Pins the viewer's moment (P1–P6). Pinning a pinned moment succeeds and keeps its first `pinnedAt`.
 pub async fn pin(
     db: &impl TransactionTrait,
@@ -33,7 +43,7 @@ pub async fn pin(
     policy: &PinPolicy,
     id: MomentId,
     now: DateTime<Utc>,
-) -> Result<MomentRecord> {
+) -> Result<Pinning> {
     let (txn, mut moment) = begin_change(db, viewer, id, now).await?;
     let facts = PinFacts {
         is_author: moment.author_id == viewer,
@@ -44,11 +54,11 @@ pub async fn pin(
         enabled: policy.enabled_for(viewer, viewer_handle),
     };
     match pin_refusal(&facts, now) {
-        Ok(PinAction::KeepPin) => return Ok(moment),
+        Ok(PinAction::KeepPin) => return Ok(Pinning { moment, changed: false }),
         Ok(PinAction::Pin) => {}
         Err(blocker) => return Err(refusal(blocker, policy)),
     }
-    pins::Entity::insert(pins::ActiveModel {
+    let inserted = pins::Entity::insert(pins::ActiveModel {
         moment_id: Set(id),
         author_id: Set(viewer),
         pinned_at: Set(now),
@@ -63,7 +73,7 @@ pub async fn pin(
         .ok_or_else(|| anyhow::anyhow!("the pin of moment {id} vanished inside its transaction"))?;
     txn.commit().await?;
     moment.pinned_at = Some(pinned.pinned_at);
-    Ok(moment)
+    Ok(Pinning { moment, changed: inserted > 0 })
 }
 
 /// The error of a refused pin.
@@ -79,15 +89,10 @@ fn refusal(blocker: PinBlocker, policy: &PinPolicy) -> Error {
 }
 
 /// Unpins the viewer's moment (P10): always allowed to the author, idempotent (P6).
-pub async fn unpin(
-    db: &impl TransactionTrait,
-    viewer: UserId,
-    id: MomentId,
-    now: DateTime<Utc>,
-) -> Result<MomentRecord> {
+pub async fn unpin(db: &impl TransactionTrait, viewer: UserId, id: MomentId, now: DateTime<Utc>) -> Result<Pinning> {
     let (txn, mut moment) = begin_change(db, viewer, id, now).await?;
-    pins::Entity::delete_by_id(id).exec(&txn).await?;
+    let deleted = pins::Entity::delete_by_id(id).exec(&txn).await?.rows_affected;
     txn.commit().await?;
     moment.pinned_at = None;
-    Ok(moment)
+    Ok(Pinning { moment, changed: deleted > 0 })
 }

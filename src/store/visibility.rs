@@ -205,3 +205,106 @@ pub(super) fn latest_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
 pub(super) fn friend_audience(viewer: UserId) -> Condition {
     can_see_condition(Relation::Friend, viewer, false).unwrap_or_else(|| Condition::all().add(Expr::val(false)))
 }
+
+/// The columns of one moment's facts, as `lists::visible_moment_statement` reads them into a
+/// derived table.
+pub(super) mod fact {
+    /// The author's id.
+    pub(in crate::store) const AUTHOR_ID: &str = "author_id";
+    /// The author hides their moments from the viewer.
+    pub(in crate::store) const IS_HIDDEN: &str = "is_hidden";
+    /// The viewer is the author's friend.
+    pub(in crate::store) const AUTHOR_IS_FRIEND: &str = "author_is_friend";
+    /// The moment's audience.
+    pub(in crate::store) const AUDIENCE_MODE: &str = "audience_mode";
+    /// The viewer is named in the audience or in one of its tags.
+    pub(in crate::store) const VIEWER_LISTED: &str = "viewer_listed";
+    /// The author lets strangers see public moments.
+    pub(in crate::store) const STRANGERS_CAN_VIEW: &str = "strangers_can_view";
+    /// The author's window.
+    pub(in crate::store) const VISIBLE_WINDOW: &str = "visible_window";
+    /// When the moment was posted.
+    pub(in crate::store) const POSTED_AT: &str = "posted_at";
+    /// When it was pinned, if it is.
+    pub(in crate::store) const PINNED_AT: &str = "pinned_at";
+    /// The tenth newer public moment of the author, if there is one (a stranger's cap).
+    pub(in crate::store) const TENTH_NEWER_PUBLIC: &str = "tenth_newer_public";
+}
+
+/// [`crate::domain::visibility::moment_visible`] as a condition on the facts of one moment, read
+/// into the columns of the derived table `facts` (see [`fact`]): which relation the facts make is
+/// asked of `Relation::of` for every combination of them, what each relation may see of which
+/// audience of `can_see`, and the pinned block and window are taken as `moment_visible` takes them.
+/// False for a row of nulls (no such moment).
+pub(super) fn visible_from_facts(facts: &Alias, viewer: UserId, now: DateTime<Utc>) -> Condition {
+    let col = |name: &str| Expr::col((facts.clone(), Alias::new(name)));
+    let flag = |name: &str, set: bool| {
+        let holds = Condition::all().add(col(name));
+        if set { holds } else { holds.not() }
+    };
+    let mut visible = Condition::any();
+    for relation in [Relation::Author, Relation::Hidden, Relation::Friend, Relation::Stranger] {
+        // Which facts make this relation.
+        let mut made = Condition::any();
+        for (is_author, is_hidden, is_friend) in combinations3() {
+            if Relation::of(is_author, is_hidden, is_friend) == relation {
+                let author = if is_author { col(fact::AUTHOR_ID).eq(viewer) } else { col(fact::AUTHOR_ID).ne(viewer) };
+                made = made.add(
+                    Condition::all()
+                        .add(author)
+                        .add(flag(fact::IS_HIDDEN, is_hidden))
+                        .add(flag(fact::AUTHOR_IS_FRIEND, is_friend)),
+                );
+            }
+        }
+        // Which audiences it may see, by whether the viewer is listed and strangers may look.
+        let mut admitted = Condition::any();
+        let mut all_admitted = true;
+        for &mode in AudienceMode::ALL_VALUES {
+            let combos: Vec<(bool, bool)> =
+                combinations2().filter(|&(listed, open)| can_see(relation, mode, listed, open)).collect();
+            all_admitted &= combos.len() == 4;
+            let of_mode = Condition::all().add(col(fact::AUDIENCE_MODE).eq(mode));
+            admitted = match combos.len() {
+                0 => admitted,
+                4 => admitted.add(of_mode),
+                _ => admitted.add(of_mode.add(combos.into_iter().fold(Condition::any(), |any, (listed, open)| {
+                    any.add(
+                        Condition::all()
+                            .add(flag(fact::VIEWER_LISTED, listed))
+                            .add(flag(fact::STRANGERS_CAN_VIEW, open)),
+                    )
+                }))),
+            };
+        }
+        if admitted.is_empty() {
+            continue;
+        }
+        // In the pinned block at any age (V7); in the timeline inside the window and, for a
+        // stranger, among the ten newest.
+        let mut in_timeline = Condition::all();
+        if window_applies(relation) {
+            in_timeline = in_timeline.add(col(fact::POSTED_AT).gte(window_start_of(col(fact::VISIBLE_WINDOW), now)));
+        }
+        if relation == Relation::Stranger {
+            in_timeline = in_timeline.add(col(fact::TENTH_NEWER_PUBLIC).is_null());
+        }
+        let shown = Condition::any().add(col(fact::PINNED_AT).is_not_null()).add(in_timeline);
+        let mut case = Condition::all().add(made).add(shown);
+        if !all_admitted {
+            case = case.add(admitted);
+        }
+        visible = visible.add(case);
+    }
+    visible
+}
+
+/// Every pair of yes and no.
+fn combinations2() -> impl Iterator<Item = (bool, bool)> {
+    [(false, false), (false, true), (true, false), (true, true)].into_iter()
+}
+
+/// Every triple of yes and no.
+fn combinations3() -> impl Iterator<Item = (bool, bool, bool)> {
+    combinations2().flat_map(|(a, b)| [(a, b, false), (a, b, true)])
+}

@@ -171,17 +171,21 @@ async fn other_paths_and_methods_get_coded_json_answers() {
             json!({ "errors": [{ "message": "no such path: GraphQL is served at /graphql", "extensions": { "code": "NOT_FOUND" } }] })
         )
     );
-    for method in ["PUT", "DELETE", "PATCH"] {
-        let request = Request::builder().method(method).uri("/graphql").body(Body::empty()).unwrap();
-        let (status, body) = refusal(&app, request).await;
-        assert_eq!(
-            (status, body),
-            (
-                StatusCode::METHOD_NOT_ALLOWED,
-                coded("this path does not take that method: POST (or GET, for queries) /graphql")
-            ),
-            "{method}"
-        );
+    // A 405 says which methods the path takes, in its `Allow` header as HTTP requires.
+    for (method, path, allow) in [
+        ("PUT", "/graphql", "GET, HEAD, POST"),
+        ("DELETE", "/graphql", "GET, HEAD, POST"),
+        ("PATCH", "/graphql", "GET, HEAD, POST"),
+        ("POST", "/healthz", "GET, HEAD"),
+        ("DELETE", "/app", "GET, HEAD"),
+    ] {
+        let request = Request::builder().method(method).uri(path).body(Body::empty()).unwrap();
+        let (status, headers, body) = app.send(request).await;
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        let message =
+            format!("this path takes {allow} only; GraphQL is served by POST (or GET, for queries) at /graphql");
+        assert_eq!((status, body), (StatusCode::METHOD_NOT_ALLOWED, coded(&message)), "{method} {path}");
+        assert_eq!(headers[header::ALLOW], allow, "{method} {path}");
     }
     app.still_serves(&alice, "alice").await;
 }

@@ -174,9 +174,19 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits up to five seconds for the process to end.
-    pub fn stop(mut self) -> ExitStatus {
+    pub fn stop(self) -> ExitStatus {
+        self.terminate();
+        self.wait()
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    }
+
+    /// Waits up to five seconds for the process to end (after [`Self::terminate`]).
+    pub fn wait(mut self) -> ExitStatus {
         for _ in 0..100 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;

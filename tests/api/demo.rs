@@ -9,11 +9,24 @@ use crate::helpers::{TestApp, texts};
 #[tokio::test]
 async fn the_demo_loads_into_an_empty_database_only_once() {
     let app = TestApp::spawn().await;
-    let report = demo::load_if_empty(&app.services).await.unwrap().expect("loaded");
+    let demo::DemoStart::Loaded(report) = demo::load_if_empty(&app.services).await.unwrap() else {
+        panic!("not loaded into an empty database");
+    };
     assert_eq!(report.to_string(), "5 users, 5 friendships, 1 tags, 3 settings, 13 moments, 4 pins");
-    assert!(demo::load_if_empty(&app.services).await.unwrap().is_none());
+    // The database is the demo's own from then on: used as it is, never loaded twice.
+    let again = demo::load_if_empty(&app.services).await.unwrap();
+    assert!(matches!(again, demo::DemoStart::Again { .. }), "{again:?}");
     assert_eq!(app.rows("moments").await, 13);
     assert!(demo::viewer_token(&app.services).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_database_with_users_of_its_own_is_never_taken_for_the_demo() {
+    let app = TestApp::spawn().await;
+    app.import(r#"{"type":"user","handle":"alice","displayName":"The real Alice"}"#).await;
+    let start = demo::load_if_empty(&app.services).await.unwrap();
+    assert!(matches!(start, demo::DemoStart::NotDemo), "{start:?}");
+    assert_eq!((app.rows("users").await, app.rows("moments").await), (1, 0));
 }
 
 #[tokio::test]

@@ -53,10 +53,15 @@ async fn the_playground_and_everything_it_loads_come_from_the_server_itself() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
     let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-    for directive in ["default-src 'self'", "script-src 'self'", "font-src 'self' data:", "connect-src 'self' ws: wss:"]
-    {
-        assert!(policy.contains(directive), "{directive} in {policy}");
-    }
+    assert_eq!(
+        policy,
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src 'self' data:; \
+         img-src 'self' data: blob:; media-src 'none'; worker-src 'self' blob:; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        "requests, sockets included, to the server itself only; no picture from elsewhere"
+    );
+    assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     let page = String::from_utf8(body.to_vec()).unwrap();
     assert!(page.contains(r#"<script id="moments-settings" type="application/json">{}</script>"#), "{page}");
     let mut files = references(&page);
@@ -105,6 +110,29 @@ async fn the_playground_and_everything_it_loads_come_from_the_server_itself() {
 }
 
 #[tokio::test]
+async fn every_answer_forbids_sniffing_and_sends_no_referrer() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.user("alice").await;
+    let graphql = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {alice}"))
+        .body(Body::from(r#"{"query":"{ viewer { handle } }"}"#))
+        .unwrap();
+    let refused = Request::post("/graphql").header(header::CONTENT_TYPE, "text/plain").body(Body::from("{}")).unwrap();
+    for (what, request) in [
+        ("an answer", graphql),
+        ("a refusal", refused),
+        ("a missing path", Request::get("/nothing").body(Body::empty()).unwrap()),
+        ("the health check", Request::get("/healthz").body(Body::empty()).unwrap()),
+        ("a file", Request::get("/app/assets/app.js").body(Body::empty()).unwrap()),
+    ] {
+        let (_, headers, _) = app.send(request).await;
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{what}");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{what}");
+    }
+}
+
+#[tokio::test]
 async fn the_web_client_is_served_at_app_and_every_path_under_it() {
     let app = TestApp::spawn().await;
     let mut pages = Vec::new();
@@ -119,12 +147,14 @@ async fn the_web_client_is_served_at_app_and_every_path_under_it() {
     }
     assert!(pages.iter().all(|p| p == &pages[0]), "one page, which routes in the browser");
     let (_, headers, _) = app.send(Request::get("/app").body(Body::empty()).unwrap()).await;
-    assert!(
-        headers[header::CONTENT_SECURITY_POLICY]
-            .to_str()
-            .unwrap()
-            .starts_with("default-src 'self'; script-src 'self';")
+    assert_eq!(
+        headers[header::CONTENT_SECURITY_POLICY],
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src 'self' data:; \
+         img-src 'self' https: data: blob:; media-src 'self' https:; worker-src 'self' blob:; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        "moments' pictures and videos over HTTPS from anywhere; everything else from the server itself"
     );
+    assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
     let files: Vec<String> =
         references(&pages[0]).into_iter().filter(|f| !f.starts_with("data:") && f != "#main").collect();
     assert_eq!(files, ["/app/assets/app.js", "/app/assets/app.css"]);

@@ -223,6 +223,59 @@ async fn a_failed_import_into_a_new_sqlite_file_leaves_no_file_behind() {
     assert!(database.exists());
 }
 
+#[tokio::test]
+async fn a_failed_import_never_removes_a_database_another_process_made_meanwhile() {
+    if crate::helpers::on_postgres() {
+        eprintln!("skipped on PostgreSQL: only a SQLite import makes (and would remove) a file");
+        return;
+    }
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("moments.db").display());
+    // An import from standard input into a file that does not exist yet, waiting for more lines…
+    let mut import = crate::binary::moments(&url)
+        .args(["import", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = import.stdin.take().unwrap();
+    writeln!(input, "{}", json!({"type": "user", "handle": "zed", "displayName": "Zed"})).unwrap();
+    input.flush().unwrap();
+    // (Once the import has opened its database, whatever file that is.)
+    let opened = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with("moments.db"))
+    };
+    for _ in 0..1_000 {
+        if opened() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(opened(), "the import never opened its database");
+    // …while a server makes that file and loads the demo world into it.
+    let server = crate::binary::Server::start(&url, &[("MOMENTS_DEMO", "true")]);
+    let alice = crate::binary::token(&url, "alice");
+    // The import then fails.
+    writeln!(input, "{}", json!({"type": "nope"})).unwrap();
+    drop(input);
+    let output = import.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 2: not a valid record"), "{stderr}");
+    // The server's database is where it was, whole: the server still serves from it, and a new
+    // process reads the same world.
+    server.still_serves(&alice, "alice").await;
+    // (`token` asserts that the command finds the user.)
+    crate::binary::token(&url, "alice");
+    let left: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(left.iter().all(|name| name.starts_with("moments.db") && !name.contains("importing")), "{left:?}");
+    assert!(left.contains(&"moments.db".to_owned()));
+}
+
 /// A file of more moments than one batch of the importer holds: refs of written batches are looked
 /// up in the import's table of refs, not in memory.
 fn beyond_one_batch(first: &str, last: &str) -> String {

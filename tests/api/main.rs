@@ -6,6 +6,7 @@
 
 mod binary;
 mod helpers;
+mod socket;
 mod world;
 
 pub use world::reference_from_import;
@@ -20,6 +21,7 @@ mod http;
 mod import;
 mod limits;
 mod live;
+mod live_edge;
 mod operations;
 mod operators;
 mod pinning;

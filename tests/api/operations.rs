@@ -54,14 +54,32 @@ fn every_operation_is_valid_against_the_schema() {
     let files = graphql_files(&root().join("operations"));
     assert!(files.len() >= 7, "the README's examples at least: {files:?}");
     let mut failures = Vec::new();
+    // Tools that read every file together (GraphQL Code Generator on `operations/**/*.graphql`,
+    // persisted-query manifests) need each operation and fragment name once across all of them.
+    let mut names: Vec<(String, String)> = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         let name = file.strip_prefix(root()).unwrap().display().to_string();
-        if let Err(errors) = ExecutableDocument::parse_and_validate(&schema, text, &name) {
-            failures.push(format!("{name}:\n{}", errors.errors));
+        match ExecutableDocument::parse_and_validate(&schema, text, &name) {
+            Ok(document) => {
+                let operations = document.operations.iter().map(|op| match &op.name {
+                    Some(n) => format!("operation {n}"),
+                    None => "an anonymous operation".to_owned(),
+                });
+                let fragments = document.fragments.keys().map(|n| format!("fragment {n}"));
+                names.extend(operations.chain(fragments).map(|what| (what, name.clone())));
+            }
+            Err(errors) => failures.push(format!("{name}:\n{}", errors.errors)),
         }
     }
     assert!(failures.is_empty(), "operations the schema no longer serves:\n{}", failures.join("\n"));
+    names.sort();
+    let twice: Vec<String> = names
+        .windows(2)
+        .filter(|pair| pair[0].0 == pair[1].0)
+        .map(|pair| format!("{} in {} and {}", pair[0].0, pair[0].1, pair[1].1))
+        .collect();
+    assert!(twice.is_empty(), "names used more than once across operations/: {twice:?}");
 }
 
 #[test]

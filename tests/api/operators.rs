@@ -19,7 +19,7 @@ use crate::{
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_token_is_given_only_when_this_start_loaded_the_demo_world() {
+async fn the_demo_signs_in_only_on_its_own_database_and_again_when_it_restarts() {
     let existing = TestApp::spawn().await;
     existing.import(r#"{"type":"user","handle":"alice","displayName":"The real Alice"}"#).await;
     let server = Server::start(&existing.database_url, &[("MOMENTS_DEMO", "true")]);
@@ -27,7 +27,7 @@ async fn the_demo_token_is_given_only_when_this_start_loaded_the_demo_world() {
     assert!(
         server
             .stderr()
-            .contains("the database already has users, so the demo world was not loaded and no demo token is given"),
+            .contains("the database already has users of its own, so the demo world was not loaded and no one is signed in; for the demo, start with a new database: DATABASE_URL='sqlite://demo.db?mode=rwc' moments serve --demo"),
         "{}",
         server.stderr()
     );
@@ -52,6 +52,18 @@ async fn the_demo_token_is_given_only_when_this_start_loaded_the_demo_world() {
     );
     assert!(page.contains(&settings), "{page}");
     server.still_serves(demo_token, "alice").await;
+    assert_eq!(server.stop().code(), Some(0));
+
+    // Started again on the demo's own database, it serves the world as it is and signs in again.
+    let again = Server::start(&empty.database_url, &[("MOMENTS_DEMO", "true")]);
+    assert_eq!(again.banner.len(), 2, "{:?}", again.banner);
+    assert_eq!(again.banner[0], "Signed in as @alice (password for every demo user: moments-demo).");
+    let demo_token = again.banner[1].strip_prefix("Authorization: Bearer ").expect("a ready header");
+    let page = again.get("/").await.body;
+    assert!(page.contains(&format!(r#"{{"token":"{demo_token}","viewer":"alice"}}"#)), "{page}");
+    assert!(again.stderr().contains("this database holds the demo world loaded at "), "{}", again.stderr());
+    again.still_serves(demo_token, "alice").await;
+    assert_eq!(empty.rows("users").await, 5, "the world was not loaded twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,6 +122,42 @@ async fn no_password_of_a_database_url_is_shown_in_help_or_errors() {
             assert!(started.elapsed() < Duration::from_secs(5), "{command:?} took {:?}", started.elapsed());
         }
     }
+}
+
+#[tokio::test]
+async fn command_line_errors_say_once_what_failed_and_logs_to_a_file_are_plain_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("x.db").display());
+    let run = |command: &mut std::process::Command| {
+        let output = command.output().unwrap();
+        assert!(!output.status.success());
+        String::from_utf8(output.stderr).unwrap()
+    };
+    // A secret too short: said once, as it is, and the secret not shown.
+    let short = run(moments(&url).env("MOMENTS_JWT_SECRET", "tooshort").args(["token", "alice"]));
+    assert_eq!(short, "error: MOMENTS_JWT_SECRET must be at least 32 characters long\n");
+    // A database that cannot be reached: why, rather than that a pool timed out.
+    let refused = run(moments("postgres://app:pw-not-shown@127.0.0.1:1/moments")
+        .env("MOMENTS_DB_ACQUIRE_TIMEOUT_MS", "300")
+        .arg("migrate"));
+    assert!(refused.starts_with("error: opening the database postgres://***@127.0.0.1:1/moments: "), "{refused}");
+    assert!(refused.contains("Connection refused") && !refused.contains("timed out"), "{refused}");
+    assert!(!refused.contains("pw-not-shown"), "{refused}");
+    // A world that cannot be made: the flags named, no panic, no file.
+    let output = dir.path().join("world.jsonl");
+    let bad_shape = run(moments(&url).args(["generate", "--users", "3", "--friends", "1", "--output"]).arg(&output));
+    assert_eq!(
+        bad_shape,
+        "error: --friends must be even and smaller than --users (got 1 friends for 3 users): each user's friends \
+         are the users nearest to it on a ring, as many on either side\n"
+    );
+    assert!(!output.exists());
+    // The server's log in a file has no colour codes.
+    let server = Server::start(&url, &[("RUST_LOG", "moments=info")]);
+    server.get("/healthz").await;
+    let log = server.stderr();
+    assert!(log.contains("listening"), "{log}");
+    assert!(!log.contains('\u{1b}'), "{log:?}");
 }
 
 /// `PRAGMA mmap_size` on one connection of `connections`.

@@ -164,7 +164,7 @@ async fn every_listing_reaches_moments_through_an_index() {
     }
 
     let some_moment = 4_321;
-    let by_id = store::lists::visible_moment_statement(friend, some_moment, true, db.get_database_backend());
+    let by_id = store::lists::visible_moment_statement(friend, some_moment, now, true, db.get_database_backend());
     let (plan, _) = explain(&app, &by_id).await;
     assert_uses_indexes("moment by id", &plan);
 }

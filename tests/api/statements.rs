@@ -2,7 +2,8 @@
 //! authors, media and pin state come with the page, never one query per moment.
 
 use chrono::{TimeZone as _, Utc};
-use serde_json::json;
+use sea_orm::EntityTrait as _;
+use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
@@ -120,4 +121,36 @@ async fn a_moment_by_id_is_one_statement_whether_visible_invisible_or_missing() 
     // The viewer, then the moment with every fact the rules need: the same work for all three, so
     // the time taken does not tell an invisible moment from a missing one.
     assert_eq!(costs, [2, 2, 2]);
+}
+
+#[tokio::test]
+async fn an_invisible_moment_is_decided_on_its_facts_and_its_content_is_never_read() {
+    let app = TestApp::spawn().await;
+    // A moment as large as input allows: the longest text and nine of the longest URLs.
+    let text = "長".repeat(2_000);
+    let images: Vec<Value> =
+        (0..9).map(|i| json!({"url": format!("https://img.example/{}/{i}.jpg", "a".repeat(2_000))})).collect();
+    let lines = [
+        json!({"type": "user", "handle": "ann", "displayName": "Ann"}),
+        json!({"type": "user", "handle": "fay", "displayName": "Fay"}),
+        json!({"type": "user", "handle": "sam", "displayName": "Sam"}),
+        json!({"type": "friendship", "users": ["ann", "fay"]}),
+        json!({"type": "moment", "ref": "big", "author": "ann", "text": text, "images": images,
+               "audience": {"mode": "INCLUDE", "users": ["fay"]}}),
+    ];
+    app.import(&lines.map(|l| l.to_string()).join("\n")).await;
+    let (ann, fay, sam) = (app.id_of("ann").await, app.id_of("fay").await, app.id_of("sam").await);
+    let db = &app.services.db.read;
+    let big = moments::entity::moments::Entity::find().one(db).await.unwrap().unwrap().id;
+    let now = app.clock.now();
+    // Its author and the friend it names read it whole.
+    for viewer in [ann, fay] {
+        let (record, _) = moments::store::lists::moment_with_facts(db, viewer, big, now, true).await.unwrap().unwrap();
+        assert_eq!((record.text.as_deref(), record.media.len()), (Some(text.as_str()), 9));
+    }
+    // A stranger gets the facts the rules decided on, and not one byte of what the moment says.
+    let (record, facts) = moments::store::lists::moment_with_facts(db, sam, big, now, true).await.unwrap().unwrap();
+    assert_eq!(facts.relation, moments::domain::visibility::Relation::Stranger);
+    assert_eq!((record.text, record.article, record.media.len()), (None, None, 0));
+    assert!(!moments::domain::visibility::moment_visible(&facts, now));
 }

@@ -198,6 +198,14 @@ async function scenarios(browser, base) {
     assert.ok(timeline.length <= 10, `${timeline.length} moments`);
     assert.deepEqual(timeline, ["Back from the trip, more pictures soon!", "Morning walk by the river"]);
     assert.equal(await page.locator(".moment .audience, .moment button.pin, .moment .cannot-pin").count(), 0);
+    // A profile without pins has no pinned block, and nothing in its place.
+    await visit(page, "bob");
+    await heading(page, "Bob Li");
+    await page.locator(".timeline .moment").first().waitFor();
+    assert.equal(await page.locator(".pinned-block").count(), 0);
+    const header = await page.locator("main > *").evaluateAll((parts) => parts.map((p) => p.tagName.toLowerCase()));
+    assert.deepEqual(header, ["header", "section"], "the header, then the timeline");
+    assert.doesNotMatch(await page.locator("main").innerText(), /\bnull\b/);
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
   });

@@ -20,7 +20,8 @@ function say(message) {
 
 function show(title, ...content) {
   document.title = `${title} · moments`;
-  main.replaceChildren(...content);
+  // A part the page does not have (no pinned block, say) is left out, not written as "null".
+  main.replaceChildren(...content.filter((part) => part !== null && part !== undefined));
   const heading = main.querySelector("h1");
   if (heading) {
     heading.tabIndex = -1;
