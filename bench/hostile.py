@@ -162,6 +162,7 @@ def wrk(server, out, seconds, connections):
 LIVE = [
     ("ws-socket-flood", "400 sockets from one address: half never sign in, half as one of 50 users", 400),
     ("ws-operation-flood", "one user's 8 sockets x 20 operations, each the pinned-aliases query", 160),
+    ("http-flood", "the same 160 queries over HTTP, 64 at a time (one address's connections)", 160),
     ("ws-subscription-flood", "one user's 8 sockets x 20 subscriptions near the complexity limit and one of "
      "190 root fields, then a post they all watch", 161),
     ("ws-id-churn", "one socket reusing ids 1,000 times (a query, completed as it answers, then a "

@@ -234,16 +234,16 @@ impl Keys {
     }
 }
 
-/// The viewer of a request, decided once: the token is checked, then the user it names is read
-/// (one primary-key lookup). A token whose user this database does not have (deleted, or made
+/// The viewer of a request, decided once: the token's `session` (what [`Keys::session_of`] made
+/// of it: the user it names, none, or why it was refused), then the user it names is read (one
+/// primary-key lookup). A token whose user this database does not have (deleted, or made
 /// elsewhere with the same secret) is refused like any bad token, so every operation answers
 /// `UNAUTHENTICATED` and none can reach a foreign-key error.
 pub async fn resolve_viewer(
-    keys: &Keys,
     db: &impl ConnectionTrait,
-    authorization: Option<&str>,
+    session: Result<Option<UserId>, &'static str>,
 ) -> Result<(Viewer, Option<UserRecord>)> {
-    match keys.session_of(authorization).map(|session| session.map(|(user, _)| user)) {
+    match session {
         Ok(None) => Ok((Viewer::Anonymous, None)),
         Err(why) => Ok((Viewer::Refused(why), None)),
         Ok(Some(id)) => match store::users::by_id(db, id).await? {

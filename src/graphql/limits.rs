@@ -11,6 +11,7 @@
 //! holds is at most the budget, the rows of two queries in flight, and the response built from them.
 
 use std::{
+    collections::HashMap,
     net::IpAddr,
     sync::{
         Arc, Mutex, PoisonError,
@@ -20,7 +21,10 @@ use std::{
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
-use crate::error::{Error, Result};
+use crate::{
+    domain::UserId,
+    error::{Error, Result},
+};
 
 /// The most content one request may gather: the rows its lists read and the text it answers with.
 /// A profile page with 100 pinned moments and a 20-moment timeline page, every moment at the
@@ -38,15 +42,37 @@ pub const STATEMENT_COST_BYTES: usize = 4 * 1024;
 /// How many `signIn` or `signUp` fields one request may run (each costs an argon2 computation).
 pub const PASSWORD_CHECKS_PER_REQUEST: u32 = 1;
 
+/// The most turns one owner (a user, or a client without a token) holds at once: half the
+/// machine's cores, at least one. More of their operations wait in their own line, so one user's
+/// flood takes at most half the server's processors, and the others wait behind a few of its
+/// operations, not all of them. (On two cores, one turn kept the other clients' p99 within 2× of
+/// their own while one user sent 160 heavy operations at once; two turns let it reach 5×:
+/// docs/benchmarks.md, "Hostile requests".)
+pub fn turns_per_owner() -> usize {
+    (std::thread::available_parallelism().map_or(2, std::num::NonZero::get) / 2).max(1)
+}
+
 /// The server's turns to execute: an operation — over HTTP or a WebSocket — runs only while it
-/// holds one, and so does the delivery of each live event (its rechecks, its answer). Events first
-/// queue for their own share, at most half of the turns, so that a burst of events (one post
-/// seen by thousands of subscriptions) delays a request by the events already running, not by
-/// every event still to come.
+/// holds one, and so does the delivery of each live event (its rechecks, its answer). Each owner
+/// first queues in their own line ([`turns_per_owner`] at once), so other clients wait behind at
+/// most that many of one client's operations. Events then queue for their own share, at most half
+/// of the turns, so that a burst of events (one post seen by thousands of subscriptions) delays a
+/// request by the events already running, not by every event still to come.
 #[derive(Clone, Debug)]
 pub struct Turns {
     all: Arc<Semaphore>,
     events: Arc<Semaphore>,
+    per_owner: usize,
+    owners: Arc<Mutex<HashMap<Owner, Arc<Semaphore>>>>,
+}
+
+/// Whose line an operation waits in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Owner {
+    /// A signed-in user, over every connection.
+    User(UserId),
+    /// A client without a (valid) token, by address (an IPv6 address by its /64).
+    Address(IpAddr),
 }
 
 /// A turn to execute, given back when dropped.
@@ -54,24 +80,73 @@ pub struct Turns {
 pub struct Turn {
     _all: OwnedSemaphorePermit,
     _event: Option<OwnedSemaphorePermit>,
+    _own: OwnTurn,
+}
+
+/// An owner's place in their own line; the line is forgotten once no one holds or waits for it.
+#[derive(Debug)]
+struct OwnTurn {
+    permit: Option<OwnedSemaphorePermit>,
+    owners: Arc<Mutex<HashMap<Owner, Arc<Semaphore>>>>,
+    owner: Owner,
+}
+
+impl Drop for OwnTurn {
+    fn drop(&mut self) {
+        let mut owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(self.permit.take());
+        // The map's is the only reference left: no turn holds it, no one waits in it.
+        if owners.get(&self.owner).is_some_and(|line| Arc::strong_count(line) == 1) {
+            owners.remove(&self.owner);
+        }
+    }
 }
 
 impl Turns {
-    /// `most` turns at once (at least one); events may hold half of them (at least one).
-    pub fn new(most: usize) -> Self {
-        Self { all: Arc::new(Semaphore::new(most.max(1))), events: Arc::new(Semaphore::new((most / 2).max(1))) }
+    /// `most` turns at once (at least one); events may hold half of them (at least one), one owner
+    /// `per_owner` (at least one).
+    pub fn new(most: usize, per_owner: usize) -> Self {
+        Self {
+            all: Arc::new(Semaphore::new(most.max(1))),
+            events: Arc::new(Semaphore::new((most / 2).max(1))),
+            per_owner: per_owner.max(1),
+            owners: Arc::default(),
+        }
     }
 
-    /// Waits for a turn to run an operation.
-    pub async fn operation(&self) -> Turn {
+    /// Waits in `owner`'s line.
+    async fn own(&self, owner: Owner) -> OwnTurn {
+        // Made first, so dropped last: a wait cancelled before the permit comes still tidies the
+        // line once its own reference to it is gone.
+        let mut own = OwnTurn { permit: None, owners: self.owners.clone(), owner };
+        let line = self
+            .owners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(owner)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_owner)))
+            .clone();
+        own.permit = Some(line.acquire_owned().await.expect("the turns stay open"));
+        own
+    }
+
+    /// Waits for a turn to run an operation of `owner`.
+    pub async fn operation(&self, owner: Owner) -> Turn {
+        let own = self.own(owner).await;
         // The semaphores are never closed.
-        Turn { _all: self.all.clone().acquire_owned().await.expect("the turns stay open"), _event: None }
+        Turn { _all: self.all.clone().acquire_owned().await.expect("the turns stay open"), _event: None, _own: own }
     }
 
-    /// Waits for a turn to deliver a live event: first among events, then among everything.
-    pub async fn event(&self) -> Turn {
+    /// Waits for a turn to deliver a live event to `owner`: in their line, then among events, then
+    /// among everything.
+    pub async fn event(&self, owner: Owner) -> Turn {
+        let own = self.own(owner).await;
         let event = self.events.clone().acquire_owned().await.expect("the turns stay open");
-        Turn { _all: self.all.clone().acquire_owned().await.expect("the turns stay open"), _event: Some(event) }
+        Turn {
+            _all: self.all.clone().acquire_owned().await.expect("the turns stay open"),
+            _event: Some(event),
+            _own: own,
+        }
     }
 }
 
@@ -83,9 +158,9 @@ pub struct RequestLimits {
     statements: Semaphore,
     /// The client's address, as the HTTP layer determined it (for rate limits).
     pub client: Option<IpAddr>,
-    /// The server's turns, for a subscription to take one per event (an HTTP request holds its
-    /// one turn in the handler).
-    turns: Option<Turns>,
+    /// The server's turns and whose line to wait in, for a subscription to take one per event (an
+    /// HTTP request holds its one turn in the handler).
+    turns: Option<(Turns, Owner)>,
     /// The turn of the event being delivered, kept until its answer is handed over.
     held: Mutex<Option<Turn>>,
 }
@@ -103,23 +178,24 @@ impl RequestLimits {
         }
     }
 
-    /// Fresh limits for an operation over a WebSocket from `client`, whose events take `turns`.
-    pub fn live(client: Option<IpAddr>, turns: Turns) -> Self {
-        Self { turns: Some(turns), ..Self::new(client) }
+    /// Fresh limits for an operation of `owner` over a WebSocket from `client`, whose events take
+    /// `turns`.
+    pub fn live(client: Option<IpAddr>, turns: Turns, owner: Owner) -> Self {
+        Self { turns: Some((turns, owner)), ..Self::new(client) }
     }
 
     /// Waits for a turn to deliver an event (none is needed without turns).
     pub async fn event_turn(&self) -> Option<Turn> {
         match &self.turns {
-            Some(turns) => Some(turns.event().await),
+            Some((turns, owner)) => Some(turns.event(*owner).await),
             None => None,
         }
     }
 
-    /// Waits for a turn to run something outside an event — a subscription's start.
+    /// Waits for a turn to run an operation over a WebSocket (none is needed without turns).
     pub async fn operation_turn(&self) -> Option<Turn> {
         match &self.turns {
-            Some(turns) => Some(turns.operation().await),
+            Some((turns, owner)) => Some(turns.operation(*owner).await),
             None => None,
         }
     }
@@ -217,6 +293,29 @@ impl async_graphql::extensions::Extension for GateCost {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_owner_holds_at_most_their_share_of_the_turns_and_the_others_go_past() {
+        let turns = Turns::new(64, 3);
+        let flood = Owner::User(1);
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(turns.operation(flood).await);
+        }
+        // Their next waits in their own line…
+        let next = tokio::spawn({
+            let turns = turns.clone();
+            async move { turns.operation(flood).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!next.is_finished());
+        // …while someone else goes straight through.
+        drop(turns.operation(Owner::User(2)).await);
+        held.pop();
+        drop(next.await.unwrap());
+        drop(held);
+        assert!(turns.owners.lock().unwrap().is_empty(), "lines no one holds are forgotten");
+    }
 
     #[test]
     fn the_budget_refuses_what_would_go_over_and_everything_after() {

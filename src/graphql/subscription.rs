@@ -122,13 +122,13 @@ impl Subscription {
         let no_user = || Error::NotFound(format!("handle: no user has the handle {handle:?}"));
         let handle = Handle::parse(&handle).map_err(|_| no_user())?;
         let db = &services.db.read;
-        // Starting runs in a turn of the server's, as any operation does.
-        let turn = owner.limits.operation_turn().await;
         // Listening first: a change of rights made while the access is read is heard, and compared
         // with it.
         let changes = services.bus.subscribe().await;
         let (_, access) = store::access::profile_by_handle(db, viewer, handle.as_str()).await?.ok_or_else(no_user)?;
-        drop(turn);
+        // The operation's turn (taken before it was read and validated) ends with its start: from
+        // here each event takes one of its own.
+        owner.limits.end_turn();
         if let Some(listening) = ctx.data_opt::<Listening>() {
             listening.tell();
         }

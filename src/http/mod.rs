@@ -36,7 +36,7 @@ use self::{
 };
 use crate::{
     app::Services,
-    auth::{Viewer, resolve_viewer},
+    auth::resolve_viewer,
     error::{self, code},
     graphql::{
         MomentsSchema,
@@ -44,8 +44,9 @@ use crate::{
         build_live_schema, build_schema,
         context::RequestContext,
         document,
-        limits::{RequestLimits, Turns},
+        limits::{Owner, RequestLimits, Turns},
     },
+    rate_limit::address_key,
 };
 
 /// How long the health check waits for the database before it answers 503.
@@ -123,7 +124,7 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
         demo_token: options.demo_token,
         trusted_proxies: Arc::new(options.trusted_proxies),
         body_timeout: options.body_timeout,
-        turns: Turns::new(options.max_concurrent_requests),
+        turns: Turns::new(options.max_concurrent_requests, crate::graphql::limits::turns_per_owner()),
         closing: options.closing,
     };
     let mut app = Router::new()
@@ -233,27 +234,35 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
         return Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST", code::BAD_USER_INPUT)
             .into_response();
     }
-    // Wait for a turn before anything touches the database or builds an answer.
-    let _turn = state.turns.operation().await;
+    // The token is checked once: it says whose line the request waits in (a client without a
+    // valid one waits in its address's), then who the viewer is.
     let mut authorizations = parts.headers.get_all(header::AUTHORIZATION).iter();
-    let (viewer, viewer_record) = match (authorizations.next(), authorizations.next()) {
-        (Some(_), Some(_)) => (Viewer::Refused("send one Authorization header, not several"), None),
-        (first, _) => {
-            let authorization = first.map(|v| v.to_str().unwrap_or("not text"));
-            match resolve_viewer(&state.services.keys, &state.services.db.read, authorization).await {
-                Ok(found) => found,
-                Err(e) => {
-                    error::log_internal(&e);
-                    let mut response = Refusal::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "the service is unavailable: its database did not answer in time; try again shortly",
-                        code::INTERNAL,
-                    )
-                    .into_response();
-                    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                    return response;
-                }
-            }
+    let session = match (authorizations.next(), authorizations.next()) {
+        (Some(_), Some(_)) => Err("send one Authorization header, not several"),
+        (first, _) => state
+            .services
+            .keys
+            .session_of(first.map(|v| v.to_str().unwrap_or("not text")))
+            .map(|session| session.map(|(user, _)| user)),
+    };
+    let owner = match session {
+        Ok(Some(user)) => Owner::User(user),
+        _ => Owner::Address(client.map_or(std::net::IpAddr::from([0, 0, 0, 0]), address_key)),
+    };
+    // Wait for a turn before anything touches the database or builds an answer.
+    let _turn = state.turns.operation(owner).await;
+    let (viewer, viewer_record) = match resolve_viewer(&state.services.db.read, session).await {
+        Ok(found) => found,
+        Err(e) => {
+            error::log_internal(&e);
+            let mut response = Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the service is unavailable: its database did not answer in time; try again shortly",
+                code::INTERNAL,
+            )
+            .into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
         }
     };
     let limits = Arc::new(RequestLimits::new(client));

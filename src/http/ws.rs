@@ -61,7 +61,7 @@ use crate::{
         MAX_COMPLEXITY,
         context::RequestContext,
         document,
-        limits::{CostGate, RequestLimits, Turns},
+        limits::{CostGate, Owner, RequestLimits},
         subscription::Listening,
     },
     rate_limit::address_key,
@@ -89,7 +89,7 @@ pub const LIVE_BUDGET_PER_USER: usize = MAX_COMPLEXITY;
 pub const OUT_BUFFER: usize = 256;
 /// Bytes of messages waiting for a client past which the next makes it too slow (one answer is
 /// always taken, however large: it is bounded by the content budget, as over HTTP).
-pub const OUT_BUFFER_BYTES: usize = 1 << 20;
+pub const OUT_BUFFER_BYTES: usize = 256 * 1024;
 /// How long a client may take to send `connection_init`.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the server pings a quiet connection.
@@ -455,11 +455,10 @@ impl Connection {
             listening = Some(told);
             request = request.data(cost_gate(state.live.budgets.clone(), user)).data(tell);
         }
-        let limits = Arc::new(RequestLimits::live(self.client, state.turns.clone()));
+        let limits = Arc::new(RequestLimits::live(self.client, state.turns.clone(), Owner::User(user)));
         let operation = Operation {
             schema: if subscription { state.live_schema.clone() } else { state.schema.clone() },
             shapes: state.shapes.clone(),
-            turns: (!subscription).then(|| state.turns.clone()),
             id: id.clone(),
             record: session.record.clone(),
             services: state.services.clone(),
@@ -514,9 +513,6 @@ fn error(id: &str, message: &str, code: &str) -> String {
 struct Operation {
     schema: crate::graphql::MomentsSchema,
     shapes: Arc<crate::graphql::answer::Shapes>,
-    /// The server's turns, for a query or mutation to run in one (a subscription takes one per
-    /// event, through its limits).
-    turns: Option<Turns>,
     id: String,
     record: store::users::UserRecord,
     services: crate::app::Services,
@@ -534,14 +530,13 @@ impl Operation {
         // Dropped with this future, whether it ends or is aborted: its connection learns it is gone.
         _gone: oneshot::Sender<()>,
     ) {
-        let Self { schema, shapes, turns, id, record, services, limits } = self;
+        let Self { schema, shapes, id, record, services, limits } = self;
         let task = tokio::task::id();
         let quoted_id = Value::String(id.clone()).to_string();
-        // A query or mutation waits for its turn before it touches the database, as over HTTP.
-        let turn = match &turns {
-            Some(turns) => Some(turns.operation().await),
-            None => None,
-        };
+        // Every operation waits for its turn before it is validated or touches the database, as
+        // over HTTP; a query's or mutation's turn ends with its answer, a subscription's once it
+        // listens (each event then takes its own).
+        limits.keep_turn(limits.operation_turn().await);
         let context = RequestContext::new(&services, Viewer::User(record.id), Some(record), limits.clone()).await;
         let prepared = shapes.prepare(&mut request);
         let mut answers = schema.execute_stream(request.data(context));
@@ -549,6 +544,7 @@ impl Operation {
         while let Some(response) = answers.next().await {
             let answer = shapes.answer(super::with_codes(response), prepared.as_ref());
             if std::mem::take(&mut first) && refused(&answer) {
+                limits.end_turn();
                 let errors = serde_json::to_string(&answer.errors).unwrap_or_else(|_| "[]".to_owned());
                 let message = format!(r#"{{"id":{quoted_id},"type":"error","payload":{errors}}}"#);
                 outbox.last(id, task, Some(message)).await;
@@ -571,7 +567,6 @@ impl Operation {
                 return;
             }
         }
-        drop(turn);
         let complete = format!(r#"{{"id":{quoted_id},"type":"complete"}}"#);
         outbox.last(id, task, Some(complete)).await;
     }

@@ -134,6 +134,11 @@ fn application_name(database_url: &str) -> String {
 
 /// Waits until one of the server's statements waits for a lock the test holds.
 async fn until_a_statement_waits_for_a_lock(app: &TestApp) {
+    until_statements_wait_for_a_lock(app, 1).await;
+}
+
+/// Waits until `n` of the server's statements wait for a lock the test holds.
+async fn until_statements_wait_for_a_lock(app: &TestApp, n: i64) {
     let name = application_name(&app.database_url);
     let sql = format!(
         "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = '{name}' AND wait_event_type = 'Lock'"
@@ -146,13 +151,13 @@ async fn until_a_statement_waits_for_a_lock(app: &TestApp) {
     .unwrap();
     for _ in 0..500 {
         let row = admin.read.query_one_raw(sea_orm::Statement::from_string(admin.backend(), sql.clone())).await;
-        if row.unwrap().unwrap().try_get::<i64>("", "n").unwrap() > 0 {
+        if row.unwrap().unwrap().try_get::<i64>("", "n").unwrap() >= n {
             admin.close().await;
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("no statement of the server waits for the lock");
+    panic!("fewer than {n} statements of the server wait for the lock");
 }
 
 /// `POST /graphql` on a connection of its own, answered whenever the server answers.
@@ -192,6 +197,38 @@ async fn operations_over_a_socket_wait_for_a_turn_as_http_requests_do() {
     assert_eq!(http.await.unwrap(), r#"{"data":{"viewer":{"handle":"gus"}}}"#);
     assert_eq!(fay.text().await, r#"{"id":"q","type":"next","payload":{"data":{"__typename":"Query"}}}"#);
     assert_eq!(fay.text().await, r#"{"id":"q","type":"complete"}"#);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_users_flood_holds_at_most_its_share_of_the_turns_and_the_others_go_past() {
+    if !on_postgres() {
+        eprintln!("skipped on SQLite: the test holds a user's requests with a PostgreSQL row lock it can watch");
+        return;
+    }
+    // One turn more than one user may hold, and one request of gus's more than that.
+    let share = moments::graphql::limits::turns_per_owner();
+    let most = (share + 1).to_string();
+    let env = [("MOMENTS_MAX_CONCURRENT_REQUESTS", most.as_str())];
+    let (app, server, id_of) = world_with(&env).await;
+    let (gus, fay) = (token(&app.database_url, "gus"), token(&app.database_url, "fay"));
+    // Gus's pins wait for his row, which the test holds, each on a connection of its own.
+    let txn = app.services.db.write.begin().await.unwrap();
+    let gus_id = app.id_of("gus").await;
+    txn.execute_unprepared(&format!("SELECT id FROM users WHERE id = {gus_id} FOR UPDATE")).await.unwrap();
+    let pin = format!(r#"mutation {{ pin(momentId: "{}") {{ moment {{ id }} }} }}"#, id_of("more"));
+    let blocked: Vec<_> = (0..=share).map(|_| post_later(&server, &gus, &pin)).collect();
+    // His share holds turns and waits for the row; the one more waits in gus's own line, not for
+    // a turn…
+    until_statements_wait_for_a_lock(&app, share as i64).await;
+    // …so a turn is left, and fay is answered while all of gus's wait.
+    let answer =
+        tokio::time::timeout(Duration::from_secs(10), post_later(&server, &fay, "{ viewer { handle } }")).await;
+    assert_eq!(answer.expect("fay waited behind gus's flood").unwrap(), r#"{"data":{"viewer":{"handle":"fay"}}}"#);
+    txn.rollback().await.unwrap();
+    for request in blocked {
+        let refused: Value = serde_json::from_str(&request.await.unwrap()).unwrap();
+        assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
