@@ -24,6 +24,9 @@ import urllib.parse
 import world
 
 PINS = 5_000
+# The generated user who attacks: one the other clients' load (bench/prepare.py) never signs in as,
+# so that the attacker's own line of turns is theirs alone, as an attacker's account would be.
+ATTACKER = "user00050"
 TEXT = "長" * 1_990  # the longest text input allows, in bytes (6 KB)
 
 
@@ -245,8 +248,8 @@ def run(binary, database_url, server, pid, out):
     env = {"DATABASE_URL": database_url, "RUST_LOG": "error"}
     tokens = {name: subprocess.run([binary, "token", handle], env=env, check=True, capture_output=True,
                                    text=True).stdout.strip()
-              for name, handle in (("mallory", "mallory"), ("user", "user00017"))}
-    status, data = post(server, {"query": '{ profile(handle: "user00017") { timeline(first: 100) { nodes { id } } } }'},
+              for name, handle in (("mallory", "mallory"), ("user", ATTACKER))}
+    status, data = post(server, {"query": '{ profile(handle: "%s") { timeline(first: 100) { nodes { id } } } }' % ATTACKER},
                         tokens["user"])
     ids = [n["id"] for n in json.loads(data)["data"]["profile"]["timeline"]["nodes"]]
     ids = (ids * 2)[:198]
