@@ -1,9 +1,10 @@
 //! Builds the browser side (`web/`: the playground and the web client, whose operations are
-//! `operations/app/client.graphql`) and embeds it: `npm ci`
+//! `operations/app/client.graphql`) and embeds it, with the default `web` feature: `npm ci`
 //! from the committed lockfile into `OUT_DIR` (again only when the lockfile changes), then
 //! `web/build.mjs` bundles the sources with esbuild, and `assets.rs` lists every file for
 //! `include_bytes!`. Needs node and npm; the npm registry once per lockfile (or npm's cache).
-//! See docs/decisions.md, "The browser side".
+//! Without the feature (`--no-default-features`) nothing is bundled and node is never run: the
+//! table of files is empty. See docs/decisions.md, "The browser side".
 
 use std::{
     env, fs,
@@ -20,6 +21,10 @@ fn main() {
     }
     let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    if env::var_os("CARGO_FEATURE_WEB").is_none() {
+        fs::write(out.join("assets.rs"), "&[]").expect("writing assets.rs");
+        return;
+    }
     let npm = out.join("npm");
     install(&root.join("web"), &npm);
     let assets = out.join("assets");

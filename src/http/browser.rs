@@ -58,6 +58,21 @@ async fn serve_file(path: &str, request: &HeaderMap) -> Response {
     (headers, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type(asset.path)))], asset.bytes).into_response()
 }
 
+/// Whether the browser side was built into this binary (the default `web` feature).
+fn built_in() -> bool {
+    !ASSETS.is_empty()
+}
+
+/// What `/` and `/app` answer in a binary built without the browser side: that it was not built
+/// in, and where the API is.
+fn not_built_in() -> Response {
+    let html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>moments</title></head><body>\n\
+        <p>The playground and the web client were not built into this binary: build it with the default \
+        <code>web</code> feature (it needs node and npm). The GraphQL API is at <code>/graphql</code>.</p>\n\
+        </body></html>\n";
+    (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Html(html)).into_response()
+}
+
 /// `GET /playground/{file}`.
 pub(super) async fn playground_file(
     State(state): State<HttpState>,
@@ -132,6 +147,9 @@ fn page(state: &HttpState, title: &str, files: &str, body: &str, policy: &'stati
 
 /// `GET /app` and every path under it: the web client's page, or one of its files.
 pub(super) async fn app(State(state): State<HttpState>, path: Option<Path<String>>, headers: HeaderMap) -> Response {
+    if !built_in() {
+        return not_built_in();
+    }
     if let Some(Path(path)) = &path
         && let Some(file) = path.strip_prefix("assets/")
     {
@@ -150,6 +168,9 @@ pub(super) async fn playground(State(state): State<HttpState>) -> Response {
     if !state.playground {
         return super::no_such_path().await.into_response();
     }
+    if !built_in() {
+        return not_built_in();
+    }
     page(
         &state,
         "moments · GraphQL playground",
@@ -157,4 +178,23 @@ pub(super) async fn playground(State(state): State<HttpState>) -> Response {
         r#"<div id="root"></div>"#,
         PLAYGROUND_POLICY,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_binary_without_the_browser_side_says_so_where_the_pages_would_be() {
+        let response = not_built_in();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.contains("were not built into this binary"), "{text}");
+        assert!(text.contains("<code>/graphql</code>"), "{text}");
+        // This build has them exactly when it was built with the feature.
+        assert_eq!(built_in(), cfg!(feature = "web"));
+    }
 }

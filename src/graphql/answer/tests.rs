@@ -95,3 +95,53 @@ fn an_operation_that_never_ran_has_no_data() {
         r#"{"errors":[{"message":"unknown field"}]}"#
     );
 }
+
+/// What the walk above is written against: async-graphql 7.2.1, pinned exactly in Cargo.toml. It
+/// leaves a failed field's key out of its object (nullable or not) and keeps every other key; the
+/// 8.0 release candidates instead null a whole parent, which the walk would read as fields that
+/// succeeded with `null`. An upgrade that changes this fails here first.
+#[tokio::test]
+async fn the_executor_leaves_a_failed_field_out_and_keeps_its_siblings() {
+    struct Query;
+    struct Thing;
+    #[async_graphql::Object]
+    impl Query {
+        async fn ok(&self) -> i32 {
+            1
+        }
+        async fn fails(&self) -> async_graphql::Result<Option<i32>> {
+            Err("no".into())
+        }
+        async fn thing(&self) -> Thing {
+            Thing
+        }
+    }
+    #[async_graphql::Object]
+    impl Thing {
+        async fn a(&self) -> i32 {
+            2
+        }
+        async fn nullable(&self) -> async_graphql::Result<Option<i32>> {
+            Err("no".into())
+        }
+        async fn required(&self) -> async_graphql::Result<i32> {
+            Err("no".into())
+        }
+    }
+    let schema = async_graphql::Schema::new(Query, async_graphql::EmptyMutation, async_graphql::EmptySubscription);
+    let keys = |value: &Value| match value {
+        Value::Object(map) => {
+            let mut keys: Vec<String> = map.keys().map(|k| k.to_string()).collect();
+            keys.sort();
+            keys
+        }
+        other => panic!("not an object: {other:?}"),
+    };
+    let response = schema.execute("{ ok fails thing { a nullable required } }").await;
+    assert_eq!(keys(&response.data), ["ok", "thing"], "the failed root field is left out, the others kept");
+    let Value::Object(data) = &response.data else { unreachable!() };
+    assert_eq!(keys(&data["thing"]), ["a"], "both failed fields left out, nullable or not; the parent kept");
+    let mut paths: Vec<String> = response.errors.iter().map(|e| format!("{:?}", e.path)).collect();
+    paths.sort();
+    assert_eq!(paths.len(), 3, "{paths:?}");
+}
