@@ -25,7 +25,7 @@ use crate::{
         visibility::Access,
     },
     error::{Result, log_internal},
-    store::moments::MomentRecord,
+    store::records::MomentRecord,
 };
 
 /// How many changes wait for the slowest subscription before it misses some (and is told to

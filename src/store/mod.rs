@@ -7,6 +7,7 @@ pub mod audiences;
 pub mod lists;
 pub mod moments;
 pub mod pins;
+pub mod records;
 pub mod removals;
 pub mod social;
 mod sql;

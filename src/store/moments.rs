@@ -1,70 +1,24 @@
-//! Moments: what a moment record holds, posting, and changing or deleting one's own. Lists and
-//! the moment by id are read in [`super::lists`].
+//! Moments: posting, and changing or deleting one's own. A moment's record is in
+//! [`super::records`]; lists and the moment by id are read in [`super::lists`].
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait as _, TransactionSession as _, TransactionTrait};
 
-use super::{audiences::check_audience, dedup, lists::visible_moment};
+use super::{
+    audiences::check_audience,
+    dedup,
+    lists::visible_moment,
+    records::{MediaRecord, MomentRecord},
+};
 use crate::{
     domain::{
-        AudienceMode, MomentKind, UserId,
+        AudienceMode, UserId,
         content::MomentContent,
         model::{MomentId, TagId},
     },
     entity::{moment_audience_tags, moment_audience_users, moment_media, moments},
     error::{Error, Result},
-    store::users::UserRecord,
 };
-
-/// A picture or video of a moment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MediaRecord {
-    /// Where it is.
-    pub url: String,
-    /// Width in pixels.
-    pub width: Option<i32>,
-    /// Height in pixels.
-    pub height: Option<i32>,
-}
-
-/// A moment with its pin state and media, as lists return it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MomentRecord {
-    /// Database id.
-    pub id: MomentId,
-    /// The author's id.
-    pub author_id: UserId,
-    /// Its kind.
-    pub kind: MomentKind,
-    /// Its text.
-    pub text: Option<String>,
-    /// The shared article's URL and title.
-    pub article: Option<(String, String)>,
-    /// Its audience mode.
-    pub audience: AudienceMode,
-    /// When it was posted.
-    pub posted_at: DateTime<Utc>,
-    /// When it was pinned, if it is.
-    pub pinned_at: Option<DateTime<Utc>>,
-    /// Pictures in order, or the one video (empty when the list was asked without media).
-    pub media: Vec<MediaRecord>,
-    /// The author, when the query joined it (lists do).
-    pub author: Option<UserRecord>,
-    /// Whether the author is a friend of the viewer the list was made for, when joined.
-    pub author_is_friend: Option<bool>,
-}
-
-impl MomentRecord {
-    /// About how many bytes the record holds, for the request's content budget: its text, article,
-    /// media URLs and author, and a fixed share for the rest.
-    pub fn content_bytes(&self) -> usize {
-        2 * super::users::RECORD_OVERHEAD_BYTES
-            + self.text.as_ref().map_or(0, String::len)
-            + self.article.as_ref().map_or(0, |(url, title)| url.len() + title.len())
-            + self.media.iter().map(|m| 32 + m.url.len()).sum::<usize>()
-            + self.author.as_ref().map_or(0, UserRecord::content_bytes)
-    }
-}
 
 /// A moment to post, checked: content and audience.
 #[derive(Clone, Debug)]

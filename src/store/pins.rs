@@ -9,7 +9,7 @@ use sea_orm::{
     TransactionSession as _, TransactionTrait, sea_query::OnConflict,
 };
 
-use super::moments::{MomentRecord, begin_change};
+use super::{moments::begin_change, records::MomentRecord};
 use crate::{
     domain::{
         UserId,

@@ -16,7 +16,7 @@ use crate::{
     },
     store::{
         lists::{ListPage, Page},
-        moments::MomentRecord,
+        records::MomentRecord,
     },
 };
 

@@ -25,7 +25,7 @@ use crate::{
         scalars::DateTime,
     },
     ids::{self, NodeKind},
-    store::{self, moments::MomentRecord, social::TagRecord},
+    store::{self, records::MomentRecord, social::TagRecord},
 };
 
 /// A moment the viewer may see, or `None` (missing and invisible are the same).
