@@ -12,8 +12,13 @@
 //!   introspection queries of GraphiQL, Apollo and graphql-codegen need), and not ask for the same
 //!   introspection field twice under two names.
 //! - Subscriptions. The spec's rule that a subscription selects exactly one root field, and not an
-//!   introspection one: each root field would be a stream of its own, so one operation could
-//!   otherwise open hundreds.
+//!   introspection one (nor skips or includes it: the spec's draft forbids that too): each root
+//!   field would be a stream of its own, so one operation could otherwise open hundreds. The
+//!   executor makes a stream of every field written at the root and looks into no fragment there,
+//!   so a root field written twice under its one key, or inside a fragment, is rewritten as the
+//!   spec reads it: one field with the selections merged ([`one_root_field`]).
+//! - Size. A query's text is at most [`MAX_QUERY_BYTES`] (variables apart): parsing 250 KB of
+//!   `{ a a a … }` took a core a third of a second and 80 MiB before any limit could look at it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -36,20 +41,81 @@ pub const MAX_NESTING: usize = 64;
 pub const MAX_BRACKET_DEPTH: usize = 64;
 /// The longest alias accepted: each alias is written once per item of every list it sits in.
 pub const MAX_ALIAS_CHARS: usize = 64;
+/// The longest query text accepted (its variables apart): an app's largest operations are a few
+/// dozen kilobytes, and parsing is the one thing done before any limit can look at the query.
+pub const MAX_QUERY_BYTES: usize = 64 * 1024;
 
 /// Everything checked of a request before it runs: its text ([`check_text`]), then its parsed
 /// document ([`check`]); the refusal's message, if any. A syntax error is left for execution to
-/// report in the usual form.
+/// report in the usual form. A subscription whose one root field is written more than once, or in
+/// a fragment, is rewritten as one field ([`one_root_field`]).
 pub fn check_request(request: &mut async_graphql::Request) -> Option<String> {
     if let Err(message) = check_text(&request.query) {
         return Some(message);
     }
-    request.parsed_query().ok().and_then(|document| check(document).err())
+    let document = request.parsed_query().ok()?;
+    if let Err(message) = check(document) {
+        return Some(message);
+    }
+    if needs_one_root_field(document) {
+        let mut rewritten = document.clone();
+        one_root_field(&mut rewritten);
+        request.set_parsed_query(rewritten);
+    }
+    None
 }
 
-/// Checks a query's text before it is parsed: brackets nested at most [`MAX_BRACKET_DEPTH`] deep,
-/// outside strings and comments.
+/// Whether a query's text has the word `subscription` outside strings and comments: whether it may
+/// hold a subscription, told without parsing it (no field of the schema is so named).
+pub fn mentions_subscription(query: &str) -> bool {
+    let bytes = query.as_bytes();
+    let mut i = 0usize;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if &bytes[start..i] == b"subscription" {
+                    return true;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Checks a query's text before it is parsed: at most [`MAX_QUERY_BYTES`], and brackets nested at
+/// most [`MAX_BRACKET_DEPTH`] deep, outside strings and comments.
 pub fn check_text(query: &str) -> Result<(), String> {
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(format!(
+            "the query's text is longer than {} KiB (its variables do not count): send a shorter one",
+            MAX_QUERY_BYTES / 1024
+        ));
+    }
     let bytes = query.as_bytes();
     let (mut depth, mut i) = (0usize, 0usize);
     while i < bytes.len() {
@@ -245,8 +311,8 @@ fn fields<'a>(
 }
 
 /// The spec's "single root field" rule: every subscription operation of the document selects
-/// exactly one field at its root (one response key, however many times it is written), and not an
-/// introspection field.
+/// exactly one field at its root (one response key, however many times it is written), not an
+/// introspection field, and without `@skip` or `@include` there.
 fn single_root_field(document: &ExecutableDocument) -> Result<(), String> {
     for (name, operation) in document.operations.iter() {
         if operation.node.ty != OperationType::Subscription {
@@ -264,8 +330,141 @@ fn single_root_field(document: &ExecutableDocument) -> Result<(), String> {
         if root.iter().any(|f| f.name.node.starts_with("__")) {
             return Err(format!("{subscription} must not select an introspection top level field"));
         }
+        if skips_or_includes_at_root(document, &operation.node.selection_set.node, &mut Vec::new()) {
+            return Err(format!("{subscription} must not @skip or @include its top level field"));
+        }
     }
     Ok(())
+}
+
+/// Whether a selection at the root (a field, or a fragment that holds it, at any depth of
+/// fragments) carries `@skip` or `@include`.
+fn skips_or_includes_at_root<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    spreading: &mut Vec<&'a str>,
+) -> bool {
+    let conditional = |directives: &[async_graphql::Positioned<async_graphql::parser::types::Directive>]| {
+        directives.iter().any(|d| matches!(d.node.name.node.as_str(), "skip" | "include"))
+    };
+    set.items.iter().any(|item| match &item.node {
+        Selection::Field(field) => conditional(&field.node.directives),
+        Selection::InlineFragment(inline) => {
+            conditional(&inline.node.directives)
+                || skips_or_includes_at_root(document, &inline.node.selection_set.node, spreading)
+        }
+        Selection::FragmentSpread(spread) => {
+            let name = spread.node.fragment_name.node.as_str();
+            conditional(&spread.node.directives)
+                || (!spreading.contains(&name)
+                    && document.fragments.get(name).is_some_and(|fragment| {
+                        spreading.push(name);
+                        let found = skips_or_includes_at_root(document, &fragment.node.selection_set.node, spreading);
+                        spreading.pop();
+                        found
+                    }))
+        }
+    })
+}
+
+/// Whether a subscription of the document writes its root field other than once and directly.
+fn needs_one_root_field(document: &ExecutableDocument) -> bool {
+    document.operations.iter().any(|(_, operation)| {
+        operation.node.ty == OperationType::Subscription
+            && !matches!(&operation.node.selection_set.node.items[..], [one] if matches!(one.node, Selection::Field(_)))
+    })
+}
+
+/// Rewrites each subscription whose one root field (by [`single_root_field`]) is written more than
+/// once or inside fragments as that field written once, its selections merged, as the spec's
+/// `CollectFields` reads it. The executor makes a stream of each field written at the root and
+/// looks into no fragment there: one key written twice answered twice, half of it `null`, and a
+/// field in a fragment was never answered.
+pub fn one_root_field(document: &mut ExecutableDocument) {
+    use async_graphql::parser::types::DocumentOperations;
+    let fragments = document.fragments.clone();
+    let used_before = used_fragments(document);
+    let operations: Vec<&mut async_graphql::Positioned<async_graphql::parser::types::OperationDefinition>> =
+        match &mut document.operations {
+            DocumentOperations::Single(operation) => vec![operation],
+            DocumentOperations::Multiple(operations) => operations.values_mut().collect(),
+        };
+    for operation in operations {
+        if operation.node.ty != OperationType::Subscription {
+            continue;
+        }
+        let root = &mut operation.node.selection_set;
+        let mut written = Vec::new();
+        owned_fields(&fragments, &root.node, &mut written, &mut Vec::new());
+        let Some(mut field) = written.first().cloned() else {
+            continue;
+        };
+        for other in &written[1..] {
+            field.node.selection_set.node.items.extend(other.node.selection_set.node.items.iter().cloned());
+        }
+        let position = field.pos;
+        root.node.items = vec![async_graphql::Positioned::new(Selection::Field(field), position)];
+    }
+    // A fragment spread only at the root is now written inline: it goes, as validation would find
+    // it unused (one unused before stays, and is reported).
+    let used_after = used_fragments(document);
+    document.fragments.retain(|name, _| !used_before.contains(name.as_str()) || used_after.contains(name.as_str()));
+}
+
+/// The names of the fragments the document's operations spread, directly or through others.
+fn used_fragments(document: &ExecutableDocument) -> HashSet<String> {
+    fn walk(document: &ExecutableDocument, set: &SelectionSet, used: &mut HashSet<String>) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => walk(document, &field.node.selection_set.node, used),
+                Selection::InlineFragment(inline) => walk(document, &inline.node.selection_set.node, used),
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if used.insert(name.to_owned())
+                        && let Some(fragment) = document.fragments.get(name)
+                    {
+                        walk(document, &fragment.node.selection_set.node, used);
+                    }
+                }
+            }
+        }
+    }
+    let mut used = HashSet::new();
+    for (_, operation) in document.operations.iter() {
+        walk(document, &operation.node.selection_set.node, &mut used);
+    }
+    used
+}
+
+/// The fields of `set`, copied, with fragments spread inline.
+fn owned_fields(
+    fragments: &HashMap<
+        async_graphql::Name,
+        async_graphql::Positioned<async_graphql::parser::types::FragmentDefinition>,
+    >,
+    set: &SelectionSet,
+    out: &mut Vec<async_graphql::Positioned<async_graphql::parser::types::Field>>,
+    spreading: &mut Vec<String>,
+) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => out.push(field.clone()),
+            Selection::InlineFragment(inline) => {
+                owned_fields(fragments, &inline.node.selection_set.node, out, spreading)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                if spreading.iter().any(|s| s == name) {
+                    continue;
+                }
+                if let Some(fragment) = fragments.get(name) {
+                    spreading.push(name.to_owned());
+                    owned_fields(fragments, &fragment.node.selection_set.node, out, spreading);
+                    spreading.pop();
+                }
+            }
+        }
+    }
 }
 
 /// Refuses a document with too many fragments, or that expands to more than
@@ -370,6 +569,14 @@ mod tests {
                 "query Q { viewer { id } } subscription S { }",
                 "Subscription `S` must select exactly one top level field",
             ),
+            (
+                "subscription S { profileChanged(handle: \"a\") @skip(if: false) { kind } }",
+                "Subscription `S` must not @skip or @include its top level field",
+            ),
+            (
+                "subscription S { ...F } fragment F on Subscription { ... @include(if: true) { profileChanged(handle: \"a\") { kind } } }",
+                "Subscription `S` must not @skip or @include its top level field",
+            ),
         ] {
             match parse_query(query) {
                 Ok(document) => assert_eq!(check(&document), Err(message.to_owned()), "{query}"),
@@ -377,6 +584,72 @@ mod tests {
                 Err(_) => assert!(query.ends_with("{ }")),
             }
         }
+    }
+
+    #[test]
+    fn a_root_field_written_twice_or_in_a_fragment_becomes_one_field_with_its_selections_merged() {
+        let printed = |query: &str| {
+            let mut request = async_graphql::Request::new(query);
+            assert_eq!(check_request(&mut request), None, "{query}");
+            let document = request.parsed_query().unwrap();
+            let (_, operation) = document.operations.iter().next().unwrap();
+            let name = |item: &async_graphql::Positioned<Selection>| match &item.node {
+                Selection::Field(field) => field.node.response_key().node.to_string(),
+                _ => "a fragment".to_owned(),
+            };
+            operation
+                .node
+                .selection_set
+                .node
+                .items
+                .iter()
+                .map(|item| match &item.node {
+                    Selection::Field(field) => {
+                        let inner: Vec<String> = field.node.selection_set.node.items.iter().map(name).collect();
+                        format!("{} {{ {} }}", name(item), inner.join(" "))
+                    }
+                    _ => name(item),
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            printed(
+                "subscription { profileChanged(handle: \"a\") { kind } profileChanged(handle: \"a\") { momentId } }"
+            ),
+            ["profileChanged { kind momentId }"]
+        );
+        assert_eq!(
+            printed("subscription { ...F } fragment F on Subscription { x: profileChanged(handle: \"a\") { kind } }"),
+            ["x { kind }"]
+        );
+        assert_eq!(
+            printed(
+                "subscription { ... on Subscription { profileChanged(handle: \"a\") { kind ...G } } } fragment G on ProfileEvent { momentId }"
+            ),
+            ["profileChanged { kind a fragment }"]
+        );
+        // A query is left as it is.
+        assert_eq!(printed("{ a: viewer { id } a: viewer { handle } }"), ["a { id }", "a { handle }"]);
+    }
+
+    #[test]
+    fn the_word_subscription_is_found_outside_strings_and_comments_only() {
+        assert!(mentions_subscription("subscription { profileChanged(handle: \"a\") { kind } }"));
+        assert!(mentions_subscription("query Q { viewer { id } }\nsubscription S { x }"));
+        assert!(!mentions_subscription("{ viewer { id } }"));
+        assert!(!mentions_subscription("# subscription\n{ user(handle: \"subscription\") { id } }"));
+        assert!(!mentions_subscription("{ subscriptions: viewer { id } }"));
+        assert!(!mentions_subscription("{ a(x: \"\"\"subscription\"\"\") }"));
+    }
+
+    #[test]
+    fn a_query_text_longer_than_the_limit_is_refused_before_it_is_parsed() {
+        let long = format!("{{ {} }}", "a ".repeat(MAX_QUERY_BYTES / 2));
+        assert_eq!(
+            check_text(&long),
+            Err("the query's text is longer than 64 KiB (its variables do not count): send a shorter one".into())
+        );
+        check_text(&format!("{{ {} }}", "a ".repeat(MAX_QUERY_BYTES / 2 - 4))).unwrap();
     }
 
     const GRAPHIQL_INTROSPECTION: &str = r#"query IntrospectionQuery { __schema { queryType { name } mutationType { name }

@@ -45,7 +45,8 @@ impl Listening {
         (Self(std::sync::Mutex::new(Some(tell))), told)
     }
 
-    fn tell(&self) {
+    /// Tells it (once; later calls do nothing).
+    pub fn tell(&self) {
         if let Some(tell) = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
             let _ = tell.send(());
         }

@@ -161,15 +161,30 @@ fn is_mutation(request: &mut Request) -> bool {
 }
 
 /// Gives every error without a code one: errors async-graphql raises before resolvers run
-/// (syntax, unknown fields, limits) are the client's to fix.
+/// (syntax, unknown fields, limits) are the client's to fix. A syntax error says what was expected
+/// (its place is in `locations`): the parser's own message repeats the line it is on, which can be
+/// the whole query.
 fn with_codes(mut response: Response) -> Response {
     for error in &mut response.errors {
+        if let Some(concise) = concise_syntax_error(&error.message) {
+            error.message = concise;
+        }
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", code::GRAPHQL_VALIDATION_FAILED);
         }
     }
     response
+}
+
+/// The parser's message of a syntax error (` --> line:column`, the line, a caret, `= expected …`)
+/// as `syntax error: expected …`; `None` for any other message.
+fn concise_syntax_error(message: &str) -> Option<String> {
+    if !message.starts_with(" --> ") {
+        return None;
+    }
+    let expected = message.lines().find_map(|line| line.trim_start().strip_prefix("= "))?;
+    Some(format!("syntax error: {expected}"))
 }
 
 /// The longest `retryAfter` of the response's `RATE_LIMITED` errors, if it has any.
@@ -216,6 +231,24 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
         BatchRequest::Single(r) => (true, vec![r]),
         BatchRequest::Batch(list) => (false, list),
     };
+    // The token is checked once: it says whose line the request waits in (a client without a
+    // valid one waits in its address's), then who the viewer is.
+    let mut authorizations = parts.headers.get_all(header::AUTHORIZATION).iter();
+    let session = match (authorizations.next(), authorizations.next()) {
+        (Some(_), Some(_)) => Err("send one Authorization header, not several"),
+        (first, _) => state
+            .services
+            .keys
+            .session_of(first.map(|v| v.to_str().unwrap_or("not text")))
+            .map(|session| session.map(|(user, _)| user)),
+    };
+    let owner = match session {
+        Ok(Some(user)) => Owner::User(user),
+        _ => Owner::Address(client.map_or(std::net::IpAddr::from([0, 0, 0, 0]), address_key)),
+    };
+    // Wait for a turn before the operations are parsed, touch the database or build an answer:
+    // parsing is work a client's text makes the server do.
+    let _turn = state.turns.operation(owner).await;
     // A query named by its hash gets its text first. Then what is refused by the shape of its text
     // or document never reaches the parser's recursion, async-graphql's validation or a resolver.
     let refusals: Vec<Option<Answer>> = requests
@@ -234,23 +267,6 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
         return Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST", code::BAD_USER_INPUT)
             .into_response();
     }
-    // The token is checked once: it says whose line the request waits in (a client without a
-    // valid one waits in its address's), then who the viewer is.
-    let mut authorizations = parts.headers.get_all(header::AUTHORIZATION).iter();
-    let session = match (authorizations.next(), authorizations.next()) {
-        (Some(_), Some(_)) => Err("send one Authorization header, not several"),
-        (first, _) => state
-            .services
-            .keys
-            .session_of(first.map(|v| v.to_str().unwrap_or("not text")))
-            .map(|session| session.map(|(user, _)| user)),
-    };
-    let owner = match session {
-        Ok(Some(user)) => Owner::User(user),
-        _ => Owner::Address(client.map_or(std::net::IpAddr::from([0, 0, 0, 0]), address_key)),
-    };
-    // Wait for a turn before anything touches the database or builds an answer.
-    let _turn = state.turns.operation(owner).await;
     let (viewer, viewer_record) = match resolve_viewer(&state.services.db.read, session).await {
         Ok(found) => found,
         Err(e) => {
@@ -419,5 +435,23 @@ async fn healthz(State(state): State<HttpState>) -> HttpResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_syntax_error_says_what_was_expected_without_repeating_the_query() {
+        let line = format!("{{ viewer {{ handle }} {}", "a ".repeat(10_000));
+        let message = format!(
+            " --> 1:9\n  |\n1 | {line}\n  |         ^---\n  |\n  = expected selection_set, selection, directive, or arguments"
+        );
+        assert_eq!(
+            concise_syntax_error(&message).as_deref(),
+            Some("syntax error: expected selection_set, selection, directive, or arguments")
+        );
+        assert_eq!(concise_syntax_error("Unknown field \"x\" on type \"Query\"."), None);
     }
 }

@@ -441,35 +441,29 @@ impl Connection {
                 code::BAD_USER_INPUT,
             )));
         }
-        let mut request: async_graphql::Request = serde_json::from_value(message["payload"].clone())
+        let request: async_graphql::Request = serde_json::from_value(message["payload"].clone())
             .map_err(|_| Close(4400, "Invalid message: the payload is not a GraphQL request"))?;
-        if let Some(message) = document::check_request(&mut request) {
-            return Ok(Some(error(&id, &message, code::GRAPHQL_VALIDATION_FAILED)));
-        }
-        let state = &self.state;
-        let subscription = is_subscription(&mut request);
+        // The operation is parsed and checked in its task, in its turn; a subscription is waited
+        // for (listening, or refused) before the next message is read.
+        let waits = document::mentions_subscription(&request.query);
+        let (tell, told) = Listening::new();
         let user = session.record.id;
-        let mut listening = None;
-        if subscription {
-            let (tell, told) = Listening::new();
-            listening = Some(told);
-            request = request.data(cost_gate(state.live.budgets.clone(), user)).data(tell);
-        }
-        let limits = Arc::new(RequestLimits::live(self.client, state.turns.clone(), Owner::User(user)));
+        let state = &self.state;
         let operation = Operation {
-            schema: if subscription { state.live_schema.clone() } else { state.schema.clone() },
+            schema: state.schema.clone(),
+            live_schema: state.live_schema.clone(),
+            budgets: state.live.budgets.clone(),
             shapes: state.shapes.clone(),
             id: id.clone(),
             record: session.record.clone(),
             services: state.services.clone(),
-            limits,
+            limits: Arc::new(RequestLimits::live(self.client, state.turns.clone(), Owner::User(user))),
         };
         let (gone_tx, gone) = oneshot::channel();
-        let task = self.tasks.spawn(operation.run(request, self.outbox.clone(), gone_tx));
+        let task = self.tasks.spawn(operation.run(request, tell, self.outbox.clone(), gone_tx));
         self.operations.start(id, Running { task, gone });
-        if let Some(listening) = listening {
-            // Listening, or refused, before the next message is read.
-            let _ = tokio::time::timeout(SETTLE_TIMEOUT, listening).await;
+        if waits {
+            let _ = tokio::time::timeout(SETTLE_TIMEOUT, told).await;
         }
         Ok(None)
     }
@@ -512,6 +506,10 @@ fn error(id: &str, message: &str, code: &str) -> String {
 /// One operation of a connection, and what answering it needs.
 struct Operation {
     schema: crate::graphql::MomentsSchema,
+    /// The schema subscriptions run on.
+    live_schema: crate::graphql::MomentsSchema,
+    /// What the users' subscriptions cost, against their budgets.
+    budgets: Arc<Tally<UserId>>,
     shapes: Arc<crate::graphql::answer::Shapes>,
     id: String,
     record: store::users::UserRecord,
@@ -526,17 +524,30 @@ impl Operation {
     async fn run(
         self,
         mut request: async_graphql::Request,
+        listening: Listening,
         outbox: Outbox,
         // Dropped with this future, whether it ends or is aborted: its connection learns it is gone.
         _gone: oneshot::Sender<()>,
     ) {
-        let Self { schema, shapes, id, record, services, limits } = self;
+        let Self { schema, live_schema, budgets, shapes, id, record, services, limits } = self;
         let task = tokio::task::id();
         let quoted_id = Value::String(id.clone()).to_string();
-        // Every operation waits for its turn before it is validated or touches the database, as
-        // over HTTP; a query's or mutation's turn ends with its answer, a subscription's once it
-        // listens (each event then takes its own).
+        // Every operation waits for its turn before it is parsed, validated or touches the
+        // database, as over HTTP; a query's or mutation's turn ends with its answer, a
+        // subscription's once it listens (each event then takes its own).
         limits.keep_turn(limits.operation_turn().await);
+        if let Some(message) = document::check_request(&mut request) {
+            limits.end_turn();
+            outbox.last(id.clone(), task, Some(error(&id, &message, code::GRAPHQL_VALIDATION_FAILED))).await;
+            return;
+        }
+        let schema = if is_subscription(&mut request) {
+            request = request.data(cost_gate(budgets, record.id)).data(listening);
+            live_schema
+        } else {
+            listening.tell();
+            schema
+        };
         let context = RequestContext::new(&services, Viewer::User(record.id), Some(record), limits.clone()).await;
         let prepared = shapes.prepare(&mut request);
         let mut answers = schema.execute_stream(request.data(context));

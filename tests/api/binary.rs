@@ -173,7 +173,7 @@ impl Server {
         assert_eq!(me, json!({ "data": { "viewer": { "handle": handle } } }));
     }
 
-    /// Sends SIGTERM and waits up to five seconds for the process to end.
+    /// Sends SIGTERM and waits up to thirty seconds for the process to end.
     pub fn stop(self) -> ExitStatus {
         self.terminate();
         self.wait()
@@ -185,9 +185,9 @@ impl Server {
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     }
 
-    /// Waits up to five seconds for the process to end (after [`Self::terminate`]).
+    /// Waits up to thirty seconds for the process to end (after [`Self::terminate`]).
     pub fn wait(mut self) -> ExitStatus {
-        for _ in 0..100 {
+        for _ in 0..600 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }

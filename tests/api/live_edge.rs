@@ -307,7 +307,7 @@ async fn a_users_live_subscriptions_share_one_budget_across_connections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscription_selects_one_root_field_and_is_one_stream() {
-    let (app, server, _) = world_with(&[]).await;
+    let (app, server, id_of) = world_with(&[]).await;
     let mut fay = Live::init(&server, &token(&app.database_url, "fay")).await;
     let many: String =
         (0..190).map(|i| format!(r#"a{i}: profileChanged(handle: "ann") {{ kind }} "#)).collect::<String>();
@@ -319,6 +319,58 @@ async fn a_subscription_selects_one_root_field_and_is_one_stream() {
             r#"{"id":"many","type":"error","payload":[{"message":"An anonymous subscription must select exactly one top level field","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}"#,
             r#"{"id":"typename","type":"error","payload":[{"message":"An anonymous subscription must not select an introspection top level field","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}"#,
         ]
+    );
+    // One field written twice under its one key, or inside fragments, is one field as the spec
+    // reads it: one stream, its selections merged.
+    let twice = r#"subscription { profileChanged(handle: "ann") { kind } profileChanged(handle: "ann") { momentId } }"#;
+    let fragment = r#"subscription { ...F } fragment F on Subscription { ... on Subscription { p: profileChanged(handle: "ann") { kind } } }"#;
+    fay.start("twice", twice).await;
+    fay.start("fragment", fragment).await;
+    assert_eq!(fay.sync().await, Vec::<String>::new());
+    let ann = token(&app.database_url, "ann");
+    pin(&server, &ann, &id_of("public")).await;
+    let mut heard = vec![fay.text().await, fay.text().await];
+    heard.sort();
+    let public = id_of("public");
+    assert_eq!(
+        heard,
+        [
+            r#"{"id":"fragment","type":"next","payload":{"data":{"p":{"kind":"PINNED"}}}}"#.to_owned(),
+            format!(
+                r#"{{"id":"twice","type":"next","payload":{{"data":{{"profileChanged":{{"kind":"PINNED","momentId":"{public}"}}}}}}}}"#
+            ),
+        ]
+    );
+    // Nothing more of that pin: the next two are a later change's.
+    let unpin = "mutation($m: ID!) { unpin(momentId: $m) { moment { isPinned } } }";
+    server.gql(&ann, unpin, json!({"m": public})).await;
+    let mut heard = vec![fay.text().await, fay.text().await];
+    heard.sort();
+    assert!(heard[0].contains(r#""kind":"UNPINNED""#) && heard[1].contains(r#""kind":"UNPINNED""#), "{heard:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_longer_than_64_kib_is_refused_before_it_is_parsed_and_a_syntax_error_is_short() {
+    let (app, server, _) = world_with(&[]).await;
+    let fay = token(&app.database_url, "fay");
+    let long = format!("{{ {} }}", "a ".repeat(100_000));
+    let refused = server.post(Some(&fay), &json!({ "query": long }).to_string()).await;
+    assert_eq!(
+        refused.json(),
+        json!({"errors": [{"message": "the query's text is longer than 64 KiB (its variables do not count): send a shorter one", "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]})
+    );
+    let mut live = Live::init(&server, &fay).await;
+    live.start("long", &long).await;
+    assert_eq!(
+        live.text().await,
+        r#"{"id":"long","type":"error","payload":[{"message":"the query's text is longer than 64 KiB (its variables do not count): send a shorter one","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}"#
+    );
+    // A syntax error says what was expected and where, without the line it is on.
+    let broken = format!("{{ viewer {{ handle }} {}", "b ".repeat(10_000));
+    let answer = server.post(Some(&fay), &json!({ "query": broken }).to_string()).await;
+    assert_eq!(
+        answer.json(),
+        json!({"errors": [{"message": "syntax error: expected selection_set, selection, directive, or arguments", "locations": [{"line": 1, "column": 20021}], "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]})
     );
 }
 

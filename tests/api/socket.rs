@@ -197,3 +197,17 @@ pub async fn pin(server: &Server, token: &str, id: &str) {
         server.gql(token, "mutation($m: ID!) { pin(momentId: $m) { moment { isPinned } } }", json!({"m": id})).await;
     assert_eq!(answer, json!({"data": {"pin": {"moment": {"isPinned": true}}}}));
 }
+
+/// A sentinel change: ann posts a public text moment `text`, and each of `watchers` (a connection
+/// and the id of its subscription to ann) must hear of it next. A subscription's events come in the
+/// order of the changes, so whatever changed before reached none of them unheard of. The moment's
+/// id.
+pub async fn sentinel(server: &Server, ann: &str, text: &str, watchers: &mut [(&mut Live, &str)]) -> String {
+    let post = "mutation($t: String!) { postMoment(input: { text: $t }) { moment { id } } }";
+    let posted = server.gql(ann, post, json!({"t": text})).await;
+    let id = posted["data"]["postMoment"]["moment"]["id"].as_str().unwrap().to_owned();
+    for (live, subscription) in watchers.iter_mut() {
+        assert_eq!(live.text().await, event(subscription, "POSTED", &id, text, false));
+    }
+    id
+}
