@@ -8,7 +8,7 @@ usage:
   hostile.py run BIN DATABASE_URL SERVER_URL PID OUT_DIR
             measures every request against the server (process PID) and writes OUT_DIR/hostile.txt;
             OUT_DIR/profile.txt (from prepare.py) is the other clients' load
-settings (environment): LOAD_SECONDS (8), CONNECTIONS (32), REPEAT (3)
+settings (environment): LOAD_SECONDS (8), CONNECTIONS (32), REPEAT (3), CASES (all; or names, comma-separated)
 """
 import http.client
 import json
@@ -102,6 +102,12 @@ def requests(ids, users):
         ("introspection-batch", "GraphiQL's introspection query, ten times in one batch", None,
          [single(INTROSPECTION)] * 10),
         ("typename-flood", "17,000 aliased __typename (a body near 256 KiB)", None, single(typenames)),
+        ("parse-flood", "9,998 one-letter fields, the most tokens a query that is parsed may hold", None,
+         single("{ " + "a " * 9_998 + "}")),
+        ("token-flood", "32,700 one-letter fields in 64 KiB, refused by their count before they are parsed", None,
+         single("{ " + "a " * 32_700 + "}")),
+        ("text-flood", "125,000 one-letter fields in a query of 250 KB, refused by its size before it is parsed", None,
+         single("{ " + "a " * 125_000 + "}")),
         ("big-variables", "9,000 unused variables (a body near 256 KiB)", "user",
          single("query { viewer { handle } }", variables)),
     ]
@@ -264,11 +270,17 @@ def run(binary, database_url, server, pid, out):
     say("| request | what it is | status | errors | answer | peak RSS above idle | CPU | wall |")
     say("| --- | --- | --- | --- | --- | --- | --- | --- |")
     hostile = requests(ids, world.shape(binary)["users"])
+    live = LIVE
+    chosen = os.environ.get("CASES")
+    if chosen:
+        names = set(chosen.split(","))
+        hostile = [case for case in hostile if case[0] in names]
+        live = [case for case in LIVE if case[0] in names]
     for name, what, token_name, body in hostile:
         worst, (status, data) = measure(pid, repeat, lambda: post(server, body, tokens.get(token_name)))
         say(f"| {name} | {what} | {status} | {codes(data)} | {len(data) / 1024:,.0f} KiB | "
             f"{worst['peak'] / 1024:.1f} MiB | {worst['cpu']:.2f} s | {worst['wall']:.2f} s |")
-    for name, what, operations in LIVE:
+    for name, what, operations in live:
         worst, result = measure(pid, repeat, lambda: live_case(name, server, tokens_file))
         held = ", ".join(f"{k} {json.dumps(v, separators=(',', ':'))}" for k, v in result.items())
         say(f"| {name} | {what} | - | {held} | - | {worst['peak'] / 1024:.1f} MiB | "
@@ -302,7 +314,7 @@ def run(binary, database_url, server, pid, out):
         attacker.join()
         ratio = float(loaded["p99_ms"]) / float(alone["p99_ms"])
         say(f"| {name} | {loaded['rps']} | {loaded['p99_ms']} ms | {ratio:.2f} | {sent[0]} |")
-    for name, what, operations in LIVE:
+    for name, what, operations in live:
         attacker = live_case(name, server, tokens_file, loop=True)
         time.sleep(1)
         loaded = wrk(server, out, seconds, connections)

@@ -4,7 +4,7 @@
 # we can build, over HTTP and over WebSockets (bench/hostile-live.mjs), and measures what each costs
 # the server and the other clients.
 # usage: bench/hostile.sh [sqlite|postgres|all]
-# settings: LOAD_SECONDS (8), CONNECTIONS (32), REPEAT (3), PG_ADMIN_URL
+# settings: LOAD_SECONDS (8), CONNECTIONS (32), REPEAT (3), CASES (all, or names with commas), PG_ADMIN_URL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHICH=${1:-all}

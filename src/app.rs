@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use crate::{
-    auth::Keys, clock::Clock, config::Config, db::Db, domain::pinning::PinPolicy, error::Result, live::Bus,
-    rate_limit::AuthLimiter,
-};
+use rules::pinning::PinPolicy;
+
+use store::db::Db;
+
+use crate::{auth::Keys, clock::Clock, config::Config, error::Result, live::Bus, rate_limit::AuthLimiter};
 
 /// Everything resolvers need besides the request.
 #[derive(Clone, Debug)]

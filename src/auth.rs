@@ -17,13 +17,17 @@ use sha2::Sha256;
 
 use migration::DEPLOYMENT_ID;
 
+use rules::UserId;
+
+use store::{
+    entity::server_secrets,
+    {self, users::UserRecord},
+};
+
 use crate::{
     clock::to_micros,
-    domain::UserId,
-    entity::server_secrets,
     error::{Error, Result},
     ids::{self, NodeKind},
-    store::{self, users::UserRecord},
 };
 
 /// How long a token from `signIn`, `signUp` or `moments token` stays valid.

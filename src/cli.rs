@@ -8,14 +8,15 @@ use std::{
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
+use store::db::{Db, PoolSettings};
+
 use crate::{
     app::Services,
     clock::Clock,
     config::{Cli, Command, Config, ServeArgs},
-    db::{Db, PoolSettings},
     demo, generate, graphql,
     http::{HttpOptions, client::TrustedProxies, router},
-    import, store,
+    import,
 };
 
 /// Runs the command the command line names.

@@ -6,10 +6,13 @@ use std::{collections::HashSet, net::SocketAddr, path::PathBuf, time::Duration};
 use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
+use rules::pinning::PinPolicy;
+
+use store::db::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_SQLITE_MAP_MIB, PoolSettings};
+
 use crate::{
-    db::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_SQLITE_MAP_MIB, PoolSettings},
-    domain::pinning::PinPolicy,
-    http::{ConnectionLimits, DEFAULT_MAX_CONCURRENT_REQUESTS, cors::CorsOrigin},
+    http::cors::CorsOrigin,
+    limits::{ConnectionLimits, DEFAULT_MAX_CONCURRENT_REQUESTS},
     rate_limit::RateLimits,
 };
 

@@ -6,12 +6,12 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use sea_orm::{ActiveValue::Set, EntityTrait as _, PaginatorTrait as _, sea_query::OnConflict};
 use serde_json::{Value, json};
 
+use store::entity::{server_secrets, users};
+
 use crate::{
     app::Services,
-    entity::{server_secrets, users},
     error::{Error, Result},
     import::{ImportError, ImportReport, import_str},
-    store,
 };
 
 /// The password of every demo user.

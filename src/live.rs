@@ -18,15 +18,15 @@ use std::{
 use sea_orm::{ConnectionTrait as _, DatabaseConnection, DbBackend, Statement};
 use tokio::sync::{OnceCell, broadcast};
 
-use crate::{
-    domain::{
-        UserId,
-        model::{MomentId, TagId},
-        visibility::Access,
-    },
-    error::{Result, log_internal},
-    store::records::MomentRecord,
+use rules::{
+    UserId,
+    model::{MomentId, TagId},
+    visibility::Access,
 };
+
+use store::records::MomentRecord;
+
+use crate::error::{Result, log_internal};
 
 /// How many changes wait for the slowest subscription before it misses some (and is told to
 /// refetch).

@@ -16,10 +16,10 @@ use super::{
 use crate::{
     app::Services,
     auth::Viewer,
-    domain::UserId,
     error::{Error, Result},
-    store::{pins, users::UserRecord},
 };
+use rules::UserId;
+use store::{pins, users::UserRecord};
 
 /// How long a loader waits for more keys of the same round before it queries. Sibling fields
 /// register their keys in the same poll, so a short wait loses no batching.

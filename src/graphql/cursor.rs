@@ -4,11 +4,13 @@
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::DateTime;
 
+use rules::UserId;
+
+use store::lists::Position;
+
 use crate::{
     auth::Keys,
-    domain::UserId,
     error::{Error, Result},
-    store::lists::Position,
 };
 
 /// The list a cursor belongs to.

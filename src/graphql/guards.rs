@@ -12,7 +12,8 @@
 use async_graphql::Context;
 
 use super::context::request;
-use crate::{auth::Viewer, domain::UserId, error::Result};
+use crate::{auth::Viewer, error::Result};
+use rules::UserId;
 
 /// Lets only the user `0` read a field.
 #[derive(Clone, Copy, Debug)]

@@ -21,10 +21,9 @@ use std::{
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
-use crate::{
-    domain::UserId,
-    error::{Error, Result},
-};
+use rules::UserId;
+
+use crate::error::{Error, Result};
 
 /// The most content one request may gather: the rows its lists read and the text it answers with.
 /// A profile page with 100 pinned moments and a 20-moment timeline page, every moment at the

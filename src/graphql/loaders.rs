@@ -6,14 +6,14 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 
-use crate::{
-    domain::{
-        UserId,
-        model::{MomentId, TagId},
-    },
-    error::Error,
-    store::{audiences, social, social::TagRecord, users, users::UserRecord},
+use rules::{
+    UserId,
+    model::{MomentId, TagId},
 };
+
+use store::{audiences, social, social::TagRecord, users, users::UserRecord};
+
+use crate::error::Error;
 
 /// Errors a loader shares with every field that waited on it.
 pub type LoadError = Arc<Error>;

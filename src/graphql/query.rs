@@ -3,7 +3,6 @@
 use async_graphql::{Context, ID, Object};
 
 use super::{
-    DEFAULT_PAGE, LIST_FIELD_COST, STATEMENT_FIELD_COST,
     context::{limits, loaded, request, services, viewer_id, viewer_record},
     cursor::Scope,
     types::{
@@ -11,11 +10,12 @@ use super::{
         read_page, visible_moment,
     },
 };
+use crate::limits::{DEFAULT_PAGE, LIST_FIELD_COST, STATEMENT_FIELD_COST};
+use rules::input::Handle;
+
 use crate::{
-    domain::input::Handle,
     error::{ApiResult, Error},
     ids::{self, NodeKind},
-    store,
 };
 
 /// Reading.

@@ -15,19 +15,19 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::{
-    STATEMENT_FIELD_COST,
     context::{request, services, viewer_id},
     types::Moment,
 };
+use crate::limits::STATEMENT_FIELD_COST;
+use rules::{
+    input::Handle,
+    visibility::{Access, MomentFacts, moment_visible},
+};
+
 use crate::{
-    domain::{
-        input::Handle,
-        visibility::{Access, MomentFacts, moment_visible},
-    },
     error::{ApiError, Error, Result},
     ids::{self, NodeKind},
     live::{Change, ChangeKind, Found, Heard, Signal},
-    store,
 };
 
 /// Live changes.

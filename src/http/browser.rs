@@ -12,8 +12,16 @@ use axum::{
 };
 use serde_json::json;
 
-use super::HttpState;
 use crate::demo::DEMO_VIEWER;
+
+/// What the pages need of the server.
+#[derive(Clone, Debug)]
+pub struct Pages {
+    /// Whether `/` serves the playground (`MOMENTS_PLAYGROUND`).
+    pub playground: bool,
+    /// The demo viewer's token, when this start loaded the demo world.
+    pub demo_token: Option<String>,
+}
 
 /// A file of the browser side.
 struct Asset {
@@ -45,7 +53,7 @@ fn content_type(path: &str) -> &'static str {
 /// up at once.
 async fn serve_file(path: &str, request: &HeaderMap) -> Response {
     let Some(asset) = ASSETS.iter().find(|a| a.path == path) else {
-        return super::no_such_path().await.into_response();
+        return super::request::no_such_path().await.into_response();
     };
     let etag = HeaderValue::from_static(asset.etag);
     let headers = [(header::ETAG, etag.clone()), (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
@@ -75,19 +83,19 @@ fn not_built_in() -> Response {
 
 /// `GET /playground/{file}`.
 pub(super) async fn playground_file(
-    State(state): State<HttpState>,
+    State(state): State<Pages>,
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     if !state.playground {
-        return super::no_such_path().await.into_response();
+        return super::request::no_such_path().await.into_response();
     }
     serve_file(&format!("playground/{file}"), &headers).await
 }
 
 /// The settings a page reads from its `moments-settings` script: the demo viewer and their token
 /// when this start loaded the demo world, nothing otherwise.
-fn settings(state: &HttpState) -> String {
+fn settings(state: &Pages) -> String {
     let value = match &state.demo_token {
         Some(token) => json!({ "token": token, "viewer": DEMO_VIEWER }),
         None => json!({}),
@@ -115,7 +123,7 @@ const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/s
 
 /// A page: `title`, the stylesheet and module `{files}.css` and `{files}.js`, `body`, and the
 /// settings of this start. Never cached (it carries those settings), under its content `policy`.
-fn page(state: &HttpState, title: &str, files: &str, body: &str, policy: &'static str) -> Response {
+fn page(state: &Pages, title: &str, files: &str, body: &str, policy: &'static str) -> Response {
     let html = format!(
         r#"<!doctype html>
 <html lang="en">
@@ -146,7 +154,7 @@ fn page(state: &HttpState, title: &str, files: &str, body: &str, policy: &'stati
 }
 
 /// `GET /app` and every path under it: the web client's page, or one of its files.
-pub(super) async fn app(State(state): State<HttpState>, path: Option<Path<String>>, headers: HeaderMap) -> Response {
+pub(super) async fn app(State(state): State<Pages>, path: Option<Path<String>>, headers: HeaderMap) -> Response {
     if !built_in() {
         return not_built_in();
     }
@@ -164,9 +172,9 @@ pub(super) async fn app(State(state): State<HttpState>, path: Option<Path<String
 }
 
 /// `GET /`: the playground page.
-pub(super) async fn playground(State(state): State<HttpState>) -> Response {
+pub(super) async fn playground(State(state): State<Pages>) -> Response {
     if !state.playground {
-        return super::no_such_path().await.into_response();
+        return super::request::no_such_path().await.into_response();
     }
     if !built_in() {
         return not_built_in();

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod client;
+mod codes;
 pub mod cors;
 pub mod persisted;
 pub mod request;
@@ -14,7 +15,7 @@ pub mod ws;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use async_graphql::{BatchRequest, Request, Response, parser::types::OperationType};
+use async_graphql::{BatchRequest, Request, parser::types::OperationType};
 use axum::{
     Router,
     extract::{ConnectInfo, State},
@@ -23,7 +24,7 @@ use axum::{
     routing::get,
 };
 use sea_orm::ConnectionTrait as _;
-pub use serve::{ConnectionHold, ConnectionLimits, serve};
+pub use serve::{ConnectionHold, serve};
 use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -34,6 +35,7 @@ use self::{
     persisted::PersistedQueries,
     request::{Media, Refusal},
 };
+use crate::limits::{ConnectionLimits, DEFAULT_MAX_CONCURRENT_REQUESTS};
 use crate::{
     app::Services,
     auth::resolve_viewer,
@@ -41,9 +43,8 @@ use crate::{
     graphql::{
         MomentsSchema,
         answer::{Answer, Shapes},
-        build_live_schema, build_schema,
+        build_live_schema, build_schema, checks,
         context::RequestContext,
-        document,
         limits::{Owner, RequestLimits, Turns},
     },
     rate_limit::address_key,
@@ -55,18 +56,20 @@ const HEALTH_TIMEOUT: Duration = Duration::from_millis(500);
 #[derive(Clone)]
 struct HttpState {
     schema: MomentsSchema,
-    /// The schema subscriptions run on (it holds each one's cost against its user's live budget).
-    live_schema: MomentsSchema,
     services: Services,
-    playground: bool,
-    demo_token: Option<String>,
     trusted_proxies: Arc<TrustedProxies>,
     body_timeout: Duration,
     turns: Turns,
     shapes: Arc<Shapes>,
     persisted: Arc<PersistedQueries>,
-    live: ws::LiveEdge,
-    closing: CancellationToken,
+    pages: browser::Pages,
+    live: ws::Live,
+}
+
+impl axum::extract::FromRef<HttpState> for browser::Pages {
+    fn from_ref(state: &HttpState) -> Self {
+        state.pages.clone()
+    }
 }
 
 /// How the router is set up beyond the services.
@@ -90,9 +93,6 @@ pub struct HttpOptions {
     pub closing: CancellationToken,
 }
 
-/// GraphQL requests executed at once by default.
-pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
-
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
@@ -113,19 +113,26 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
     let cors = cors::layer(&options.cors_origins)?;
     let schema = build_schema(Some(services.clone()));
     let shapes = Shapes::from_sdl(&schema.sdl()).map_err(|e| format!("the schema's own SDL does not parse: {e}"))?;
+    let shapes = Arc::new(shapes);
+    let turns = Turns::new(options.max_concurrent_requests, crate::graphql::limits::turns_per_owner());
     let state = HttpState {
+        live: ws::Live {
+            schema: schema.clone(),
+            live_schema: build_live_schema(services.clone()),
+            shapes: shapes.clone(),
+            services: services.clone(),
+            turns: turns.clone(),
+            edge: ws::LiveEdge::default(),
+            closing: options.closing,
+        },
         schema,
-        live_schema: build_live_schema(services.clone()),
-        shapes: Arc::new(shapes),
+        shapes,
         persisted: Arc::new(PersistedQueries::new()),
-        live: ws::LiveEdge::default(),
         services,
-        playground: options.playground,
-        demo_token: options.demo_token,
+        pages: browser::Pages { playground: options.playground, demo_token: options.demo_token },
         trusted_proxies: Arc::new(options.trusted_proxies),
         body_timeout: options.body_timeout,
-        turns: Turns::new(options.max_concurrent_requests, crate::graphql::limits::turns_per_owner()),
-        closing: options.closing,
+        turns,
     };
     let mut app = Router::new()
         .route("/", get(browser::playground))
@@ -135,7 +142,7 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
         .route("/app/{*path}", get(browser::app))
         .route("/graphql", get(graphql).post(graphql))
         .route("/healthz", get(healthz))
-        .fallback(no_such_path)
+        .fallback(request::no_such_path)
         .method_not_allowed_fallback(method_not_allowed)
         // On every answer: no browser guesses another type than the one declared (an answer is
         // never run as a script or a page), and no page's address goes to the hosts it links to.
@@ -158,33 +165,6 @@ fn is_mutation(request: &mut Request) -> bool {
         }),
         Err(_) => false,
     }
-}
-
-/// Gives every error without a code one: errors async-graphql raises before resolvers run
-/// (syntax, unknown fields, limits) are the client's to fix. A syntax error says what was expected
-/// (its place is in `locations`): the parser's own message repeats the line it is on, which can be
-/// the whole query.
-fn with_codes(mut response: Response) -> Response {
-    for error in &mut response.errors {
-        if let Some(concise) = concise_syntax_error(&error.message) {
-            error.message = concise;
-        }
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", code::GRAPHQL_VALIDATION_FAILED);
-        }
-    }
-    response
-}
-
-/// The parser's message of a syntax error (` --> line:column`, the line, a caret, `= expected …`)
-/// as `syntax error: expected …`; `None` for any other message.
-fn concise_syntax_error(message: &str) -> Option<String> {
-    if !message.starts_with(" --> ") {
-        return None;
-    }
-    let expected = message.lines().find_map(|line| line.trim_start().strip_prefix("= "))?;
-    Some(format!("syntax error: {expected}"))
 }
 
 /// The longest `retryAfter` of the response's `RATE_LIMITED` errors, if it has any.
@@ -258,7 +238,7 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
                 let (message, code) = miss.message_and_code();
                 return Some(refused(message, code));
             }
-            document::check_request(r).map(|m| refused(m, code::GRAPHQL_VALIDATION_FAILED))
+            checks::check_request(r).map(|m| refused(m, code::GRAPHQL_VALIDATION_FAILED))
         })
         .collect();
     if parts.method == Method::GET
@@ -290,7 +270,7 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
             answer
         } else if let Err(e) = limits.check() {
             // The operations of a batch share the budget: once it is spent, the rest do not run.
-            let extended = async_graphql::ErrorExtensions::extend(&e);
+            let extended = error::to_graphql(&e);
             let mut error = async_graphql::ServerError::new(extended.message, None);
             error.extensions = extended.extensions;
             Answer::refused(vec![error])
@@ -298,7 +278,7 @@ async fn graphql(State(state): State<HttpState>, request: axum::extract::Request
             let context =
                 RequestContext::new(&state.services, viewer.clone(), viewer_record.clone(), limits.clone()).await;
             let prepared = state.shapes.prepare(&mut r);
-            let response = with_codes(state.schema.execute(r.data(context)).await);
+            let response = codes::with_codes(state.schema.execute(r.data(context)).await);
             state.shapes.answer(response, prepared.as_ref())
         };
         retry = retry.max(retry_after(&answer.errors));
@@ -394,7 +374,7 @@ async fn upgrade(
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let Some(waiting) = state.live.admit(client) else {
+    let Some(waiting) = state.live.edge.admit(client) else {
         let seconds = ws::INIT_TIMEOUT.as_secs();
         let mut response = Refusal::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -415,13 +395,8 @@ async fn upgrade(
         .max_message_size(MAX_BODY_BYTES)
         .read_buffer_size(ws::SOCKET_BUFFER_BYTES)
         .write_buffer_size(ws::SOCKET_BUFFER_BYTES)
-        .on_upgrade(move |socket| ws::serve(socket, state, client, hold, waiting))
+        .on_upgrade(move |socket| ws::serve(socket, state.live, client, hold, waiting))
         .into_response()
-}
-
-/// Any other path: a coded JSON answer, as from `/graphql`.
-async fn no_such_path() -> HttpResponse {
-    Refusal::new(StatusCode::NOT_FOUND, "no such path: GraphQL is served at /graphql", code::NOT_FOUND).into_response()
 }
 
 /// `ok` when the database answers within half a second; 503 at once when it does not (the pool
@@ -435,23 +410,5 @@ async fn healthz(State(state): State<HttpState>) -> HttpResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_syntax_error_says_what_was_expected_without_repeating_the_query() {
-        let line = format!("{{ viewer {{ handle }} {}", "a ".repeat(10_000));
-        let message = format!(
-            " --> 1:9\n  |\n1 | {line}\n  |         ^---\n  |\n  = expected selection_set, selection, directive, or arguments"
-        );
-        assert_eq!(
-            concise_syntax_error(&message).as_deref(),
-            Some("syntax error: expected selection_set, selection, directive, or arguments")
-        );
-        assert_eq!(concise_syntax_error("Unknown field \"x\" on type \"Query\"."), None);
     }
 }

@@ -19,7 +19,7 @@ use axum::{
 };
 use serde_json::Value;
 
-use crate::{error::code, graphql::MAX_BATCH};
+use crate::{error::code, limits::MAX_BATCH};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -289,4 +289,9 @@ pub async fn read(
     }
     let bytes = read_body(headers, body, body_timeout).await?;
     parse_json(&bytes)
+}
+
+/// Any other path: a coded JSON answer, as from `/graphql`.
+pub(super) async fn no_such_path() -> Response {
+    Refusal::new(StatusCode::NOT_FOUND, "no such path: GraphQL is served at /graphql", code::NOT_FOUND).into_response()
 }

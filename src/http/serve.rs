@@ -37,36 +37,10 @@ use super::{
     stream::ClientStream,
     tally::{Share, Tally},
 };
-use crate::rate_limit::address_key;
+use crate::{limits::ConnectionLimits, rate_limit::address_key};
 
 /// The most a connection may buffer for one request's line and headers (browsers send 1–2 KiB).
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-
-/// Timeouts and the connection limit of the server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConnectionLimits {
-    /// How long a client has to send a request's headers (an idle keep-alive connection is closed
-    /// after this long too), to send its body, and to take each part of a response.
-    pub client_timeout: Duration,
-    /// Connections served at once; further ones wait in the listen queue.
-    pub max_connections: u32,
-    /// Connections one client address (an IPv6 address by its /64) may hold at once; more are
-    /// closed as they arrive. Trusted proxies are not held to it.
-    pub max_connections_per_client: u32,
-    /// How long in-flight requests may take to finish once shutdown starts.
-    pub shutdown_grace: Duration,
-}
-
-impl Default for ConnectionLimits {
-    fn default() -> Self {
-        Self {
-            client_timeout: Duration::from_secs(10),
-            max_connections: 4096,
-            max_connections_per_client: 64,
-            shutdown_grace: Duration::from_secs(10),
-        }
-    }
-}
 
 /// Errors of `accept` that concern one connection only (the next accept may well succeed).
 fn is_connection_error(e: &io::Error) -> bool {

@@ -15,27 +15,25 @@ use sea_orm::{
 };
 
 use super::{
-    ImportError, ImportReport, Refused,
     format::{Line, MomentLine, time},
     refs::{ImportedMoment, Refs, Reused},
-    refused,
+    report::{ImportError, ImportReport, Refused, refused},
     writer::{Pending, max_id},
 };
-use crate::{
-    auth,
-    domain::{
-        AudienceMode, UserId, VisibleWindow,
-        content::check_audience_shape,
-        input::{DisplayName, Handle, MAX_FRIENDS, NewPassword, TagName, check_tag_size, not_a_friend},
-        model::{MomentId, TagId},
-        pinning::kind_is_pinnable,
-    },
+use crate::{auth, error::Error};
+use rules::{
+    AudienceMode, UserId, VisibleWindow,
+    content::check_audience_shape,
+    input::{DisplayName, Handle, MAX_FRIENDS, NewPassword, TagName, check_tag_size, not_a_friend},
+    model::{MomentId, TagId},
+    pinning::kind_is_pinnable,
+};
+use store::{
     entity::{
         friendships, hidden_from, moment_audience_tags, moment_audience_users, moment_media, moments, moments_settings,
         pins, tag_members, tags, users,
     },
-    error::Error,
-    store::users::SettingsRecord,
+    users::SettingsRecord,
 };
 
 /// The checks of the import: what the API would check, against what the import keeps in memory
@@ -86,7 +84,7 @@ impl InFlight<'_> {
     fn outcome(line: usize, written: Result<Option<Reused>, Error>) -> Result<(), ImportError> {
         match written {
             Ok(None) => Ok(()),
-            Ok(Some(reused)) => Err(super::reused_at(reused)),
+            Ok(Some(reused)) => Err(reused_at(reused)),
             Err(e) => {
                 Err(ImportError::Line { line, message: format!("the database refused the rows up to this line: {e}") })
             }
@@ -308,7 +306,7 @@ impl<'a> Importer<'a> {
                 let settings = SettingsRecord::default();
                 self.pending.settings.push(moments_settings::Model {
                     user_id: id,
-                    visible_window: settings.visible_window,
+                    visible_window: settings.visible_window.into(),
                     strangers_can_view: settings.strangers_can_view,
                 });
                 self.report.users += 1;
@@ -377,13 +375,13 @@ impl<'a> Importer<'a> {
                     Some(&at) => {
                         let entry = &mut self.pending.settings[at];
                         if let Some(window) = window {
-                            entry.visible_window = window;
+                            entry.visible_window = window.into();
                         }
                         entry.strangers_can_view = s.strangers_can_view.unwrap_or(entry.strangers_can_view);
                     }
                     None => {
                         let txn = self.db().await?;
-                        crate::store::users::update_settings(txn, user, window, s.strangers_can_view).await?;
+                        store::users::update_settings(txn, user, window, s.strangers_can_view).await?;
                     }
                 }
                 if let Some(hidden) = hidden {
@@ -407,10 +405,11 @@ impl<'a> Importer<'a> {
                 let Some(moment) = moment else {
                     return refused(format!("moment: no moment with ref {:?} earlier in this file", p.moment));
                 };
-                if !kind_is_pinnable(moment.kind) {
+                if !kind_is_pinnable(moment.kind.into()) {
                     return refused(format!(
                         "moment {:?} is {}: only moments with pictures or a video can be pinned",
-                        p.moment, moment.kind
+                        p.moment,
+                        rules::MomentKind::from(moment.kind)
                     ));
                 }
                 let pinned_at = match &p.pinned_at {
@@ -474,18 +473,18 @@ impl<'a> Importer<'a> {
         self.pending.moments.push(moments::Model {
             id,
             author_id: author,
-            kind: content.kind,
+            kind: content.kind.into(),
             text: content.text,
             article_url,
             article_title,
-            audience_mode: audience,
+            audience_mode: audience.into(),
             posted_at,
         });
         if let Some(reference) = m.reference
             && !self.refs.add(
                 reference.clone(),
                 self.line_number,
-                ImportedMoment { id, kind: content.kind, author, posted_at },
+                ImportedMoment { id, kind: content.kind.into(), author, posted_at },
             )
         {
             return Err(reused(&reference));
@@ -493,4 +492,9 @@ impl<'a> Importer<'a> {
         self.report.moments += 1;
         Ok(())
     }
+}
+
+/// The refusal of a ref used again, at the line that used it again.
+pub(super) fn reused_at(r: Reused) -> ImportError {
+    ImportError::Line { line: r.line, message: reused(&r.reference).0 }
 }

@@ -6,11 +6,9 @@ use std::io::BufRead;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{ImportError, Refused, refused};
-use crate::{
-    clock::to_micros,
-    domain::content::{GivenContent, GivenMedia},
-};
+use super::report::{ImportError, Refused, refused};
+use crate::clock::to_micros;
+use rules::content::{GivenContent, GivenMedia};
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]

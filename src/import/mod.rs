@@ -11,6 +11,7 @@
 mod checks;
 mod format;
 mod refs;
+mod report;
 mod writer;
 
 use std::{
@@ -22,83 +23,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait as _, DbBackend, TransactionTrait as _};
 
 pub use format::{MAX_CLOCK_SKEW, MAX_LINE_BYTES};
+pub use report::{ImportError, ImportReport};
 pub use writer::TABLES;
 
-use crate::{clock::to_micros, db::Db, error::Error};
+use store::db::Db;
 
-/// How an import failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    /// A line was refused; nothing was kept.
-    #[error("line {line}: {message}")]
-    Line {
-        /// 1-based line number.
-        line: usize,
-        /// What was wrong.
-        message: String,
-    },
-    /// The file could not be read.
-    #[error("reading the file: {0}")]
-    Io(#[from] std::io::Error),
-    /// The database failed.
-    #[error("{0}")]
-    Database(#[from] Error),
-}
-
-/// What an import loaded.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ImportReport {
-    /// Users created.
-    pub users: usize,
-    /// Friendships made.
-    pub friendships: usize,
-    /// Tags created.
-    pub tags: usize,
-    /// Settings lines applied.
-    pub settings: usize,
-    /// Moments created.
-    pub moments: usize,
-    /// Pins made.
-    pub pins: usize,
-}
-
-impl std::fmt::Display for ImportReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} users, {} friendships, {} tags, {} settings, {} moments, {} pins",
-            self.users, self.friendships, self.tags, self.settings, self.moments, self.pins
-        )
-    }
-}
-
-/// A problem with the current line.
-pub(super) struct Refused(String);
-
-impl From<Error> for Refused {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Database(_) | Error::Internal(_) => Refused(format!("the database refused it ({e})")),
-            other => Refused(other.to_string()),
-        }
-    }
-}
-
-impl From<sea_orm::DbErr> for Refused {
-    fn from(e: sea_orm::DbErr) -> Self {
-        Error::from(e).into()
-    }
-}
-
-impl From<crate::domain::input::InvalidInput> for Refused {
-    fn from(e: crate::domain::input::InvalidInput) -> Self {
-        Refused(e.0)
-    }
-}
-
-pub(super) fn refused<T>(message: impl Into<String>) -> Result<T, Refused> {
-    Err(Refused(message.into()))
-}
+use crate::{clock::to_micros, error::Error};
+use report::Refused;
 
 /// Shows how far the import is, on a terminal only, at most twice a second.
 struct Progress {
@@ -127,11 +58,6 @@ impl Progress {
             eprintln!();
         }
     }
-}
-
-/// The refusal of a ref used again, at the line that used it again.
-fn reused_at(r: refs::Reused) -> ImportError {
-    ImportError::Line { line: r.line, message: checks::reused(&r.reference).0 }
 }
 
 /// Loads `input` into the database in one transaction, at time `now` for what the file leaves out.
@@ -211,7 +137,7 @@ async fn check_lines(importer: &mut checks::Importer<'_>, input: impl BufRead) -
             // batch used again is only found when the batch is written: either comes first.
             importer.settle().await?;
             let earlier = importer.refs.write(importer.txn).await.ok().flatten().filter(|r| r.line < line);
-            return Err(earlier.map_or(ImportError::Line { line, message }, reused_at));
+            return Err(earlier.map_or(ImportError::Line { line, message }, checks::reused_at));
         }
         if importer.pending.rows() >= writer::FLUSH_AT {
             importer.pending.settings_of.clear();

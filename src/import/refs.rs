@@ -12,11 +12,10 @@ use sea_orm::{
 };
 
 use super::writer::statement_lengths;
-use crate::{
-    domain::{MomentKind, UserId, model::MomentId},
-    entity::moments,
-    error::Error,
-};
+use crate::error::Error;
+use rules::{UserId, model::MomentId};
+use store::entity::columns::Kind;
+use store::entity::moments;
 
 /// The temporary table of written refs; dropped before the import commits, and with it on rollback.
 const TABLE: &str = "import_refs";
@@ -25,7 +24,7 @@ const TABLE: &str = "import_refs";
 #[derive(Clone, Copy, Debug, FromQueryResult)]
 pub(super) struct ImportedMoment {
     pub(super) id: MomentId,
-    pub(super) kind: MomentKind,
+    pub(super) kind: Kind,
     pub(super) author: UserId,
     pub(super) posted_at: DateTime<Utc>,
 }

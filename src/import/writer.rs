@@ -9,14 +9,14 @@ use sea_orm::{
     Statement, Value, sea_query::OnConflict,
 };
 
-use crate::{
-    domain::UserId,
-    entity::{
-        friendships, hidden_from, moment_audience_tags, moment_audience_users, moment_media, moments, moments_settings,
-        pins, tag_members, tags, users,
-    },
-    error::Error,
+use rules::UserId;
+
+use store::entity::{
+    friendships, hidden_from, moment_audience_tags, moment_audience_users, moment_media, moments, moments_settings,
+    pins, tag_members, tags, users,
 };
+
+use crate::error::Error;
 
 /// The tables an import writes to.
 pub const TABLES: [&str; 11] = [

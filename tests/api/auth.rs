@@ -107,8 +107,8 @@ async fn sign_up_gives_a_token_that_names_the_new_user() {
     assert_eq!(me, json!({ "viewer": { "handle": "alice", "isViewer": true, "isFriend": false } }));
     let stored: String = {
         use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
-        moments::entity::users::Entity::find()
-            .filter(moments::entity::users::Column::Handle.eq("alice"))
+        store::entity::users::Entity::find()
+            .filter(store::entity::users::Column::Handle.eq("alice"))
             .one(&app.services.db.read)
             .await
             .unwrap()
@@ -181,7 +181,7 @@ async fn a_taken_handle_and_a_bad_handle_are_refused_with_a_reason() {
 /// The deployment id the migrations made for this test's database.
 pub async fn deployment(app: &TestApp) -> String {
     use sea_orm::EntityTrait as _;
-    moments::entity::server_secrets::Entity::find_by_id("deployment_id".to_owned())
+    store::entity::server_secrets::Entity::find_by_id("deployment_id".to_owned())
         .one(&app.services.db.read)
         .await
         .unwrap()

@@ -18,13 +18,12 @@ use moments::{
     app::Services,
     clock::Clock,
     config::Config,
-    db::{Db, PoolSettings},
-    domain::UserId,
     http::{HttpOptions, router},
     import::{ImportReport, import_str},
-    store,
 };
+use rules::UserId;
 use serde_json::{Value, json};
+use store::db::{Db, PoolSettings};
 use tower::ServiceExt as _;
 
 /// The time the tests' clock starts at, unless a test sets another.

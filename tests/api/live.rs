@@ -437,23 +437,23 @@ async fn a_removal_is_judged_by_the_stranger_cap_it_was_deleted_under_and_kept_t
     let (ann, sam) = (app.id_of("ann").await, app.id_of("sam").await);
     let db = &app.services.db.write;
     let id_of = |text: &str| {
-        moments::entity::moments::Entity::find().filter(moments::entity::moments::Column::Text.eq(text)).one(db)
+        store::entity::moments::Entity::find().filter(store::entity::moments::Column::Text.eq(text)).one(db)
     };
     let (oldest, newest) = (id_of("m1").await.unwrap().unwrap().id, id_of("m11").await.unwrap().unwrap().id);
     // m1 is the eleventh public moment: out of a stranger's ten. Deleting the newest afterwards
     // would bring it in, but it was out when it was deleted.
-    moments::store::moments::delete(db, ann, oldest, now).await.unwrap();
-    moments::store::moments::delete(db, ann, newest, now).await.unwrap();
-    let was_visible = |viewer, id, at| moments::store::removals::was_visible(db, viewer, ann, id, at);
+    store::moments::delete(db, ann, oldest, now).await.unwrap();
+    store::moments::delete(db, ann, newest, now).await.unwrap();
+    let was_visible = |viewer, id, at| store::removals::was_visible(db, viewer, ann, id, at);
     assert!(!was_visible(sam, oldest, now).await.unwrap());
     assert!(was_visible(sam, newest, now).await.unwrap());
     assert!(was_visible(ann, oldest, now).await.unwrap());
     // The wrong author is no one's removal.
-    assert!(!moments::store::removals::was_visible(db, ann, sam, newest, now).await.unwrap());
+    assert!(!store::removals::was_visible(db, ann, sam, newest, now).await.unwrap());
     // Ten minutes on it is no longer read, and a purge deletes both.
-    let later = now + moments::store::removals::KEPT_FOR + chrono::Duration::seconds(1);
+    let later = now + store::removals::KEPT_FOR + chrono::Duration::seconds(1);
     assert!(!was_visible(ann, newest, later).await.unwrap());
-    assert_eq!(moments::store::removals::purge(db, now).await.unwrap(), 0);
-    assert_eq!(moments::store::removals::purge(db, later).await.unwrap(), 2);
+    assert_eq!(store::removals::purge(db, now).await.unwrap(), 0);
+    assert_eq!(store::removals::purge(db, later).await.unwrap(), 2);
     assert_eq!(app.rows("removed_moment_listed").await + app.rows("removed_moments").await, 0);
 }

@@ -1,10 +1,8 @@
 //! One test per pinning rule (SPEC §4, P1–P11) with the whole answer, and the races.
 
 use chrono::{Duration, TimeZone, Utc};
-use moments::{
-    domain::pinning::rollout_bucket,
-    ids::{self, NodeKind},
-};
+use moments::ids::{self, NodeKind};
+use rules::pinning::rollout_bucket;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, test_now, texts};
@@ -50,8 +48,8 @@ impl World {
     /// The global id of the moment with this text.
     async fn id(&self, text: &str) -> String {
         use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
-        let row = moments::entity::moments::Entity::find()
-            .filter(moments::entity::moments::Column::Text.eq(text))
+        let row = store::entity::moments::Entity::find()
+            .filter(store::entity::moments::Column::Text.eq(text))
             .one(&self.app.services.db.read)
             .await
             .unwrap()
@@ -312,13 +310,13 @@ async fn p10_unpinning_is_always_allowed_to_the_author_and_deleting_removes_the_
         use sea_orm::{ActiveValue::Set, EntityTrait as _};
         let moment = ids::decode(&w.id("ancient").await).unwrap().1;
         let author = w.app.id_of("ann").await;
-        let posted_at = moments::entity::moments::Entity::find_by_id(moment)
+        let posted_at = store::entity::moments::Entity::find_by_id(moment)
             .one(&w.app.services.db.read)
             .await
             .unwrap()
             .unwrap()
             .posted_at;
-        moments::entity::pins::Entity::insert(moments::entity::pins::ActiveModel {
+        store::entity::pins::Entity::insert(store::entity::pins::ActiveModel {
             moment_id: Set(moment),
             author_id: Set(author),
             pinned_at: Set(Utc.with_ymd_and_hms(2026, 5, 27, 8, 0, 0).unwrap()),

@@ -3,13 +3,12 @@
 //! do not depend on the values (QPSG); on PostgreSQL `EXPLAIN EXECUTE` of the prepared statement,
 //! which shows the generic plan the server runs).
 
-use moments::{
-    generate::{WorldShape, handle, write_world},
-    store::{
-        self,
-        lists::{Page, feed_statement, pinned_statement, timeline_statement},
-    },
+use store::{
+    self,
+    lists::{Page, feed_statement, pinned_statement, timeline_statement},
 };
+
+use moments::generate::{WorldShape, handle, write_world};
 use sea_orm::{ConnectionTrait as _, DbBackend, Statement, TransactionTrait as _, sea_query::SelectStatement};
 use serde_json::Value;
 

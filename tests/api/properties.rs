@@ -5,17 +5,15 @@
 
 use std::collections::BTreeSet;
 
-use moments::{
-    domain::{AudienceMode, VisibleWindow},
-    entity::{moment_audience_tags, moment_audience_users, moments as moment_rows, tag_members, tags},
-    store,
-};
+use rules::{AudienceMode, VisibleWindow};
+
 use proptest::{
     prelude::*,
     test_runner::{Config, TestCaseError, TestRunner},
 };
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
+use sea_orm::{ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use serde_json::{Value, json};
+use store::entity::{moment_audience_tags, moment_audience_users, moments as moment_rows};
 
 use crate::{
     helpers::TestApp,
@@ -24,17 +22,17 @@ use crate::{
     worlds::{self, WorldSpec, cases, handle, reset},
 };
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
-fn runner(cases: u32) -> TestRunner {
+pub(crate) fn runner(cases: u32) -> TestRunner {
     TestRunner::new(Config { cases, failure_persistence: None, max_shrink_iters: 2_000, ..Config::default() })
 }
 
 /// Loads a world into the (emptied) database: imports it, deletes the moments marked deleted, and
 /// returns the reference with the same moments gone.
-async fn load(app: &TestApp, spec: &WorldSpec) -> (Vec<String>, NamedWorld) {
+pub(crate) async fn load(app: &TestApp, spec: &WorldSpec) -> (Vec<String>, NamedWorld) {
     reset(app).await;
     let lines = spec.lines(app.clock.now());
     app.import(&lines.join("\n")).await;
@@ -86,7 +84,7 @@ async fn pinned(app: &TestApp, token: &str, author: &str) -> Vec<String> {
     data["profile"]["pinned"].as_array().unwrap().iter().map(name_of).collect()
 }
 
-fn differ(what: &str, lines: &[String], api: &[String], reference: &[String]) -> TestCaseError {
+pub(crate) fn differ(what: &str, lines: &[String], api: &[String], reference: &[String]) -> TestCaseError {
     TestCaseError::fail(format!(
         "{what}\n  API:       {api:?}\n  reference: {reference:?}\nthe world, as JSON Lines:\n{}",
         lines.join("\n")
@@ -155,227 +153,6 @@ fn every_listing_equals_the_reference_on_random_worlds() {
     let strategy = (worlds::world(5, 16), prop::collection::vec(1usize..=7, 1..4));
     let result =
         runner(cases(1_000, 120)).run(&strategy, |(spec, pages)| rt.block_on(check_world(&app, &spec, &pages)));
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-}
-
-/// Every user of the world, by handle in order, with their id.
-fn viewers_of(reference: &NamedWorld) -> Vec<(String, moments::domain::UserId)> {
-    let mut viewers: Vec<_> = reference.users.iter().map(|(h, &id)| (h.clone(), id)).collect();
-    viewers.sort();
-    viewers
-}
-
-/// The names of `author`'s moments the reference lets `viewer` see at `now`.
-fn shown_to(
-    reference: &NamedWorld,
-    author: moments::domain::UserId,
-    viewer: moments::domain::UserId,
-    now: chrono::DateTime<chrono::Utc>,
-) -> BTreeSet<String> {
-    let world = &reference.world;
-    world
-        .moments
-        .iter()
-        .filter(|m| m.author == author && world.visible(viewer, m.id, now))
-        .map(|m| reference.names[&m.id].clone())
-        .collect()
-}
-
-/// Deletes every moment of the world one by one, newest first or not as the world lists them:
-/// each deleted moment is told (by the facts kept of it) to exactly the viewers the reference
-/// lets see it just before, and to no one else.
-async fn check_removals(app: &TestApp, spec: &WorldSpec) -> Result<(), TestCaseError> {
-    let (lines, mut reference) = load(app, spec).await;
-    let now = app.clock.now();
-    let db = &app.services.db.write;
-    let viewers = viewers_of(&reference);
-    let deletions: Vec<_> = reference.world.moments.iter().map(|m| (m.id, m.author)).collect();
-    for (id, author) in deletions {
-        let could: Vec<String> =
-            viewers.iter().filter(|(_, v)| reference.world.visible(*v, id, now)).map(|(h, _)| h.clone()).collect();
-        store::moments::delete(db, author, id, now).await.unwrap();
-        reference.world.moments.retain(|m| m.id != id);
-        let mut told = Vec::new();
-        for (handle, viewer) in &viewers {
-            if store::removals::was_visible(db, *viewer, author, id, now).await.unwrap() {
-                told.push(handle.clone());
-            }
-        }
-        if told != could {
-            return Err(differ(&format!("who is told {} was deleted", reference.names[&id]), &lines, &told, &could));
-        }
-    }
-    Ok(())
-}
-
-#[test]
-fn a_deleted_moment_is_told_to_exactly_those_who_could_see_it() {
-    let rt = runtime();
-    let app = rt.block_on(TestApp::spawn());
-    let result = runner(cases(1_000, 120)).run(&worlds::world(5, 16), |spec| rt.block_on(check_removals(&app, &spec)));
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-}
-
-/// Adds and takes each friend of each tag's owner to and from the tag in turn: the change is
-/// told to the friend exactly when it changes which of the owner's moments the reference lets
-/// them see.
-async fn check_tag_changes(app: &TestApp, spec: &WorldSpec) -> Result<(), TestCaseError> {
-    let (lines, mut reference) = load(app, spec).await;
-    let now = app.clock.now();
-    let db = &app.services.db.write;
-    // Tags are stored in the order the world lists them, as the reference numbers them.
-    let stored: Vec<i64> =
-        tags::Entity::find().order_by_asc(tags::Column::Id).all(db).await.unwrap().iter().map(|t| t.id).collect();
-    let mut numbered: Vec<_> = reference.world.tags.keys().copied().collect();
-    numbered.sort_unstable();
-    let viewers = viewers_of(&reference);
-    for (number, tag) in numbered.into_iter().zip(stored) {
-        let owner = reference.world.tags[&number].0;
-        for (handle, viewer) in &viewers {
-            if !reference.world.friends.contains(&(owner, *viewer)) {
-                continue;
-            }
-            let before = shown_to(&reference, owner, *viewer, now);
-            let members = &mut reference.world.tags.get_mut(&number).unwrap().1;
-            if members.remove(viewer) {
-                tag_members::Entity::delete_many()
-                    .filter(tag_members::Column::TagId.eq(tag))
-                    .filter(tag_members::Column::UserId.eq(*viewer))
-                    .exec(db)
-                    .await
-                    .unwrap();
-            } else {
-                members.insert(*viewer);
-                tag_members::Entity::insert(tag_members::ActiveModel { tag_id: Set(tag), user_id: Set(*viewer) })
-                    .exec_without_returning(db)
-                    .await
-                    .unwrap();
-            }
-            let after = shown_to(&reference, owner, *viewer, now);
-            let access = store::access::access(db, *viewer, owner).await.unwrap().unwrap();
-            let told = store::audiences::tag_changes_view(db, &access, tag, now).await.unwrap();
-            if told != (before != after) {
-                let what = format!("whether {handle} is told of the change to tag {number}: {told}");
-                let (before, after): (Vec<_>, Vec<_>) = (before.into_iter().collect(), after.into_iter().collect());
-                return Err(differ(&what, &lines, &before, &after));
-            }
-        }
-    }
-    Ok(())
-}
-
-#[test]
-fn joining_or_leaving_a_tag_is_told_exactly_when_it_changes_what_the_member_sees() {
-    let rt = runtime();
-    let app = rt.block_on(TestApp::spawn());
-    let result =
-        runner(cases(1_000, 120)).run(&worlds::world(5, 16), |spec| rt.block_on(check_tag_changes(&app, &spec)));
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-}
-
-/// One change of rights: an author's window or strangers' access, or a hide or friendship
-/// between an author and another user toggled.
-#[derive(Clone, Debug)]
-enum RightsChange {
-    Window(usize, u8),
-    Strangers(usize, bool),
-    Hide(usize, usize),
-    Friend(usize, usize),
-}
-
-fn rights_change(users: usize) -> impl Strategy<Value = RightsChange> {
-    let user = 0..users;
-    prop_oneof![
-        (user.clone(), 0u8..4).prop_map(|(a, w)| RightsChange::Window(a, w)),
-        (user.clone(), any::<bool>()).prop_map(|(a, b)| RightsChange::Strangers(a, b)),
-        (user.clone(), user.clone()).prop_map(|(a, v)| RightsChange::Hide(a, v)),
-        (user.clone(), user).prop_map(|(a, v)| RightsChange::Friend(a, v)),
-    ]
-}
-
-/// Applies changes of rights one after another: each is told to a viewer exactly when it changes
-/// which of the author's moments the reference lets them see (`view_differs` between the rights
-/// read before and after).
-async fn check_rights_changes(app: &TestApp, spec: &WorldSpec, changes: &[RightsChange]) -> Result<(), TestCaseError> {
-    use moments::domain::{UserId, VisibleWindow as W, visibility::reference::Settings};
-    let (lines, mut reference) = load(app, spec).await;
-    let now = app.clock.now();
-    let db = &app.services.db.write;
-    let id = |i: usize| reference.users[&handle(i)];
-    let ids: Vec<UserId> = (0..spec.users).map(id).collect();
-    for change in changes {
-        let (author, others): (UserId, Vec<UserId>) = match *change {
-            RightsChange::Window(a, _) | RightsChange::Strangers(a, _) => (ids[a], ids.clone()),
-            RightsChange::Hide(a, v) | RightsChange::Friend(a, v) if a != v => (ids[a], vec![ids[v]]),
-            _ => continue,
-        };
-        let mut before = Vec::new();
-        for &viewer in &others {
-            before.push((
-                shown_to(&reference, author, viewer, now),
-                store::access::access(db, viewer, author).await.unwrap().unwrap(),
-            ));
-        }
-        let settings = reference.world.settings.entry(author).or_insert_with(Settings::default);
-        match *change {
-            RightsChange::Window(_, w) => {
-                let window = [W::All, W::SixMonths, W::OneMonth, W::ThreeDays][usize::from(w)];
-                settings.window = window;
-                store::users::update_settings(db, author, Some(window), None).await.unwrap();
-            }
-            RightsChange::Strangers(_, can) => {
-                settings.strangers_can_view = can;
-                store::users::update_settings(db, author, None, Some(can)).await.unwrap();
-            }
-            RightsChange::Hide(_, v) => {
-                let pair = (author, ids[v]);
-                let hide = !reference.world.hidden.remove(&pair);
-                if hide {
-                    reference.world.hidden.insert(pair);
-                }
-                store::social::set_hidden(db, author, ids[v], hide).await.unwrap();
-            }
-            RightsChange::Friend(_, v) => {
-                let (a, b) = (author, ids[v]);
-                if reference.world.friends.remove(&(a, b)) {
-                    reference.world.friends.remove(&(b, a));
-                    store::social::remove_friend(db, a, b).await.unwrap();
-                } else {
-                    reference.world.friends.extend([(a, b), (b, a)]);
-                    store::social::befriend(db, a, b, now).await.unwrap();
-                }
-            }
-        }
-        for (&viewer, (seen_before, old)) in others.iter().zip(before) {
-            let new = store::access::access(db, viewer, author).await.unwrap().unwrap();
-            let told = store::lists::view_differs(db, &old, &new, now).await.unwrap();
-            let seen_after = shown_to(&reference, author, viewer, now);
-            if told != (seen_before != seen_after) {
-                let what = format!("whether viewer {viewer} is told of {change:?}: {told}");
-                let (b, a): (Vec<_>, Vec<_>) = (seen_before.into_iter().collect(), seen_after.into_iter().collect());
-                return Err(differ(&what, &lines, &b, &a));
-            }
-        }
-    }
-    Ok(())
-}
-
-#[test]
-fn a_change_of_rights_is_told_exactly_when_it_changes_what_the_viewer_sees() {
-    let rt = runtime();
-    let app = rt.block_on(TestApp::spawn());
-    let strategy = worlds::world(5, 16).prop_flat_map(|spec| {
-        let users = spec.users;
-        (Just(spec), prop::collection::vec(rights_change(users), 1..6))
-    });
-    let result = runner(cases(600, 80))
-        .run(&strategy, |(spec, changes)| rt.block_on(check_rights_changes(&app, &spec, &changes)));
     if let Err(e) = result {
         panic!("{e}");
     }
@@ -463,9 +240,12 @@ async fn apply(app: &TestApp, spec: &WorldSpec, reference: &NamedWorld, change: 
             let page = store::social::NamePage { first: 100, after: None };
             let friends =
                 store::social::related_users(db, author, store::social::Related::Friends, &page).await.unwrap();
-            let mode = row.audience_mode;
-            let set_mode =
-                |m: AudienceMode| moment_rows::ActiveModel { id: Set(id), audience_mode: Set(m), ..Default::default() };
+            let mode = AudienceMode::from(row.audience_mode);
+            let set_mode = |m: AudienceMode| moment_rows::ActiveModel {
+                id: Set(id),
+                audience_mode: Set(m.into()),
+                ..Default::default()
+            };
             match (how, mode) {
                 (0, _) => {
                     moment_rows::Entity::update(set_mode(AudienceMode::Private)).exec(db).await.unwrap();

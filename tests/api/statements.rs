@@ -141,16 +141,16 @@ async fn an_invisible_moment_is_decided_on_its_facts_and_its_content_is_never_re
     app.import(&lines.map(|l| l.to_string()).join("\n")).await;
     let (ann, fay, sam) = (app.id_of("ann").await, app.id_of("fay").await, app.id_of("sam").await);
     let db = &app.services.db.read;
-    let big = moments::entity::moments::Entity::find().one(db).await.unwrap().unwrap().id;
+    let big = store::entity::moments::Entity::find().one(db).await.unwrap().unwrap().id;
     let now = app.clock.now();
     // Its author and the friend it names read it whole.
     for viewer in [ann, fay] {
-        let (record, _) = moments::store::lists::moment_with_facts(db, viewer, big, now, true).await.unwrap().unwrap();
+        let (record, _) = store::lists::moment_with_facts(db, viewer, big, now, true).await.unwrap().unwrap();
         assert_eq!((record.text.as_deref(), record.media.len()), (Some(text.as_str()), 9));
     }
     // A stranger gets the facts the rules decided on, and not one byte of what the moment says.
-    let (record, facts) = moments::store::lists::moment_with_facts(db, sam, big, now, true).await.unwrap().unwrap();
-    assert_eq!(facts.relation, moments::domain::visibility::Relation::Stranger);
+    let (record, facts) = store::lists::moment_with_facts(db, sam, big, now, true).await.unwrap().unwrap();
+    assert_eq!(facts.relation, rules::visibility::Relation::Stranger);
     assert_eq!((record.text, record.article, record.media.len()), (None, None, 0));
-    assert!(!moments::domain::visibility::moment_visible(&facts, now));
+    assert!(!rules::visibility::moment_visible(&facts, now));
 }

@@ -1,16 +1,14 @@
 //! A reference world built from import lines, with the names the lines use: the pure rules of
-//! `moments::domain::visibility::reference` answer each listing, to be compared with the API's.
+//! `rules::visibility::reference` answer each listing, to be compared with the API's.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use moments::{
-    domain::{
-        AudienceMode, MomentKind, VisibleWindow,
-        model::{MomentId, UserId},
-        visibility::reference::{Moment, Settings, World},
-    },
-    ids::{self, NodeKind},
+use moments::ids::{self, NodeKind};
+use rules::{
+    AudienceMode, MomentKind, VisibleWindow,
+    model::{MomentId, UserId},
+    visibility::reference::{Moment, Settings, World},
 };
 use sea_orm::{EntityTrait as _, QueryOrder as _};
 use serde_json::{Value, json};
@@ -49,8 +47,8 @@ pub fn name_of(moment: &Value) -> String {
 
 /// Builds the reference for lines that `app` has just imported (ids are read back from the database).
 pub async fn reference_from_import(app: &TestApp, lines: &[String]) -> NamedWorld {
-    let moment_ids: Vec<i64> = moments::entity::moments::Entity::find()
-        .order_by_asc(moments::entity::moments::Column::Id)
+    let moment_ids: Vec<i64> = store::entity::moments::Entity::find()
+        .order_by_asc(store::entity::moments::Column::Id)
         .all(&app.services.db.read)
         .await
         .unwrap()

@@ -24,23 +24,22 @@ use std::{
 };
 
 use async_graphql::{
-    Name, PathSegment, Positioned, Response, ServerError, Value, Variables,
+    Name, PathSegment, Positioned, Response, ServerError, Value,
     parser::types::{
-        BaseType, DocumentOperations, ExecutableDocument, Field, OperationDefinition, OperationType, Selection,
-        SelectionSet, Type, TypeKind, TypeSystemDefinition,
+        DocumentOperations, ExecutableDocument, Field, OperationDefinition, OperationType, Selection, SelectionSet,
+        Type, TypeKind, TypeSystemDefinition,
     },
 };
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use shape::{Composite, Propagate, TYPE_KEY, named};
+pub use shape::{Prepared, Shapes};
 use walk::Walk;
 
+mod shape;
 #[cfg(test)]
 mod tests;
 mod walk;
-
-/// The alias under which [`Shapes::prepare`] asks an interface-typed object for its type. Names
-/// beginning with `__` are reserved to GraphQL itself, so no client's key can collide with it.
-const TYPE_KEY: &str = "__moments_type";
 
 /// The introspection types, as the spec defines them (and async-graphql answers them): their
 /// fields' types decide what a `null` under `__schema` or `__type` does.
@@ -61,31 +60,6 @@ type __Directive { name: String! description: String locations: [__DirectiveLoca
 enum __TypeKind { SCALAR OBJECT INTERFACE UNION ENUM INPUT_OBJECT LIST NON_NULL }
 enum __DirectiveLocation { QUERY }
 "#;
-
-/// An object, interface or union type: the types of its fields.
-#[derive(Debug, Default)]
-struct Composite {
-    fields: HashMap<String, Type>,
-    is_abstract: bool,
-}
-
-/// What the answer needs to know of the schema: each composite type's fields, which types are
-/// abstract, and which abstract types each object type belongs to.
-#[derive(Debug)]
-pub struct Shapes {
-    composites: HashMap<String, Composite>,
-    supertypes: HashMap<String, HashSet<String>>,
-    roots: [String; 3],
-    typename: Type,
-}
-
-/// What execution was given, kept to rebuild its answer.
-#[derive(Debug)]
-pub struct Prepared {
-    document: ExecutableDocument,
-    operation_name: Option<String>,
-    variables: Variables,
-}
 
 /// A GraphQL response in the spec's form: `errors` (when there are any), then `data` (unless the
 /// operation never ran), then `extensions`.
@@ -123,15 +97,6 @@ impl Serialize for Answer {
         }
         map.end()
     }
-}
-
-/// A `null` in a place that allows none: it moves up to the nearest nullable parent.
-struct Propagate;
-
-#[derive(Clone, Copy)]
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
 }
 
 impl Shapes {
@@ -305,14 +270,6 @@ impl Shapes {
     }
 }
 
-/// The named type at the bottom of a (list or non-null) type.
-fn named(ty: &Type) -> &str {
-    match &ty.base {
-        BaseType::Named(name) => name.as_str(),
-        BaseType::List(inner) => named(inner),
-    }
-}
-
 /// The operation execution ran: the one named, or the only one.
 fn operation<'a>(document: &'a ExecutableDocument, name: Option<&str>) -> Option<&'a OperationDefinition> {
     match (&document.operations, name) {
@@ -350,24 +307,4 @@ fn compare_paths(a: &[PathSegment], b: &[PathSegment]) -> Ordering {
         (PathSegment::Index(_), PathSegment::Field(_)) => Ordering::Greater,
     };
     a.iter().zip(b).map(step).find(|o| o.is_ne()).unwrap_or_else(|| a.len().cmp(&b.len()))
-}
-
-impl<'a> From<&'a PathSegment> for Step<'a> {
-    fn from(segment: &'a PathSegment) -> Self {
-        match segment {
-            PathSegment::Field(key) => Step::Key(key),
-            PathSegment::Index(i) => Step::Index(*i),
-        }
-    }
-}
-
-/// Adds a step to a path written as `key/3/key` (GraphQL names hold no `/`).
-fn push_step(path: &mut String, step: Step<'_>) {
-    if !path.is_empty() {
-        path.push('/');
-    }
-    match step {
-        Step::Key(key) => path.push_str(key),
-        Step::Index(i) => path.push_str(&i.to_string()),
-    }
 }

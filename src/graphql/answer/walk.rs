@@ -9,7 +9,7 @@ use async_graphql::{
     parser::types::{BaseType, ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet, Type},
 };
 
-use super::{Composite, Prepared, Propagate, Shapes, Step, TYPE_KEY, named, push_step};
+use super::shape::{Composite, Prepared, Propagate, Shapes, Step, TYPE_KEY, named, push_step};
 
 /// One pass over an answer.
 pub(super) struct Walk<'a> {

@@ -1,6 +1,7 @@
 //! Pages of moments: what `first` and `after` may be, what a page costs, reading a page in the
 //! request's turn, and the Relay connection it is shown as.
 
+use crate::limits::{DEFAULT_PAGE, MAX_PAGE};
 use std::{future::Future, sync::Arc};
 
 use async_graphql::{Context, SimpleObject};
@@ -9,15 +10,14 @@ use super::moment::Moment;
 use crate::{
     error::{Error, Result},
     graphql::{
-        DEFAULT_PAGE, MAX_PAGE,
         context::{limits, services},
         cursor::{self, Scope},
         limits::STATEMENT_COST_BYTES,
     },
-    store::{
-        lists::{ListPage, Page},
-        records::MomentRecord,
-    },
+};
+use store::{
+    lists::{ListPage, Page},
+    records::MomentRecord,
 };
 
 /// Where the `media` of a connection's moments may be selected.

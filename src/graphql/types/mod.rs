@@ -22,7 +22,7 @@ pub use user::User;
 
 /// What a moment holds; it follows from the content.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(name = "MomentKind", remote = "crate::domain::MomentKind")]
+#[graphql(name = "MomentKind", remote = "rules::MomentKind")]
 pub enum MomentKind {
     /// Text only.
     Text,
@@ -36,7 +36,7 @@ pub enum MomentKind {
 
 /// Who among the author's friends may see a moment.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(name = "AudienceMode", remote = "crate::domain::AudienceMode")]
+#[graphql(name = "AudienceMode", remote = "rules::AudienceMode")]
 pub enum AudienceMode {
     /// All the author's friends.
     Public,
@@ -50,7 +50,7 @@ pub enum AudienceMode {
 
 /// How far back others may look at a user's moments.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(name = "VisibleWindow", remote = "crate::domain::VisibleWindow")]
+#[graphql(name = "VisibleWindow", remote = "rules::VisibleWindow")]
 pub enum VisibleWindow {
     /// Everything.
     All,
@@ -64,7 +64,7 @@ pub enum VisibleWindow {
 
 /// A reason the viewer cannot pin a moment.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(name = "PinBlocker", remote = "crate::domain::pinning::PinBlocker")]
+#[graphql(name = "PinBlocker", remote = "rules::pinning::PinBlocker")]
 pub enum PinBlocker {
     /// Only the author can pin a moment.
     NotAuthor,
@@ -82,7 +82,7 @@ pub enum PinBlocker {
 
 /// Where the viewer stands with another user as friends.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::store::social::FriendState")]
+#[graphql(remote = "store::social::FriendState")]
 pub enum FriendshipStatus {
     /// Mutual friends.
     Friends,

@@ -1,5 +1,6 @@
 //! `Moment` and what it holds: media, the shared article, and (for its author) the audience.
 
+use crate::limits::MAX_IMAGES_COST;
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
@@ -11,22 +12,21 @@ use super::{
     user::{User, load_users},
 };
 use crate::{
-    domain::{
-        self, UserId,
-        input::{MAX_AUDIENCE_TAGS, MAX_AUDIENCE_USERS},
-        model::{MomentId, TagId},
-        pinning::PinFacts,
-    },
     error::{ApiResult, Result},
     graphql::{
-        MAX_IMAGES_COST,
         context::{limits, loaded, pin_capability, request, services, viewer_id},
         guards::OwnerOnly,
         scalars::DateTime,
     },
     ids::{self, NodeKind},
-    store::{self, records::MomentRecord, social::TagRecord},
 };
+use rules::{
+    self, UserId,
+    input::{MAX_AUDIENCE_TAGS, MAX_AUDIENCE_USERS},
+    model::{MomentId, TagId},
+    pinning::PinFacts,
+};
+use store::{self, records::MomentRecord, social::TagRecord};
 
 /// A moment the viewer may see, or `None` (missing and invisible are the same).
 pub async fn visible_moment(ctx: &Context<'_>, id: MomentId) -> Result<Option<Moment>> {
@@ -128,7 +128,7 @@ impl Moment {
 }
 
 impl Moment {
-    async fn blockers(&self, ctx: &Context<'_>) -> Result<Vec<domain::pinning::PinBlocker>> {
+    async fn blockers(&self, ctx: &Context<'_>) -> Result<Vec<rules::pinning::PinBlocker>> {
         let viewer = viewer_id(ctx)?;
         let capability = pin_capability(ctx).await?;
         let facts = PinFacts {
@@ -139,7 +139,7 @@ impl Moment {
             limit_reached: capability.limit_reached,
             enabled: capability.enabled,
         };
-        Ok(domain::pinning::pin_blockers(&facts, request(ctx)?.now()))
+        Ok(rules::pinning::pin_blockers(&facts, request(ctx)?.now()))
     }
 }
 

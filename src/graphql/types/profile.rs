@@ -1,5 +1,6 @@
 //! `Profile`: a user's moments page — the pinned block and the timeline, as the viewer may see them.
 
+use crate::limits::{DEFAULT_PAGE, LIST_FIELD_COST, MAX_PAGE, STATEMENT_FIELD_COST};
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
@@ -11,17 +12,16 @@ use super::{
     user::User,
 };
 use crate::{
-    domain::visibility::Access,
     error::{ApiResult, Result},
     graphql::{
-        DEFAULT_PAGE, LIST_FIELD_COST, MAX_PAGE, STATEMENT_FIELD_COST,
         context::{limits, request, services, viewer_id},
         cursor::Scope,
         guards::OwnerOnly,
     },
     ids::{self, NodeKind},
-    store::{self, users::UserRecord},
 };
+use rules::visibility::Access;
+use store::{self, users::UserRecord};
 
 /// The moments page of `user` as the viewer may see it.
 pub async fn profile_of(ctx: &Context<'_>, user: UserRecord) -> Result<Profile> {

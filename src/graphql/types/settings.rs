@@ -1,6 +1,7 @@
 //! `MomentsSettings`: how far back others may look at a user's moments, whether strangers may, and
 //! whom they are hidden from. Only the owner reads them.
 
+use crate::limits::{MAX_PAGE, OWNER_LIST_COST};
 use async_graphql::{Context, Object};
 
 use super::{
@@ -8,12 +9,9 @@ use super::{
     connection::full_page_cost,
     user::{User, owned_users},
 };
-use crate::{
-    domain::UserId,
-    error::ApiResult,
-    graphql::{MAX_PAGE, OWNER_LIST_COST},
-    store::{social::Related, users::SettingsRecord},
-};
+use crate::error::ApiResult;
+use rules::UserId;
+use store::{social::Related, users::SettingsRecord};
 
 /// A user's moments settings.
 pub struct MomentsSettings {

@@ -1,5 +1,6 @@
 //! `Tag`: a named group of the owner's friends, used in audiences.
 
+use crate::limits::MAX_PAGE;
 use async_graphql::{Context, ID, Object};
 
 use super::{
@@ -8,13 +9,10 @@ use super::{
 };
 use crate::{
     error::ApiResult,
-    graphql::{
-        MAX_PAGE,
-        context::{limits, loaded, request},
-    },
+    graphql::context::{limits, loaded, request},
     ids::{self, NodeKind},
-    store::social::TagRecord,
 };
+use store::social::TagRecord;
 
 /// A named group of the owner's friends, used in audiences. Only its owner sees it.
 #[derive(Clone, Debug)]

@@ -1,5 +1,6 @@
 //! `User`: a person with a profile, and the lists of users only their owner reads.
 
+use crate::limits::{MAX_PAGE, OWNER_LIST_COST, STATEMENT_FIELD_COST};
 use async_graphql::{Context, ID, Object};
 
 use super::{
@@ -8,22 +9,21 @@ use super::{
     tag::Tag,
 };
 use crate::{
-    domain::{
-        UserId,
-        input::{Handle, TagName},
-    },
     error::{ApiResult, Error, Result},
     graphql::{
-        MAX_PAGE, OWNER_LIST_COST, STATEMENT_FIELD_COST,
         context::{limits, loaded, request, services, viewer_id},
         guards::OwnerOnly,
     },
     ids::{self, NodeKind},
-    store::{
-        self,
-        social::{NamePage, Related, TagRecord},
-        users::UserRecord,
-    },
+};
+use rules::{
+    UserId,
+    input::{Handle, TagName},
+};
+use store::{
+    self,
+    social::{NamePage, Related, TagRecord},
+    users::UserRecord,
 };
 
 /// A person with a profile.
