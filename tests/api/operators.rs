@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-
 use store::db::{DEFAULT_SQLITE_MAP_MIB, Db, PoolSettings};
 
 use crate::{

@@ -14,46 +14,69 @@ pub const MAX_QUERY_BYTES: usize = 64 * 1024;
 /// holds about 600, the web client's largest operation about 300.
 pub const MAX_TOKENS: usize = 10_000;
 
+/// The tokens of a query's text as the parser would split it: names, numbers (sign, point and
+/// exponent included), strings (block strings too) and punctuators (`...` is one); blanks, commas
+/// and comments are none. It never fails: a text the parser refuses is split somehow, and the
+/// parser says what is wrong with it.
+struct Tokens<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let text = self.text;
+        loop {
+            let start = self.at;
+            let end = match *text.get(start)? {
+                b'#' => {
+                    let line = text[start..].iter().position(|b| matches!(b, b'\n' | b'\r'));
+                    self.at = line.map_or(text.len(), |n| start + n);
+                    continue;
+                }
+                b' ' | b'\t' | b'\n' | b'\r' | b',' => {
+                    self.at += 1;
+                    continue;
+                }
+                b'"' if text[start..].starts_with(b"\"\"\"") => {
+                    let mut i = start + 3;
+                    while i < text.len() && !text[i..].starts_with(b"\"\"\"") {
+                        i += if text[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                    }
+                    i + 3
+                }
+                b'"' => {
+                    let mut i = start + 1;
+                    while i < text.len() && text[i] != b'"' {
+                        i += if text[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i + 1
+                }
+                b'.' if text[start..].starts_with(b"...") => start + 3,
+                b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' => {
+                    let rest = text[start + 1..]
+                        .iter()
+                        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'+' | b'-')));
+                    rest.map_or(text.len(), |n| start + 1 + n)
+                }
+                _ => start + 1,
+            };
+            self.at = end.min(text.len());
+            return Some(&text[start..self.at]);
+        }
+    }
+}
+
+fn tokens(query: &str) -> Tokens<'_> {
+    Tokens { text: query.as_bytes(), at: 0 }
+}
+
 /// Whether a query's text has the word `subscription` outside strings and comments: whether it may
 /// hold a subscription, told without parsing it (no field of the schema is so named).
 pub fn mentions_subscription(query: &str) -> bool {
-    let bytes = query.as_bytes();
-    let mut i = 0usize;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
-                    i += 1;
-                }
-            }
-            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                i += 3;
-                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
-                }
-                i += 2;
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b if b.is_ascii_alphabetic() || b == b'_' => {
-                let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                    i += 1;
-                }
-                if &bytes[start..i] == b"subscription" {
-                    return true;
-                }
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    false
+    tokens(query).any(|token| token == b"subscription")
 }
 
 /// Checks a query's text before it is parsed: at most [`MAX_QUERY_BYTES`] and [`MAX_TOKENS`], and
@@ -65,58 +88,20 @@ pub fn check_text(query: &str) -> Result<(), String> {
             MAX_QUERY_BYTES / 1024
         ));
     }
-    let bytes = query.as_bytes();
-    let (mut depth, mut tokens, mut i) = (0usize, 0usize, 0usize);
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-' || b == b'+';
-    while i < bytes.len() {
-        match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
-                    i += 1;
-                }
-                continue;
-            }
-            b' ' | b'\t' | b'\n' | b'\r' | b',' => {
-                i += 1;
-                continue;
-            }
-            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                i += 3;
-                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
-                }
-                i += 3;
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b'{' | b'[' | b'(' => {
+    let mut depth = 0usize;
+    for (count, token) in tokens(query).enumerate() {
+        if count == MAX_TOKENS {
+            return Err(format!("the query holds more than {MAX_TOKENS} tokens: send a shorter one"));
+        }
+        match token {
+            b"{" | b"[" | b"(" => {
                 depth += 1;
                 if depth > MAX_BRACKET_DEPTH {
                     return Err(format!("the query nests brackets more than {MAX_BRACKET_DEPTH} deep"));
                 }
-                i += 1;
             }
-            b'}' | b']' | b')' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            b'.' if bytes[i..].starts_with(b"...") => i += 3,
-            // A name or a number (with its sign, point and exponent): one token however long.
-            b if word(b) => {
-                while i < bytes.len() && word(bytes[i]) {
-                    i += 1;
-                }
-            }
-            _ => i += 1,
-        }
-        tokens += 1;
-        if tokens > MAX_TOKENS {
-            return Err(format!("the query holds more than {MAX_TOKENS} tokens: send a shorter one"));
+            b"}" | b"]" | b")" => depth = depth.saturating_sub(1),
+            _ => {}
         }
     }
     Ok(())
