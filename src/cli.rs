@@ -1,4 +1,4 @@
-//! The commands of `moments` (SPEC §6). `main` parses the command line and calls [`run`].
+//! The commands of `moments` (docs/rules.md §5). `main` parses the command line and calls [`run`].
 
 use std::{
     fs::File,

@@ -1,5 +1,5 @@
 //! The command line and configuration: one typed struct, read once at start. Every flag can also be
-//! given as an environment variable (SPEC §6).
+//! given as an environment variable (docs/rules.md §5).
 
 use std::{collections::HashSet, net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -28,7 +28,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// The commands of SPEC §6.
+/// The commands of docs/rules.md §5.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Migrate the database, then serve GraphQL (the default command).

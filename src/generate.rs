@@ -1,5 +1,5 @@
 //! `moments generate`: a world of the benchmark's shape, the same for the same seed, written as
-//! the JSON Lines of SPEC §6 — 2,000 users with exactly 50 friends each and 200 moments each over
+//! the JSON Lines of docs/rules.md §5 — 2,000 users with exactly 50 friends each and 200 moments each over
 //! the last 400 days by default (see `docs/benchmarks.md`).
 
 use std::io::Write;

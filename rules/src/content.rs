@@ -95,7 +95,7 @@ impl ArticleLink {
     }
 }
 
-/// The content of a moment, whose kind follows from it (SPEC §2).
+/// The content of a moment, whose kind follows from it (docs/rules.md §1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MomentContent {
     /// The kind the content makes.

@@ -1,5 +1,5 @@
 //! Validated input: newtypes that can only be made from acceptable values, so bad input stops at the
-//! edge with a message that says what was wrong (SPEC §7, Safety).
+//! edge with a message that says what was wrong (docs/rules.md §6, Safety).
 
 use std::fmt;
 

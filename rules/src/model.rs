@@ -1,4 +1,4 @@
-//! The words of the product (SPEC §2): kinds, audiences, windows, and the ids that name things.
+//! The words of the product (docs/rules.md §1): kinds, audiences, windows, and the ids that name things.
 //! The enums are exchanged as their upper-case names, in the API, the import format and the
 //! database (the store maps its columns to them).
 
@@ -11,7 +11,7 @@ pub type MomentId = i64;
 /// The database id of a tag.
 pub type TagId = i64;
 
-/// What a moment holds; it follows from the content (SPEC §2).
+/// What a moment holds; it follows from the content (docs/rules.md §1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MomentKind {
     /// Text only.
@@ -24,7 +24,7 @@ pub enum MomentKind {
     Article,
 }
 
-/// Who may see a moment among the author's friends (SPEC §2).
+/// Who may see a moment among the author's friends (docs/rules.md §1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AudienceMode {
     /// All the author's friends.
@@ -37,7 +37,7 @@ pub enum AudienceMode {
     Exclude,
 }
 
-/// How far back others may look at a user's moments (SPEC §2, article §02.1).
+/// How far back others may look at a user's moments (docs/rules.md §1, article §02.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum VisibleWindow {
     /// No bound.
@@ -51,7 +51,7 @@ pub enum VisibleWindow {
     ThreeDays,
 }
 
-/// Exchanged as the SPEC's upper-case names; one table per enum keeps both directions in step (and a
+/// Exchanged as the API's upper-case names; one table per enum keeps both directions in step (and a
 /// test in the store holds its column values to the same table).
 macro_rules! named_enum {
     ($ty:ty, [$($variant:ident => $name:literal),+ $(,)?]) => {

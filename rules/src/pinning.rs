@@ -1,4 +1,4 @@
-//! What can be pinned (SPEC §4, rules P2–P5, P11): the reasons a pin is refused, the gradual rollout
+//! What can be pinned (docs/rules.md §3, rules P2–P5, P11): the reasons a pin is refused, the gradual rollout
 //! and the optional limit, as pure functions.
 
 use std::collections::HashSet;

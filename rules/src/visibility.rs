@@ -1,4 +1,4 @@
-//! Who sees what (SPEC §3, rules V1–V8), as pure functions of the facts about one viewer, one author
+//! Who sees what (docs/rules.md §2, rules V1–V8), as pure functions of the facts about one viewer, one author
 //! and one moment. The store builds the same rules as SQL conditions (`store::visibility`); the
 //! [`reference`] world below lists moments with these functions alone, and tests hold the SQL to it.
 
@@ -97,7 +97,7 @@ pub fn audience_admits_friend(mode: AudienceMode, listed: bool) -> bool {
     }
 }
 
-/// `canSee` of SPEC §3: the audience part of the rules, without the window.
+/// `canSee` of docs/rules.md §2: the audience part of the rules, without the window.
 pub fn can_see(relation: Relation, mode: AudienceMode, listed: bool, strangers_can_view: bool) -> bool {
     match relation {
         Relation::Author => true,
@@ -134,7 +134,7 @@ pub fn window_applies(relation: Relation) -> bool {
     relation != Relation::Author
 }
 
-/// What decides whether one moment resolves for one viewer in `moment(id)` (SPEC §3: it is in its
+/// What decides whether one moment resolves for one viewer in `moment(id)` (docs/rules.md §2: it is in its
 /// author's timeline or pinned set as the viewer sees them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MomentFacts {
@@ -172,7 +172,7 @@ pub fn moment_visible(facts: &MomentFacts, now: DateTime<Utc>) -> bool {
 }
 
 pub mod reference {
-    //! A whole world in memory and the lists SPEC §3 derives from it, computed with the rules above
+    //! A whole world in memory and the lists docs/rules.md §2 derives from it, computed with the rules above
     //! and nothing else. Slow and obviously right; tests compare every API listing with it.
 
     use std::collections::{HashMap, HashSet};

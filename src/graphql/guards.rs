@@ -1,6 +1,6 @@
 //! Owner-only fields (`Moment.pinnedAt`, `Moment.audience`, `Profile.settings`, a user's friends,
 //! friend requests and tags): [`OwnerOnly`] is the one place that decides who may read them, and
-//! each such field asks it first and reads as `null` for anyone else (SPEC §5: "the author only",
+//! each such field asks it first and reads as `null` for anyone else (docs/rules.md §4: "the author only",
 //! "null for others").
 //!
 //! Why not `#[graphql(guard = ...)]`: an async-graphql guard refuses with an error, and a refused

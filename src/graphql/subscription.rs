@@ -1,4 +1,4 @@
-//! `Subscription`: live changes to a profile (SPEC §8). Each change is checked against the
+//! `Subscription`: live changes to a profile (docs/rules.md §7). Each change is checked against the
 //! viewer's rights when it is delivered, with the same rules as every list: a moment the viewer
 //! cannot see now produces no event at all, whatever they could see when they subscribed; a
 //! deleted moment is told only to viewers who could see it; and a change of rights is told only

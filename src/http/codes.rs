@@ -1,15 +1,28 @@
 //! Every error of an answer carries a code: those async-graphql raises before resolvers run
-//! (syntax, unknown fields, limits) are the client's to fix.
+//! (syntax, unknown fields, limits) are the client's to fix. An operation refused before it ran
+//! lists at most [`MAX_REQUEST_ERRORS`] errors.
 
-use async_graphql::Response;
+use async_graphql::{Response, ServerError};
 
 use crate::error::code;
+
+/// The most errors an operation refused before it ran is answered with, as graphql-js's validation
+/// stops at 100: ten thousand unknown fields would otherwise be told in ten thousand errors (1.4 MB).
+/// Field errors of an operation that ran are all kept: each explains a `null` in `data`.
+pub(super) const MAX_REQUEST_ERRORS: usize = 100;
 
 /// Gives every error without a code one: errors async-graphql raises before resolvers run
 /// (syntax, unknown fields, limits) are the client's to fix. A syntax error says what was expected
 /// (its place is in `locations`): the parser's own message repeats the line it is on, which can be
-/// the whole query.
+/// the whole query. Past [`MAX_REQUEST_ERRORS`] such errors, the rest are told as one.
 pub(super) fn with_codes(mut response: Response) -> Response {
+    let refused = response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.extensions.as_ref().is_none_or(|x| x.get("code").is_none()));
+    if refused && response.errors.len() > MAX_REQUEST_ERRORS {
+        let more = response.errors.len() - MAX_REQUEST_ERRORS;
+        response.errors.truncate(MAX_REQUEST_ERRORS);
+        response.errors.push(ServerError::new(format!("and {more} more errors like these, not listed"), None));
+    }
     for error in &mut response.errors {
         if let Some(concise) = concise_syntax_error(&error.message) {
             error.message = concise;

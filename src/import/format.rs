@@ -1,4 +1,4 @@
-//! The line format of SPEC §6: one JSON record per line, read with a bound on each line's length,
+//! The line format of docs/rules.md §5: one JSON record per line, read with a bound on each line's length,
 //! and the times it holds.
 
 use std::io::BufRead;

@@ -1,4 +1,4 @@
-//! `moments import`: the JSON Lines format of SPEC §6, loaded in one transaction. Every line is
+//! `moments import`: the JSON Lines format of docs/rules.md §5, loaded in one transaction. Every line is
 //! checked as the API would check it; the first bad line stops the import with its number and the
 //! problem, and nothing of the file is kept.
 //!

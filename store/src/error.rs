@@ -5,7 +5,7 @@ use sea_orm::DbErr;
 
 use rules::input::InvalidInput;
 
-/// The codes clients find in `extensions.code` (SPEC §5).
+/// The codes clients find in `extensions.code` (docs/rules.md §4).
 pub mod code {
     /// No valid token (rule V2).
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";

@@ -1,4 +1,4 @@
-//! Pinning and unpinning (SPEC §4). Each runs in one transaction opened by
+//! Pinning and unpinning (docs/rules.md §3). Each runs in one transaction opened by
 //! [`super::moments::begin_change`], which locks the author's user row (PostgreSQL; SQLite has one
 //! writer), so a user's pins change one at a time: the limit holds under concurrent pins, and the
 //! primary key on `pins.moment_id` keeps one pin per moment.

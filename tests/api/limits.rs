@@ -36,6 +36,23 @@ async fn many_small_list_fields_are_refused_too() {
 }
 
 #[tokio::test]
+async fn an_operation_refused_before_it_runs_lists_at_most_a_hundred_errors() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user("alice").await;
+    let unknown = |n: usize| format!("{{ {} }}", "a ".repeat(n));
+    let error = |column: usize| json!({"message": "Unknown field \"a\" on type \"Query\".", "locations": [{"line": 1, "column": column}], "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}});
+    // A hundred unknown fields: each told.
+    let body = app.gql(Some(&token), &unknown(100), json!({})).await;
+    let all: Vec<Value> = (0..100).map(|i| error(3 + 2 * i)).collect();
+    assert_eq!(body, json!({ "errors": all }));
+    // A thousand: the first hundred, and one error for the other nine hundred.
+    let body = app.gql(Some(&token), &unknown(1_000), json!({})).await;
+    let mut first: Vec<Value> = (0..100).map(|i| error(3 + 2 * i)).collect();
+    first.push(json!({"message": "and 900 more errors like these, not listed", "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}));
+    assert_eq!(body, json!({ "errors": first }));
+}
+
+#[tokio::test]
 async fn a_deep_query_is_refused() {
     let app = TestApp::spawn().await;
     let (_, token) = app.user("alice").await;

@@ -1,4 +1,4 @@
-//! One test per pinning rule (SPEC §4, P1–P11) with the whole answer, and the races.
+//! One test per pinning rule (docs/rules.md §3, P1–P11) with the whole answer, and the races.
 
 use chrono::{Duration, TimeZone, Utc};
 use moments::ids::{self, NodeKind};

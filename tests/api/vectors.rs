@@ -1,5 +1,5 @@
 //! The shared visibility vectors (copied into `tests/vectors/`): worlds whose every listing was computed by an independent
-//! implementation of SPEC §3. Each world is imported at its `now`, then every listing the API
+//! implementation of docs/rules.md §2. Each world is imported at its `now`, then every listing the API
 //! gives is compared with the vector's answer — and with our own reference, so a disagreement
 //! tells which side is wrong.
 

@@ -1,4 +1,4 @@
-//! One test per visibility rule (SPEC §3, V1–V8), each on a small world and asserting whole lists.
+//! One test per visibility rule (docs/rules.md §2, V1–V8), each on a small world and asserting whole lists.
 
 use serde_json::{Value, json};
 

@@ -1,4 +1,4 @@
-//! The object types of the schema (SPEC §5), one module each, and the enums they share with
+//! The object types of the schema (docs/rules.md §4), one module each, and the enums they share with
 //! inputs. Storage records come in from the store; nothing here queries the database except
 //! through the store or a loader, and no list of moments is read except through `store::lists`.
 
