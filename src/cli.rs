@@ -11,12 +11,12 @@ use tokio::net::TcpListener;
 use store::db::{Db, PoolSettings};
 
 use crate::{
-    app::Services,
     clock::Clock,
     config::{Cli, Command, Config, ServeArgs},
     demo, generate, graphql,
-    http::{HttpOptions, client::TrustedProxies, router},
+    http::{HttpOptions, client_address::TrustedProxies, router},
     import,
+    services::Services,
 };
 
 /// Runs the command the command line names.

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use store::entity::{server_secrets, users};
 
 use crate::{
-    app::Services,
     error::{Error, Result},
     import::{ImportError, ImportReport, import_str},
+    services::Services,
 };
 
 /// The password of every demo user.

@@ -1,10 +1,10 @@
 //! moments: a GraphQL server for a social profile with pinned posts, in the style of WeChat
 //! Moments' "pin to top". This crate is the server — [`http`] and [`graphql`] (the surface),
-//! [`live`] (changes as they happen), [`cli`] — over the workspace's other layers: the `store`
+//! [`bus`] (changes as they happen), [`cli`] — over the workspace's other layers: the `store`
 //! crate (tables, queries and records), the `rules` crate (the rules, pure) and `migration`.
 
-pub mod app;
 pub mod auth;
+pub mod bus;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -16,7 +16,7 @@ pub mod http;
 pub mod ids;
 pub mod import;
 pub mod limits;
-pub mod live;
 pub mod rate_limit;
+pub mod services;
 
 pub use error::{Error, Result};

@@ -14,9 +14,9 @@ use super::{
     loaders::{AudienceLoader, FriendLoader, LoadError, TagLoader, TagMembersLoader, UserLoader},
 };
 use crate::{
-    app::Services,
     auth::Viewer,
     error::{Error, Result},
+    services::Services,
 };
 use rules::UserId;
 use store::{pins, users::UserRecord};

@@ -11,7 +11,7 @@ use rules::{
     model::{MomentId, TagId},
 };
 
-use store::{audiences, social, social::TagRecord, users, users::UserRecord};
+use store::{audiences, friends, tags, tags::TagRecord, users, users::UserRecord};
 
 use crate::error::Error;
 
@@ -43,7 +43,7 @@ impl Loader<UserId> for FriendLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, bool>, LoadError> {
-        let friends = social::friends_among(&self.db, self.viewer, keys).await.map_err(Arc::new)?;
+        let friends = friends::friends_among(&self.db, self.viewer, keys).await.map_err(Arc::new)?;
         Ok(keys.iter().map(|k| (*k, friends.contains(k))).collect())
     }
 }
@@ -68,7 +68,7 @@ impl Loader<TagId> for TagLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[TagId]) -> Result<HashMap<TagId, TagRecord>, LoadError> {
-        social::tags_by_ids(&self.0, keys).await.map_err(Arc::new)
+        tags::tags_by_ids(&self.0, keys).await.map_err(Arc::new)
     }
 }
 
@@ -80,6 +80,6 @@ impl Loader<TagId> for TagMembersLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[TagId]) -> Result<HashMap<TagId, Vec<UserId>>, LoadError> {
-        social::tag_member_ids(&self.0, keys).await.map_err(Arc::new)
+        tags::tag_member_ids(&self.0, keys).await.map_err(Arc::new)
     }
 }

@@ -17,8 +17,8 @@ pub mod types;
 use async_graphql::{Schema, SchemaBuilder};
 
 use crate::{
-    app::Services,
     limits::{MAX_COMPLEXITY, MAX_DEPTH},
+    services::Services,
 };
 
 /// The schema type served at `/graphql`.

@@ -40,7 +40,7 @@ impl Query {
             },
             NodeKind::Tag => {
                 let _turn = limits(ctx)?.statement_turn().await?;
-                store::social::owned_tag(db, viewer, raw).await?.map(|t| Node::Tag(Tag(t)))
+                store::tags::owned_tag(db, viewer, raw).await?.map(|t| Node::Tag(Tag(t)))
             }
         })
     }

@@ -25,9 +25,9 @@ use rules::{
 };
 
 use crate::{
+    bus::{Change, ChangeKind, Found, Heard, Signal},
     error::{ApiError, Error, Result},
     ids::{self, NodeKind},
-    live::{Change, ChangeKind, Found, Heard, Signal},
 };
 
 /// Live changes.

@@ -3,13 +3,13 @@
 //! the client's address (for rate limits) from the connection.
 
 pub mod browser;
-pub mod client;
+pub mod client_address;
 mod codes;
 pub mod cors;
+pub mod deadlines;
 pub mod persisted;
 pub mod request;
 pub mod serve;
-pub mod stream;
 pub mod tally;
 pub mod ws;
 
@@ -30,14 +30,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use self::request::MAX_BODY_BYTES;
 use self::{
-    client::TrustedProxies,
+    client_address::TrustedProxies,
     cors::CorsOrigin,
     persisted::PersistedQueries,
     request::{Media, Refusal},
 };
 use crate::limits::{ConnectionLimits, DEFAULT_MAX_CONCURRENT_REQUESTS};
 use crate::{
-    app::Services,
     auth::resolve_viewer,
     error::{self, code},
     graphql::{
@@ -48,6 +47,7 @@ use crate::{
         limits::{Owner, RequestLimits, Turns},
     },
     rate_limit::address_key,
+    services::Services,
 };
 
 /// How long the health check waits for the database before it answers 503.

@@ -33,8 +33,8 @@ use tokio::{
 use tower::ServiceExt as _;
 
 use super::{
-    client::TrustedProxies,
-    stream::ClientStream,
+    client_address::TrustedProxies,
+    deadlines::ClientStream,
     tally::{Share, Tally},
 };
 use crate::{limits::ConnectionLimits, rate_limit::address_key};

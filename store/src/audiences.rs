@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::{
-    social::require_friends,
+    friends::require_friends,
     sql::is_pinned,
     visibility::{listed_but_for, window_condition},
 };

@@ -8,13 +8,14 @@ pub mod audiences;
 pub mod db;
 pub mod entity;
 pub mod error;
+pub mod friends;
 pub mod lists;
 pub mod moments;
 pub mod pins;
 pub mod records;
 pub mod removals;
-pub mod social;
 mod sql;
+pub mod tags;
 pub mod users;
 mod visibility;
 

@@ -11,7 +11,7 @@ use axum::{
 use moments::{
     config::Config,
     graphql::limits::MAX_CONTENT_BYTES,
-    http::{HttpOptions, client::TrustedProxies},
+    http::{HttpOptions, client_address::TrustedProxies},
 };
 use serde_json::{Value, json};
 

@@ -15,11 +15,11 @@ use axum::{
 use chrono::{DateTime, TimeZone, Utc};
 use http_body_util::BodyExt as _;
 use moments::{
-    app::Services,
     clock::Clock,
     config::Config,
     http::{HttpOptions, router},
     import::{ImportReport, import_str},
+    services::Services,
 };
 use rules::UserId;
 use serde_json::{Value, json};
@@ -245,7 +245,7 @@ impl TestApp {
 
     /// Makes two users friends.
     pub async fn befriend(&self, a: UserId, b: UserId) {
-        store::social::befriend(&self.services.db.write, a, b, self.clock.now()).await.expect("friends");
+        store::friends::befriend(&self.services.db.write, a, b, self.clock.now()).await.expect("friends");
     }
 
     /// Loads JSON Lines through the importer.

@@ -220,7 +220,7 @@ async fn apply(app: &TestApp, spec: &WorldSpec, reference: &NamedWorld, change: 
     match *change {
         Narrowing::Hide { owner, user } if owner != user => {
             let (o, u) = (reference.users[&handle(owner)], reference.users[&handle(user)]);
-            store::social::set_hidden(db, o, u, true).await.unwrap();
+            store::friends::set_hidden(db, o, u, true).await.unwrap();
         }
         Narrowing::Hide { .. } => {}
         Narrowing::ShortenWindow { user } => {
@@ -237,9 +237,9 @@ async fn apply(app: &TestApp, spec: &WorldSpec, reference: &NamedWorld, change: 
             let Some(&id) = reference.ids.get(&format!("m{moment}")) else { return };
             let Some(row) = moment_rows::Entity::find_by_id(id).one(db).await.unwrap() else { return };
             let author = row.author_id;
-            let page = store::social::NamePage { first: 100, after: None };
+            let page = store::friends::NamePage { first: 100, after: None };
             let friends =
-                store::social::related_users(db, author, store::social::Related::Friends, &page).await.unwrap();
+                store::friends::related_users(db, author, store::friends::Related::Friends, &page).await.unwrap();
             let mode = AudienceMode::from(row.audience_mode);
             let set_mode = |m: AudienceMode| moment_rows::ActiveModel {
                 id: Set(id),

@@ -193,16 +193,16 @@ async fn check_rights_changes(app: &TestApp, spec: &WorldSpec, changes: &[Rights
                 if hide {
                     reference.world.hidden.insert(pair);
                 }
-                store::social::set_hidden(db, author, ids[v], hide).await.unwrap();
+                store::friends::set_hidden(db, author, ids[v], hide).await.unwrap();
             }
             RightsChange::Friend(_, v) => {
                 let (a, b) = (author, ids[v]);
                 if reference.world.friends.remove(&(a, b)) {
                     reference.world.friends.remove(&(b, a));
-                    store::social::remove_friend(db, a, b).await.unwrap();
+                    store::friends::remove_friend(db, a, b).await.unwrap();
                 } else {
                     reference.world.friends.extend([(a, b), (b, a)]);
-                    store::social::befriend(db, a, b, now).await.unwrap();
+                    store::friends::befriend(db, a, b, now).await.unwrap();
                 }
             }
         }

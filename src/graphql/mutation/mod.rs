@@ -14,9 +14,9 @@ use super::{
 use crate::limits::MUTATION_FIELD_COST;
 use crate::{
     auth,
+    bus::{Change, ChangeKind},
     error::{ApiResult, Error, Result},
     ids::{self, NodeKind},
-    live::{Change, ChangeKind},
 };
 use io::{
     AuthPayload, CreateTagInput, DeleteMomentPayload, DeleteTagPayload, FriendshipPayload, MediaInput,
@@ -28,7 +28,7 @@ use rules::{
     content::{GivenContent, GivenMedia},
     input::{DisplayName, Handle, NewPassword, TagName},
 };
-use store::{moments::NewMoment, social::FriendState};
+use store::{friends::FriendState, moments::NewMoment};
 
 /// Changing things.
 pub struct Mutation;
@@ -237,7 +237,7 @@ impl Mutation {
         let other = other_user(ctx, &user_id).await?;
         let services = services(ctx)?;
         let state =
-            store::social::request_friend(&services.db.write, viewer, other.record().id, request(ctx)?.now()).await?;
+            store::friends::request_friend(&services.db.write, viewer, other.record().id, request(ctx)?.now()).await?;
         if state == FriendState::Friends {
             services.bus.publish_all(&each_others_view(viewer, other.record().id)).await;
         }
@@ -254,7 +254,7 @@ impl Mutation {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
         let services = services(ctx)?;
-        store::social::accept_friend(&services.db.write, viewer, other.record().id, request(ctx)?.now()).await?;
+        store::friends::accept_friend(&services.db.write, viewer, other.record().id, request(ctx)?.now()).await?;
         services.bus.publish_all(&each_others_view(viewer, other.record().id)).await;
         Ok(friendship_payload(other, FriendState::Friends))
     }
@@ -270,7 +270,7 @@ impl Mutation {
         let viewer = viewer_id(ctx)?;
         let other = other_user(ctx, &user_id).await?;
         let services = services(ctx)?;
-        store::social::remove_friend(&services.db.write, viewer, other.record().id).await?;
+        store::friends::remove_friend(&services.db.write, viewer, other.record().id).await?;
         services.bus.publish_all(&each_others_view(viewer, other.record().id)).await;
         Ok(friendship_payload(other, FriendState::None))
     }
@@ -282,7 +282,7 @@ impl Mutation {
         let name = TagName::parse(&input.name)?;
         let members = user_ids(&input.member_ids, "memberIds")?;
         let tag =
-            store::social::create_tag(&services(ctx)?.db.write, viewer, &name, &members, request(ctx)?.now()).await?;
+            store::tags::create_tag(&services(ctx)?.db.write, viewer, &name, &members, request(ctx)?.now()).await?;
         Ok(TagPayload { tag: Tag(tag) })
     }
 
@@ -294,7 +294,7 @@ impl Mutation {
         let members = user_ids(&input.member_ids, "memberIds")?;
         let services = services(ctx)?;
         let (tag, joined_or_left) =
-            store::social::update_tag(&services.db.write, viewer, tag, None, Some(&members)).await?;
+            store::tags::update_tag(&services.db.write, viewer, tag, None, Some(&members)).await?;
         let changes: Vec<_> =
             joined_or_left.into_iter().map(|who| Change::Tagged { author: viewer, viewer: who, tag: tag.id }).collect();
         services.bus.publish_all(&changes).await;
@@ -307,7 +307,7 @@ impl Mutation {
     async fn delete_tag(&self, ctx: &Context<'_>, #[graphql(desc = "The tag.")] id: ID) -> ApiResult<DeleteTagPayload> {
         let viewer = viewer_id(ctx)?;
         let tag = ids::decode_as(NodeKind::Tag, &id, "id")?;
-        store::social::delete_tag(&services(ctx)?.db.write, viewer, tag).await?;
+        store::tags::delete_tag(&services(ctx)?.db.write, viewer, tag).await?;
         Ok(DeleteTagPayload { deleted_tag_id: id })
     }
 }
@@ -318,7 +318,7 @@ impl Mutation {
         let other = other_user(ctx, user_id).await?;
         let services = services(ctx)?;
         let db = &services.db.write;
-        store::social::set_hidden(db, viewer, other.record().id, hidden).await?;
+        store::friends::set_hidden(db, viewer, other.record().id, hidden).await?;
         services.bus.publish(Change::Access { author: viewer, viewer: Some(other.record().id) }).await;
         let record = store::users::settings(db, viewer).await?;
         Ok(MomentsSettings { user: viewer, record })

@@ -82,7 +82,7 @@ pub enum PinBlocker {
 
 /// Where the viewer stands with another user as friends.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(remote = "store::social::FriendState")]
+#[graphql(remote = "store::friends::FriendState")]
 pub enum FriendshipStatus {
     /// Mutual friends.
     Friends,

@@ -26,7 +26,7 @@ use rules::{
     model::{MomentId, TagId},
     pinning::PinFacts,
 };
-use store::{self, records::MomentRecord, social::TagRecord};
+use store::{self, records::MomentRecord, tags::TagRecord};
 
 /// A moment the viewer may see, or `None` (missing and invisible are the same).
 pub async fn visible_moment(ctx: &Context<'_>, id: MomentId) -> Result<Option<Moment>> {

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::error::ApiResult;
 use rules::UserId;
-use store::{social::Related, users::SettingsRecord};
+use store::{friends::Related, users::SettingsRecord};
 
 /// A user's moments settings.
 pub struct MomentsSettings {

@@ -12,7 +12,7 @@ use crate::{
     graphql::context::{limits, loaded, request},
     ids::{self, NodeKind},
 };
-use store::social::TagRecord;
+use store::tags::TagRecord;
 
 /// A named group of the owner's friends, used in audiences. Only its owner sees it.
 #[derive(Clone, Debug)]

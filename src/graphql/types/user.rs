@@ -22,7 +22,8 @@ use rules::{
 };
 use store::{
     self,
-    social::{NamePage, Related, TagRecord},
+    friends::{NamePage, Related},
+    tags::TagRecord,
     users::UserRecord,
 };
 
@@ -170,7 +171,7 @@ impl User {
         let page = NamePage { first: check_first_or(first, MAX_PAGE)?, after };
         let list = {
             let _turn = limits(ctx)?.statement_turn().await?;
-            store::social::tags_of(&services(ctx)?.db.read, self.record.id, &page).await?
+            store::tags::tags_of(&services(ctx)?.db.read, self.record.id, &page).await?
         };
         limits(ctx)?.spend(list.iter().map(TagRecord::content_bytes).sum())?;
         Ok(Some(list.into_iter().map(Tag).collect()))
@@ -198,7 +199,7 @@ pub(super) async fn owned_users(
     let page = handle_page(first, after)?;
     let list = {
         let _turn = limits(ctx)?.statement_turn().await?;
-        store::social::related_users(&services(ctx)?.db.read, owner, related, &page).await?
+        store::friends::related_users(&services(ctx)?.db.read, owner, related, &page).await?
     };
     spend_users(ctx, &list)?;
     Ok(list.into_iter().map(User::from).collect())

@@ -98,7 +98,7 @@ pub struct Live {
     /// The answers' shapes.
     pub shapes: Arc<crate::graphql::answer::Shapes>,
     /// The server's services.
-    pub services: crate::app::Services,
+    pub services: crate::services::Services,
     /// The turns every operation takes.
     pub turns: crate::graphql::limits::Turns,
     /// What the sockets share.

@@ -116,7 +116,7 @@ pub(super) struct Operation {
     pub(super) shapes: Arc<crate::graphql::answer::Shapes>,
     pub(super) id: String,
     pub(super) record: store::users::UserRecord,
-    pub(super) services: crate::app::Services,
+    pub(super) services: crate::services::Services,
     pub(super) limits: Arc<RequestLimits>,
 }
 

@@ -8,7 +8,7 @@ use rules::pinning::PinPolicy;
 
 use store::db::Db;
 
-use crate::{auth::Keys, clock::Clock, config::Config, error::Result, live::Bus, rate_limit::AuthLimiter};
+use crate::{auth::Keys, bus::Bus, clock::Clock, config::Config, error::Result, rate_limit::AuthLimiter};
 
 /// Everything resolvers need besides the request.
 #[derive(Clone, Debug)]
