@@ -33,12 +33,12 @@ use crate::{
 /// How long a token from `signIn`, `signUp` or `moments token` stays valid.
 pub const TOKEN_LIFETIME_DAYS: i64 = 30;
 /// The shortest `MOMENTS_JWT_SECRET` accepted.
-pub const MIN_SECRET_LEN: usize = 32;
+pub(crate) const MIN_SECRET_LEN: usize = 32;
 const SECRET_NAME: &str = "jwt_hs256";
 
 /// The viewer of one request, decided once by the HTTP layer from the `Authorization` header.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Viewer {
+pub(crate) enum Viewer {
     /// No token was sent.
     Anonymous,
     /// A token was sent and refused; the text says why.
@@ -49,7 +49,7 @@ pub enum Viewer {
 
 impl Viewer {
     /// The signed-in user, or `UNAUTHENTICATED` (rule V2).
-    pub fn require(&self) -> Result<UserId> {
+    pub(crate) fn require(&self) -> Result<UserId> {
         match self {
             Self::User(id) => Ok(*id),
             Self::Anonymous => Err(Error::Unauthenticated(
@@ -96,7 +96,7 @@ fn derive(secret: &[u8], purpose: &str) -> Vec<u8> {
 
 /// Reads the `Authorization` header: the scheme `Bearer` in any case (RFC 7235 §2.1), then the
 /// token. `None` when the header is not a bearer credential.
-pub fn bearer_token(header: &str) -> Option<&str> {
+pub(crate) fn bearer_token(header: &str) -> Option<&str> {
     let header = header.trim_start();
     let (scheme, rest) = header.split_once(' ')?;
     let token = rest.trim();
@@ -243,7 +243,7 @@ impl Keys {
 /// primary-key lookup). A token whose user this database does not have (deleted, or made
 /// elsewhere with the same secret) is refused like any bad token, so every operation answers
 /// `UNAUTHENTICATED` and none can reach a foreign-key error.
-pub async fn resolve_viewer(
+pub(crate) async fn resolve_viewer(
     db: &impl ConnectionTrait,
     session: Result<Option<UserId>, &'static str>,
 ) -> Result<(Viewer, Option<UserRecord>)> {
@@ -268,7 +268,7 @@ fn password_work() -> &'static tokio::sync::Semaphore {
 }
 
 /// Hashes a new password with argon2id (default parameters, a fresh salt), off the async threads.
-pub async fn hash_password(password: String) -> Result<String> {
+pub(crate) async fn hash_password(password: String) -> Result<String> {
     let _turn = password_work().acquire().await.map_err(|e| anyhow::anyhow!("password work: {e}"))?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
@@ -283,7 +283,7 @@ pub async fn hash_password(password: String) -> Result<String> {
 
 /// Checks a password against a stored hash. Without a stored hash a dummy one is checked, so a
 /// missing user takes as long to refuse as a wrong password.
-pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool> {
+pub(crate) async fn verify_password(password: String, stored: Option<String>) -> Result<bool> {
     let _turn = password_work().acquire().await.map_err(|e| anyhow::anyhow!("password work: {e}"))?;
     tokio::task::spawn_blocking(move || {
         let dummy = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zu9Uq8GTTJW6Tb3t0ZQpnjVQdCm3aUUYx5A2ZMPS5Kw";

@@ -30,7 +30,7 @@ use crate::error::{Result, log_internal};
 
 /// How many changes wait for the slowest subscription before it misses some (and is told to
 /// refetch).
-pub const BUS_CAPACITY: usize = 4096;
+pub(crate) const BUS_CAPACITY: usize = 4096;
 
 /// What happened to a moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

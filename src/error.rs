@@ -4,12 +4,12 @@
 use async_graphql::ErrorExtensions as _;
 use rules::input::InvalidInput;
 use sea_orm::DbErr;
-pub use store::error::{Error, Result, TakenAs, code};
+pub(crate) use store::error::{Error, Result, code};
 
 /// Logs an internal failure. While the database is down every request fails the same way: those
 /// are logged at most once every [`UNAVAILABLE_LOG_EVERY`], with how many were not, so a client
 /// cannot flood the log.
-pub fn log_internal(error: &Error) {
+pub(crate) fn log_internal(error: &Error) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static LAST: AtomicU64 = AtomicU64::new(0);
     static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
@@ -30,10 +30,10 @@ pub fn log_internal(error: &Error) {
 }
 
 /// How often "the database is unavailable" is logged at most.
-pub const UNAVAILABLE_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+pub(crate) const UNAVAILABLE_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The error as clients read it: internal ones logged and masked, every one with its `extensions.code`.
-pub fn to_graphql(error: &Error) -> async_graphql::Error {
+pub(crate) fn to_graphql(error: &Error) -> async_graphql::Error {
     let message = match error {
         Error::Database(_) | Error::Internal(_) => {
             log_internal(error);
@@ -65,7 +65,7 @@ pub fn to_graphql(error: &Error) -> async_graphql::Error {
 pub struct ApiError(pub async_graphql::Error);
 
 /// What resolvers return.
-pub type ApiResult<T> = std::result::Result<T, ApiError>;
+pub(crate) type ApiResult<T> = std::result::Result<T, ApiError>;
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {

@@ -18,7 +18,7 @@ pub const LIST_FIELD_COST: usize = 200;
 pub const STATEMENT_FIELD_COST: usize = 100;
 /// What a list of the owner's own (friends, requests, tags, hidden-from) costs before its items.
 /// Their length depends on the data, not on the query: the request's content budget
-/// ([`crate::graphql::limits::MAX_CONTENT_BYTES`]) bounds them at run time.
+/// ([`crate::graphql::budget::MAX_CONTENT_BYTES`]) bounds them at run time.
 pub const OWNER_LIST_COST: usize = LIST_FIELD_COST;
 /// A moment holds at most this many pictures or videos: `media` costs its selection this often.
 pub const MAX_IMAGES_COST: usize = rules::input::MAX_IMAGES;

@@ -53,7 +53,7 @@ fn keyed<K: std::hash::Hash + Eq + Clone>(per_period: u32, period: Quota) -> Opt
 }
 
 /// The key of a client address: IPv4 as it is (also when mapped into IPv6), IPv6 by its /64.
-pub fn address_key(address: IpAddr) -> IpAddr {
+pub(crate) fn address_key(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

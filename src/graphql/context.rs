@@ -10,7 +10,7 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 
 use super::{
-    limits::RequestLimits,
+    budget::RequestLimits,
     loaders::{AudienceLoader, FriendLoader, LoadError, TagLoader, TagMembersLoader, UserLoader},
 };
 use crate::{
@@ -27,7 +27,7 @@ const LOADER_DELAY: Duration = Duration::from_micros(200);
 
 /// What the viewer of this request may do about pinning (P4, P5), worked out once per request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PinCapability {
+pub(crate) struct PinCapability {
     /// Pinning is rolled out to the viewer.
     pub enabled: bool,
     /// The viewer has reached the operator's pin limit.
@@ -35,7 +35,7 @@ pub struct PinCapability {
 }
 
 /// Per-request data.
-pub struct RequestContext {
+pub(crate) struct RequestContext {
     /// Who is asking.
     pub viewer: Viewer,
     /// The time the whole request (or one subscription event) is answered at.
@@ -59,7 +59,7 @@ pub struct RequestContext {
 impl RequestContext {
     /// The context of one operation. `viewer_record`, read when the viewer was decided, is put in
     /// the users loader, so asking for the viewer costs no statement.
-    pub async fn new(
+    pub(crate) async fn new(
         services: &Services,
         viewer: Viewer,
         viewer_record: Option<UserRecord>,
@@ -91,13 +91,13 @@ impl RequestContext {
     }
 
     /// The time the request (or the event being delivered) is answered at.
-    pub fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Starts answering one event of a subscription as if it were a new request: its own time and
     /// budget, and nothing remembered from earlier events (users, the viewer's pinning).
-    pub fn begin_event(&self, now: DateTime<Utc>) {
+    pub(crate) fn begin_event(&self, now: DateTime<Utc>) {
         *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
         *self.pin_capability.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::default();
         self.users.clear();
@@ -106,35 +106,35 @@ impl RequestContext {
 }
 
 /// The server's services.
-pub fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services> {
+pub(crate) fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services> {
     ctx.data::<Services>().map_err(|_| anyhow::anyhow!("the schema was built without services").into())
 }
 
 /// This request's context.
-pub fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
+pub(crate) fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
     ctx.data::<RequestContext>().map_err(|_| anyhow::anyhow!("the request carries no context").into())
 }
 
 /// What this request may still take.
-pub fn limits<'a>(ctx: &Context<'a>) -> Result<&'a RequestLimits> {
+pub(crate) fn limits<'a>(ctx: &Context<'a>) -> Result<&'a RequestLimits> {
     Ok(&request(ctx)?.limits)
 }
 
 /// The signed-in viewer, or `UNAUTHENTICATED` (V2).
-pub fn viewer_id(ctx: &Context<'_>) -> Result<UserId> {
+pub(crate) fn viewer_id(ctx: &Context<'_>) -> Result<UserId> {
     request(ctx)?.viewer.require()
 }
 
 /// The signed-in viewer's record (read when the request began, so no statement of its own), or
 /// `UNAUTHENTICATED`.
-pub async fn viewer_record(ctx: &Context<'_>) -> Result<UserRecord> {
+pub(crate) async fn viewer_record(ctx: &Context<'_>) -> Result<UserRecord> {
     let viewer = viewer_id(ctx)?;
     loaded(request(ctx)?.users.load_one(viewer).await)?
         .ok_or_else(|| Error::Unauthenticated("the token's user no longer exists".into()))
 }
 
 /// Turns a loader's shared error back into one for this field.
-pub fn loaded<T>(result: Result<T, LoadError>) -> Result<T> {
+pub(crate) fn loaded<T>(result: Result<T, LoadError>) -> Result<T> {
     result.map_err(|e| match Error::clone_for_client(&e) {
         Some(e) => e,
         None => anyhow::anyhow!("loading failed: {e}").into(),
@@ -142,7 +142,7 @@ pub fn loaded<T>(result: Result<T, LoadError>) -> Result<T> {
 }
 
 /// The viewer's pinning capability, computed on first use and shared by every moment of the request.
-pub async fn pin_capability(ctx: &Context<'_>) -> Result<PinCapability> {
+pub(crate) async fn pin_capability(ctx: &Context<'_>) -> Result<PinCapability> {
     let request = request(ctx)?;
     let services = services(ctx)?;
     let viewer = request.viewer.require()?;

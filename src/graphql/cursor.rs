@@ -15,7 +15,7 @@ use crate::{
 
 /// The list a cursor belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
+pub(crate) enum Scope {
     /// The lists of this author's profile: the timeline and the pinned moments, which share one
     /// order, so a position in one is a position in the other.
     Author(UserId),
@@ -32,7 +32,7 @@ fn payload(scope: Scope, (posted_at, id): Position) -> String {
 }
 
 /// The cursor of a position in a list.
-pub fn encode(keys: &Keys, scope: Scope, position: Position) -> String {
+pub(crate) fn encode(keys: &Keys, scope: Scope, position: Position) -> String {
     let payload = payload(scope, position);
     let mut bytes = payload.into_bytes();
     let tag = keys.cursor_tag(&bytes);
@@ -41,7 +41,7 @@ pub fn encode(keys: &Keys, scope: Scope, position: Position) -> String {
 }
 
 /// The position a cursor names, if it was made by this server for this list.
-pub fn decode(keys: &Keys, scope: Scope, cursor: &str) -> Result<Position> {
+pub(crate) fn decode(keys: &Keys, scope: Scope, cursor: &str) -> Result<Position> {
     let refused = || Error::bad_input("after: this cursor is not valid for this list");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| refused())?;
     if bytes.len() <= 12 {

@@ -17,11 +17,11 @@ use rules::UserId;
 
 /// Lets only the user `0` read a field.
 #[derive(Clone, Copy, Debug)]
-pub struct OwnerOnly(pub UserId);
+pub(crate) struct OwnerOnly(pub UserId);
 
 impl OwnerOnly {
     /// Whether the viewer of this request is the owner.
-    pub fn admits(self, ctx: &Context<'_>) -> Result<bool> {
+    pub(crate) fn admits(self, ctx: &Context<'_>) -> Result<bool> {
         Ok(request(ctx)?.viewer == Viewer::User(self.0))
     }
 }

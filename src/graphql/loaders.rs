@@ -16,10 +16,10 @@ use store::{audiences, friends, tags, tags::TagRecord, users, users::UserRecord}
 use crate::error::Error;
 
 /// Errors a loader shares with every field that waited on it.
-pub type LoadError = Arc<Error>;
+pub(crate) type LoadError = Arc<Error>;
 
 /// Users by id.
-pub struct UserLoader(pub DatabaseConnection);
+pub(crate) struct UserLoader(pub DatabaseConnection);
 
 impl Loader<UserId> for UserLoader {
     type Value = UserRecord;
@@ -31,7 +31,7 @@ impl Loader<UserId> for UserLoader {
 }
 
 /// Whether each user is a friend of the request's viewer.
-pub struct FriendLoader {
+pub(crate) struct FriendLoader {
     /// The database.
     pub db: DatabaseConnection,
     /// The request's viewer.
@@ -49,7 +49,7 @@ impl Loader<UserId> for FriendLoader {
 }
 
 /// The audience lists (user ids, tag ids) of moments.
-pub struct AudienceLoader(pub DatabaseConnection);
+pub(crate) struct AudienceLoader(pub DatabaseConnection);
 
 impl Loader<MomentId> for AudienceLoader {
     type Value = (Vec<UserId>, Vec<TagId>);
@@ -61,7 +61,7 @@ impl Loader<MomentId> for AudienceLoader {
 }
 
 /// Tags by id.
-pub struct TagLoader(pub DatabaseConnection);
+pub(crate) struct TagLoader(pub DatabaseConnection);
 
 impl Loader<TagId> for TagLoader {
     type Value = TagRecord;
@@ -73,7 +73,7 @@ impl Loader<TagId> for TagLoader {
 }
 
 /// The member ids of tags.
-pub struct TagMembersLoader(pub DatabaseConnection);
+pub(crate) struct TagMembersLoader(pub DatabaseConnection);
 
 impl Loader<TagId> for TagMembersLoader {
     type Value = Vec<UserId>;

@@ -1,18 +1,18 @@
 //! The GraphQL surface: the schema, its objects and inputs, guards, loaders and cursors. Resolvers
 //! read the per-request [`context::RequestContext`] and call the store; the rules live in the `rules` crate.
 
-pub mod answer;
-pub mod checks;
-pub mod context;
-pub mod cursor;
-pub mod guards;
-pub mod limits;
-pub mod loaders;
-pub mod mutation;
-pub mod query;
-pub mod scalars;
-pub mod subscription;
-pub mod types;
+pub(crate) mod answer;
+pub(crate) mod budget;
+pub(crate) mod checks;
+pub(crate) mod context;
+pub(crate) mod cursor;
+pub(crate) mod guards;
+pub(crate) mod loaders;
+pub(crate) mod mutation;
+pub(crate) mod query;
+pub(crate) mod scalars;
+pub(crate) mod subscription;
+pub(crate) mod types;
 
 use async_graphql::{Schema, SchemaBuilder};
 
@@ -22,11 +22,11 @@ use crate::{
 };
 
 /// The schema type served at `/graphql`.
-pub type MomentsSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+pub(crate) type MomentsSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 /// Builds the schema. Without services it can still print its SDL (`moments schema`, the snapshot
 /// test), which needs no database.
-pub fn build_schema(services: Option<Services>) -> MomentsSchema {
+pub(crate) fn build_schema(services: Option<Services>) -> MomentsSchema {
     let mut builder = limited();
     if let Some(services) = services {
         builder = builder.data(services);
@@ -35,10 +35,10 @@ pub fn build_schema(services: Option<Services>) -> MomentsSchema {
 }
 
 /// Builds the schema that runs subscriptions: the same types and limits, and each operation's
-/// complexity handed to the request's [`limits::CostGate`] (a user's live subscriptions share one
+/// complexity handed to the request's [`budget::CostGate`] (a user's live subscriptions share one
 /// budget). The other operations run on [`build_schema`]'s, which carries no extension.
-pub fn build_live_schema(services: Services) -> MomentsSchema {
-    limited().extension(limits::GateCost).data(services).finish()
+pub(crate) fn build_live_schema(services: Services) -> MomentsSchema {
+    limited().extension(budget::GateCost).data(services).finish()
 }
 
 /// The schema's types with the limits every operation is held to.

@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// Reading.
-pub struct Query;
+pub(crate) struct Query;
 
 #[Object]
 impl Query {

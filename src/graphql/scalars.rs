@@ -6,7 +6,7 @@ use chrono::{SecondsFormat, Utc};
 
 /// A point in time, RFC 3339, UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct DateTime(pub chrono::DateTime<Utc>);
+pub(crate) struct DateTime(pub chrono::DateTime<Utc>);
 
 /// An RFC 3339 date and time in UTC, always written to the microsecond, such as
 /// `2026-05-01T08:00:00.000000Z`; any RFC 3339 form is accepted as input.

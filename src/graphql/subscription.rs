@@ -31,22 +31,22 @@ use crate::{
 };
 
 /// Live changes.
-pub struct Subscription;
+pub(crate) struct Subscription;
 
 /// Told once a subscription listens (its changes are heard from then on), when the request's data
 /// holds one: the WebSocket handles a connection's next message only then. Dropped untold when the
 /// subscription fails to start.
-pub struct Listening(pub std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>);
+pub(crate) struct Listening(pub std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>);
 
 impl Listening {
     /// A new one, and what it tells.
-    pub fn new() -> (Self, tokio::sync::oneshot::Receiver<()>) {
+    pub(crate) fn new() -> (Self, tokio::sync::oneshot::Receiver<()>) {
         let (tell, told) = tokio::sync::oneshot::channel();
         (Self(std::sync::Mutex::new(Some(tell))), told)
     }
 
     /// Tells it (once; later calls do nothing).
-    pub fn tell(&self) {
+    pub(crate) fn tell(&self) {
         if let Some(tell) = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
             let _ = tell.send(());
         }
@@ -85,7 +85,7 @@ impl From<ChangeKind> for ProfileEventKind {
 
 /// A change to a profile, with what a client needs to update its cache without another query.
 #[derive(SimpleObject)]
-pub struct ProfileEvent {
+pub(crate) struct ProfileEvent {
     /// What happened.
     pub kind: ProfileEventKind,
     /// The moment it happened to, as the viewer may see it now (with `isPinned`); `null` for

@@ -16,7 +16,7 @@ use crate::demo::DEMO_VIEWER;
 
 /// What the pages need of the server.
 #[derive(Clone, Debug)]
-pub struct Pages {
+pub(crate) struct Pages {
     /// Whether `/` serves the playground (`MOMENTS_PLAYGROUND`).
     pub playground: bool,
     /// The demo viewer's token, when this start loaded the demo world.

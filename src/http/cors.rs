@@ -46,7 +46,7 @@ impl CorsOrigin {
 
 /// The CORS layer for these origins, or `None` when no origin is allowed (no layer at all: browsers
 /// then refuse cross-origin calls).
-pub fn layer(origins: &[CorsOrigin]) -> Result<Option<CorsLayer>, String> {
+pub(crate) fn layer(origins: &[CorsOrigin]) -> Result<Option<CorsLayer>, String> {
     if origins.is_empty() {
         return Ok(None);
     }

@@ -18,10 +18,10 @@ use tokio::{
 };
 
 /// The slowest average rate at which a client may take its responses.
-pub const MIN_RATE_BYTES_PER_SEC: u64 = 32 * 1024;
+pub(crate) const MIN_RATE_BYTES_PER_SEC: u64 = 32 * 1024;
 
 /// A client's connection with write deadlines.
-pub struct ClientStream<S> {
+pub(crate) struct ClientStream<S> {
     inner: S,
     stall: Duration,
     blocked_since: Option<Instant>,
@@ -32,7 +32,7 @@ pub struct ClientStream<S> {
 
 impl<S> ClientStream<S> {
     /// Wraps `inner`; `stall` is the longest one write may wait.
-    pub fn new(inner: S, stall: Duration) -> Self {
+    pub(crate) fn new(inner: S, stall: Duration) -> Self {
         Self {
             inner,
             stall,

@@ -2,16 +2,16 @@
 //! limits of the edge. It decides the viewer once per request from the `Authorization` header and
 //! the client's address (for rate limits) from the connection.
 
-pub mod browser;
-pub mod client_address;
+pub(crate) mod browser;
+pub(crate) mod client_address;
 mod codes;
-pub mod cors;
-pub mod deadlines;
-pub mod persisted;
-pub mod request;
+pub(crate) mod cors;
+pub(crate) mod deadlines;
+pub(crate) mod persisted;
+pub(crate) mod request;
 pub mod serve;
-pub mod tally;
-pub mod ws;
+pub(crate) mod tally;
+pub(crate) mod ws;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -24,7 +24,7 @@ use axum::{
     routing::get,
 };
 use sea_orm::ConnectionTrait as _;
-pub use serve::{ConnectionHold, serve};
+pub(crate) use serve::{ConnectionHold, serve};
 use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -42,9 +42,9 @@ use crate::{
     graphql::{
         MomentsSchema,
         answer::{Answer, Shapes},
+        budget::{Owner, RequestLimits, Turns},
         build_live_schema, build_schema, checks,
         context::RequestContext,
-        limits::{Owner, RequestLimits, Turns},
     },
     rate_limit::address_key,
     services::Services,
@@ -114,7 +114,7 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
     let schema = build_schema(Some(services.clone()));
     let shapes = Shapes::from_sdl(&schema.sdl()).map_err(|e| format!("the schema's own SDL does not parse: {e}"))?;
     let shapes = Arc::new(shapes);
-    let turns = Turns::new(options.max_concurrent_requests, crate::graphql::limits::turns_per_owner());
+    let turns = Turns::new(options.max_concurrent_requests, crate::graphql::budget::turns_per_owner());
     let state = HttpState {
         live: ws::Live {
             schema: schema.clone(),

@@ -18,13 +18,13 @@ use sha2::{Digest as _, Sha256};
 use crate::error::code;
 
 /// The most query texts kept.
-pub const MAX_ENTRIES: usize = 10_000;
+pub(crate) const MAX_ENTRIES: usize = 10_000;
 /// The most bytes of query text kept.
-pub const MAX_BYTES: usize = 32 * 1024 * 1024;
+pub(crate) const MAX_BYTES: usize = 32 * 1024 * 1024;
 
 /// Why a persisted-query request cannot run.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Miss {
+pub(crate) enum Miss {
     /// The hash names no text known here: the client should send the text too.
     NotFound,
     /// The extension is malformed, or its hash is not the text's.
@@ -33,7 +33,7 @@ pub enum Miss {
 
 impl Miss {
     /// The message and code of the error the client reads.
-    pub fn message_and_code(&self) -> (String, &'static str) {
+    pub(crate) fn message_and_code(&self) -> (String, &'static str) {
         match self {
             // Apollo's clients recognise this message; others read the code.
             Self::NotFound => ("PersistedQueryNotFound".to_owned(), code::PERSISTED_QUERY_NOT_FOUND),
@@ -48,7 +48,7 @@ struct Store {
 }
 
 /// The query texts known by hash.
-pub struct PersistedQueries {
+pub(crate) struct PersistedQueries {
     store: Mutex<Store>,
 }
 
@@ -72,14 +72,14 @@ fn parse_hash(hex: &str) -> Option<[u8; 32]> {
 
 impl PersistedQueries {
     /// An empty store.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let capacity = NonZeroUsize::new(MAX_ENTRIES).expect("a positive capacity");
         Self { store: Mutex::new(Store { texts: lru::LruCache::new(capacity), bytes: 0 }) }
     }
 
     /// Gives a request that names its query by hash the query's text, and keeps a text sent with
     /// its hash. Requests without the extension pass as they are.
-    pub fn resolve(&self, request: &mut Request) -> Result<(), Miss> {
+    pub(crate) fn resolve(&self, request: &mut Request) -> Result<(), Miss> {
         let Some(extension) = request.extensions.remove("persistedQuery") else { return Ok(()) };
         let extension = extension.into_json().unwrap_or_default();
         if extension.get("version").and_then(|v| v.as_i64()) != Some(1) {

@@ -26,7 +26,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// A request refused before it ran.
 #[derive(Debug)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// The HTTP status.
     pub status: StatusCode,
     /// What the client reads.
@@ -37,7 +37,7 @@ pub struct Refusal {
 
 impl Refusal {
     /// A refusal with this status, message and code.
-    pub fn new(status: StatusCode, message: impl Into<String>, code: &'static str) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>, code: &'static str) -> Self {
         Self { status, message: message.into(), code }
     }
 
@@ -72,7 +72,7 @@ impl IntoResponse for Refusal {
 
 /// The media types an answer can be written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Media {
+pub(crate) enum Media {
     /// `application/json`: every answer to a well-formed request is 200.
     Json,
     /// `application/graphql-response+json`: an operation that never ran is a 4xx.
@@ -81,7 +81,7 @@ pub enum Media {
 
 impl Media {
     /// The `Content-Type` of an answer in this media type.
-    pub fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Self::Json => "application/json; charset=utf-8",
             Self::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
@@ -93,7 +93,7 @@ impl Media {
 /// `q`; at equal `q` the one named most exactly, then `application/graphql-response+json` when it
 /// is named and `application/json` when only a wildcard matches. Without `Accept`, JSON (what
 /// clients from before the media type expect). When neither is acceptable: 406.
-pub fn negotiate(headers: &HeaderMap) -> Result<Media, Refusal> {
+pub(crate) fn negotiate(headers: &HeaderMap) -> Result<Media, Refusal> {
     let mut ranges = headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).peekable();
     if ranges.peek().is_none() {
         return Ok(Media::Json);
@@ -260,7 +260,7 @@ fn parse_query_string(uri: &Uri) -> Result<Request, Refusal> {
 }
 
 /// The GraphQL request of an HTTP request, or why it was refused.
-pub async fn read(
+pub(crate) async fn read(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,

@@ -10,7 +10,7 @@ use std::{
 
 /// What each key holds now.
 #[derive(Debug)]
-pub struct Tally<K: Hash + Eq + Copy>(Mutex<HashMap<K, usize>>);
+pub(crate) struct Tally<K: Hash + Eq + Copy>(Mutex<HashMap<K, usize>>);
 
 impl<K: Hash + Eq + Copy> Default for Tally<K> {
     fn default() -> Self {
@@ -20,7 +20,7 @@ impl<K: Hash + Eq + Copy> Default for Tally<K> {
 
 /// A key's hold of `amount`, given back when dropped.
 #[derive(Debug)]
-pub struct Share<K: Hash + Eq + Copy> {
+pub(crate) struct Share<K: Hash + Eq + Copy> {
     tally: Arc<Tally<K>>,
     key: K,
     amount: usize,
@@ -28,7 +28,7 @@ pub struct Share<K: Hash + Eq + Copy> {
 
 impl<K: Hash + Eq + Copy> Tally<K> {
     /// Takes `amount` for `key` when that keeps its hold at or under `most`.
-    pub fn take(self: &Arc<Self>, key: K, amount: usize, most: usize) -> Option<Share<K>> {
+    pub(crate) fn take(self: &Arc<Self>, key: K, amount: usize, most: usize) -> Option<Share<K>> {
         let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let count = held.entry(key).or_insert(0);
         if count.saturating_add(amount) > most {
@@ -42,7 +42,7 @@ impl<K: Hash + Eq + Copy> Tally<K> {
     }
 
     /// What `key` holds now.
-    pub fn held(&self, key: K) -> usize {
+    pub(crate) fn held(&self, key: K) -> usize {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).get(&key).copied().unwrap_or(0)
     }
 }

@@ -4,7 +4,7 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{Duration, Utc};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use moments::{auth::Keys, ids};
+use moments::{Keys, ids};
 use serde_json::{Value, json};
 use sha2::Sha256;
 

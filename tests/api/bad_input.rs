@@ -7,7 +7,7 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use futures_util::stream;
-use moments::http::MAX_BODY_BYTES;
+use moments::MAX_BODY_BYTES;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;

@@ -8,11 +8,7 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use moments::{
-    config::Config,
-    graphql::limits::MAX_CONTENT_BYTES,
-    http::{HttpOptions, client_address::TrustedProxies},
-};
+use moments::{HttpOptions, MAX_CONTENT_BYTES, TrustedProxies, config::Config};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, texts};

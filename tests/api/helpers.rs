@@ -15,11 +15,10 @@ use axum::{
 use chrono::{DateTime, TimeZone, Utc};
 use http_body_util::BodyExt as _;
 use moments::{
-    clock::Clock,
+    Clock, HttpOptions, Services,
     config::Config,
-    http::{HttpOptions, router},
     import::{ImportReport, import_str},
-    services::Services,
+    router,
 };
 use rules::UserId;
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@ use axum::{
     body::Body,
     http::{Method, Request, StatusCode, header},
 };
-use moments::http::{HttpOptions, cors::CorsOrigin};
+use moments::{CorsOrigin, HttpOptions};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;

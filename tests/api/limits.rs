@@ -5,7 +5,7 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use moments::http::MAX_BODY_BYTES;
+use moments::MAX_BODY_BYTES;
 use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
 

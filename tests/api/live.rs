@@ -134,7 +134,7 @@ async fn bad_and_missing_tokens_are_refused_and_an_expired_one_closes_the_socket
 
     // A token with two seconds to live: the server closes the socket when it expires.
     let fay = app.id_of("fay").await;
-    let issued = Utc::now() - chrono::Duration::days(moments::auth::TOKEN_LIFETIME_DAYS) + chrono::Duration::seconds(2);
+    let issued = Utc::now() - chrono::Duration::days(moments::TOKEN_LIFETIME_DAYS) + chrono::Duration::seconds(2);
     let short = app.services.keys.issue(fay, issued).unwrap();
     let mut live = Live::init(&server, &short).await;
     live.subscribe("1", "ann").await;
@@ -155,7 +155,7 @@ async fn operations_are_answered_and_bounded_per_connection_and_per_user() {
     assert_eq!(fay.text().await, r#"{"id":"q","type":"complete"}"#);
     fay.send(json!({"type": "ping"})).await;
     assert_eq!(fay.text().await, r#"{"type":"pong"}"#);
-    for i in 0..moments::http::ws::MAX_OPERATIONS {
+    for i in 0..moments::MAX_OPERATIONS {
         fay.subscribe(&format!("s{i}"), "ann").await;
     }
     fay.subscribe("one-too-many", "ann").await;
@@ -167,7 +167,7 @@ async fn operations_are_answered_and_bounded_per_connection_and_per_user() {
     assert_eq!(fay.closed().await, (4409, "Subscriber for this id already exists".into()));
 
     let mut open = Vec::new();
-    for _ in 0..moments::http::ws::MAX_CONNECTIONS_PER_USER {
+    for _ in 0..moments::MAX_CONNECTIONS_PER_USER {
         open.push(Live::init(&server, &fay_token).await);
     }
     let mut extra = Live::connect(&server).await;
@@ -237,7 +237,7 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_server_goes_on() {
     let fay = token(&app.database_url, "fay");
     let mut slow = Live::init(&server, &fay).await;
     let selection = "subscription { profileChanged(handle: \"ann\") { moment { text media { url } } } }";
-    for i in 0..moments::http::ws::MAX_OPERATIONS {
+    for i in 0..moments::MAX_OPERATIONS {
         slow.send(json!({"id": format!("{i}"), "type": "subscribe", "payload": {"query": selection}})).await;
     }
     assert_eq!(slow.sync().await, Vec::<String>::new());
@@ -270,11 +270,8 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_server_goes_on() {
             Err(_) => panic!("the connection is still open after {received} messages"),
         }
     };
-    eprintln!(
-        "the slow client got {received} of {} messages, then was {ended}",
-        40 * moments::http::ws::MAX_OPERATIONS
-    );
-    assert!(received < 40 * moments::http::ws::MAX_OPERATIONS, "{received} messages, then {ended}");
+    eprintln!("the slow client got {received} of {} messages, then was {ended}", 40 * moments::MAX_OPERATIONS);
+    assert!(received < 40 * moments::MAX_OPERATIONS, "{received} messages, then {ended}");
     assert!(started.elapsed() < Duration::from_secs(30));
     server.still_serves(&fay, "fay").await;
     Live::init(&server, &fay).await;

@@ -102,7 +102,7 @@ async fn an_upgraded_socket_keeps_its_slot_among_all_connections_until_it_closes
 async fn sockets_that_have_not_signed_in_are_capped_per_client() {
     let (app, server, _) = world_with(&[]).await;
     let mut unsigned = Vec::new();
-    for _ in 0..moments::http::ws::MAX_WAITING_PER_CLIENT {
+    for _ in 0..moments::MAX_WAITING_PER_CLIENT {
         unsigned.push(Live::connect(&server).await);
     }
     let upgrade = || {
@@ -206,7 +206,7 @@ async fn one_users_flood_holds_at_most_its_share_of_the_turns_and_the_others_go_
         return;
     }
     // One turn more than one user may hold, and one request of gus's more than that.
-    let share = moments::graphql::limits::turns_per_owner();
+    let share = moments::turns_per_owner();
     let most = (share + 1).to_string();
     let env = [("MOMENTS_MAX_CONCURRENT_REQUESTS", most.as_str())];
     let (app, server, id_of) = world_with(&env).await;
@@ -385,7 +385,7 @@ async fn a_query_longer_than_64_kib_or_10000_tokens_is_refused_before_it_is_pars
 async fn an_id_used_again_frees_only_its_own_operation_and_the_count_holds() {
     let (app, server, _) = world_with(&[]).await;
     let mut fay = Live::init(&server, &token(&app.database_url, "fay")).await;
-    let most = moments::http::ws::MAX_OPERATIONS;
+    let most = moments::MAX_OPERATIONS;
     let too_many = |id: &str| {
         format!(
             r#"{{"id":"{id}","type":"error","payload":[{{"message":"too many operations on this connection: complete one first","extensions":{{"code":"BAD_USER_INPUT"}}}}]}}"#

@@ -4,7 +4,7 @@
 fn schema_graphql_is_what_moments_schema_prints() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    let served = moments::graphql::sdl();
+    let served = moments::sdl();
     assert!(
         committed == served,
         "schema.graphql differs from the served schema; update it with:\n\n    cargo run -- schema > schema.graphql\n"
@@ -32,7 +32,7 @@ fn compact(sdl: &str) -> String {
 
 #[test]
 fn the_schema_has_the_names_the_spec_fixes() {
-    let sdl = compact(&moments::graphql::sdl());
+    let sdl = compact(&moments::sdl());
     for needle in [
         "interface Node",
         "type Query",

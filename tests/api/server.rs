@@ -62,7 +62,7 @@ async fn a_rollout_of_zero_with_an_allowlist_lets_only_alice_pin_and_others_keep
 async fn the_schema_command_prints_the_sdl_and_token_refuses_an_unknown_handle() {
     let app = TestApp::spawn().await;
     let output = moments(&app.database_url).arg("schema").output().unwrap();
-    assert_eq!(String::from_utf8(output.stdout).unwrap(), moments::graphql::sdl());
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), moments::sdl());
     let output = moments(&app.database_url).args(["token", "nobody"]).output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("no user with handle \"nobody\""));

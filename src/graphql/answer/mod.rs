@@ -33,7 +33,7 @@ use async_graphql::{
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use shape::{Composite, Propagate, TYPE_KEY, named};
-pub use shape::{Prepared, Shapes};
+pub(crate) use shape::{Prepared, Shapes};
 use walk::Walk;
 
 mod shape;
@@ -64,7 +64,7 @@ enum __DirectiveLocation { QUERY }
 /// A GraphQL response in the spec's form: `errors` (when there are any), then `data` (unless the
 /// operation never ran), then `extensions`.
 #[derive(Debug, Default)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The errors, in the order of the places they point to.
     pub errors: Vec<ServerError>,
     /// `None` when the operation never ran; `Some(Value::Null)` when a `null` reached the root.
@@ -75,7 +75,7 @@ pub struct Answer {
 
 impl Answer {
     /// An answer of errors alone: the operation did not run.
-    pub fn refused(errors: Vec<ServerError>) -> Self {
+    pub(crate) fn refused(errors: Vec<ServerError>) -> Self {
         Self { errors, data: None, extensions: BTreeMap::new() }
     }
 }
@@ -101,7 +101,7 @@ impl Serialize for Answer {
 
 impl Shapes {
     /// The shapes of a schema, from its SDL.
-    pub fn from_sdl(sdl: &str) -> Result<Self, String> {
+    pub(crate) fn from_sdl(sdl: &str) -> Result<Self, String> {
         let mut composites: HashMap<String, Composite> = HashMap::new();
         let mut supertypes: HashMap<String, HashSet<String>> = HashMap::new();
         let mut roots = ["Query".to_owned(), "Mutation".to_owned(), "Subscription".to_owned()];
@@ -155,7 +155,7 @@ impl Shapes {
     /// Readies a request for execution (its query parsed): where an interface's object is
     /// selected, asks for its type. Returns what [`Shapes::answer`] needs, or `None` when the query
     /// does not parse (execution reports that).
-    pub fn prepare(&self, request: &mut async_graphql::Request) -> Option<Prepared> {
+    pub(crate) fn prepare(&self, request: &mut async_graphql::Request) -> Option<Prepared> {
         let mut document = request.parsed_query().ok()?.clone();
         let mut changed = false;
         let operations: Vec<&mut Positioned<OperationDefinition>> = match &mut document.operations {
@@ -244,7 +244,7 @@ impl Shapes {
 
     /// The answer to an executed request, in the spec's form. `prepared` is what
     /// [`Shapes::prepare`] returned (`None` when the query did not parse).
-    pub fn answer(&self, response: Response, prepared: Option<&Prepared>) -> Answer {
+    pub(crate) fn answer(&self, response: Response, prepared: Option<&Prepared>) -> Answer {
         let Response { data, extensions, mut errors, .. } = response;
         let ran = !matches!(data, Value::Null) || errors.iter().any(|e| !e.path.is_empty());
         let (Some(prepared), true) = (prepared, ran) else {

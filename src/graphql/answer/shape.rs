@@ -22,7 +22,7 @@ pub(super) struct Composite {
 /// What the answer needs to know of the schema: each composite type's fields, which types are
 /// abstract, and which abstract types each object type belongs to.
 #[derive(Debug)]
-pub struct Shapes {
+pub(crate) struct Shapes {
     pub(super) composites: HashMap<String, Composite>,
     pub(super) supertypes: HashMap<String, HashSet<String>>,
     pub(super) roots: [String; 3],
@@ -31,7 +31,7 @@ pub struct Shapes {
 
 /// What execution was given, kept to rebuild its answer.
 #[derive(Debug)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub(super) document: ExecutableDocument,
     pub(super) operation_name: Option<String>,
     pub(super) variables: Variables,

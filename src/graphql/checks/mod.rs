@@ -28,17 +28,17 @@ mod text;
 
 use async_graphql::parser::types::ExecutableDocument;
 
-pub use root::one_root_field;
+pub(crate) use root::one_root_field;
 use root::{needs_one_root_field, single_root_field};
 use size::Introspection;
-pub use size::{MAX_ALIAS_CHARS, MAX_EXPANDED_SELECTIONS, MAX_FRAGMENTS, MAX_NESTING, expanded_selections};
-pub use text::{MAX_BRACKET_DEPTH, MAX_QUERY_BYTES, MAX_TOKENS, check_text, mentions_subscription};
+pub(crate) use size::{MAX_EXPANDED_SELECTIONS, MAX_FRAGMENTS, expanded_selections};
+pub(crate) use text::{check_text, mentions_subscription};
 
 /// Everything checked of a request before it runs: its text ([`check_text`]), then its parsed
 /// document ([`check`]); the refusal's message, if any. A syntax error is left for execution to
 /// report in the usual form. A subscription whose one root field is written more than once, or in
 /// a fragment, is rewritten as one field ([`one_root_field`]).
-pub fn check_request(request: &mut async_graphql::Request) -> Option<String> {
+pub(crate) fn check_request(request: &mut async_graphql::Request) -> Option<String> {
     if let Err(message) = check_text(&request.query) {
         return Some(message);
     }
@@ -57,7 +57,7 @@ pub fn check_request(request: &mut async_graphql::Request) -> Option<String> {
 /// Refuses a document with too many fragments, or that expands to more than
 /// [`MAX_EXPANDED_SELECTIONS`] selections, or whose introspection could multiply, or a subscription
 /// of more than one root field (see the module's documentation).
-pub fn check(document: &ExecutableDocument) -> Result<(), String> {
+pub(crate) fn check(document: &ExecutableDocument) -> Result<(), String> {
     // Validation looks at every definition, used or not: their number is bounded first.
     if document.fragments.len() > MAX_FRAGMENTS {
         return Err(format!("a query may define at most {MAX_FRAGMENTS} fragments"));

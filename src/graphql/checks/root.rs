@@ -103,7 +103,7 @@ pub(super) fn needs_one_root_field(document: &ExecutableDocument) -> bool {
 /// `CollectFields` reads it. The executor makes a stream of each field written at the root and
 /// looks into no fragment there: one key written twice answered twice, half of it `null`, and a
 /// field in a fragment was never answered.
-pub fn one_root_field(document: &mut ExecutableDocument) {
+pub(crate) fn one_root_field(document: &mut ExecutableDocument) {
     use async_graphql::parser::types::DocumentOperations;
     let fragments = document.fragments.clone();
     let used_before = used_fragments(document);

@@ -11,14 +11,14 @@ use crate::limits::MAX_COMPLEXITY;
 /// The most selections (fields, fragment spreads, inline fragments) a query may hold once its
 /// fragments are expanded. Every field costs at least 1 in the complexity limit, so nothing under
 /// it is refused here that would pass there.
-pub const MAX_EXPANDED_SELECTIONS: usize = MAX_COMPLEXITY;
+pub(crate) const MAX_EXPANDED_SELECTIONS: usize = MAX_COMPLEXITY;
 /// The most fragment definitions one query may hold (an app's largest queries hold a few dozen).
-pub const MAX_FRAGMENTS: usize = 100;
+pub(crate) const MAX_FRAGMENTS: usize = 100;
 /// The deepest a query may nest selections, fragments included: far above the depth limit (15), low
 /// enough that walking it can never run out of stack.
-pub const MAX_NESTING: usize = 64;
+pub(crate) const MAX_NESTING: usize = 64;
 /// The longest alias accepted: each alias is written once per item of every list it sits in.
-pub const MAX_ALIAS_CHARS: usize = 64;
+pub(crate) const MAX_ALIAS_CHARS: usize = 64;
 struct Sizes<'a> {
     document: &'a ExecutableDocument,
     /// Fragments sized so far (`None` while one is being sized: meeting it again is a cycle).
@@ -70,7 +70,7 @@ impl<'a> Sizes<'a> {
 
 /// The number of selections the document's operations hold, with every fragment spread expanded;
 /// an error for a fragment that is unknown or spreads itself, or nesting past [`MAX_NESTING`].
-pub fn expanded_selections(document: &ExecutableDocument) -> Result<usize, String> {
+pub(crate) fn expanded_selections(document: &ExecutableDocument) -> Result<usize, String> {
     let mut sizes = Sizes { document, fragments: HashMap::new() };
     let mut total = 0usize;
     for (_, operation) in document.operations.iter() {

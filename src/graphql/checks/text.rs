@@ -5,14 +5,14 @@
 /// The deepest a query's text may nest brackets — selection sets, arguments, list and object values
 /// — checked before it is parsed: the parser recurses into each, and 2,000 nested `[` in an
 /// argument ran a server thread out of stack.
-pub const MAX_BRACKET_DEPTH: usize = 64;
+pub(crate) const MAX_BRACKET_DEPTH: usize = 64;
 /// The longest query text accepted (its variables apart): an app's largest operations are a few
 /// dozen kilobytes, and parsing is the one thing done before any limit can look at the query.
-pub const MAX_QUERY_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_QUERY_BYTES: usize = 64 * 1024;
 /// The most tokens (names, numbers, strings, punctuators) a query's text may hold, counted before
 /// it is parsed: what parsing and validating cost grows with them. GraphiQL's introspection query
 /// holds about 600, the web client's largest operation about 300.
-pub const MAX_TOKENS: usize = 10_000;
+pub(crate) const MAX_TOKENS: usize = 10_000;
 
 /// The tokens of a query's text as the parser would split it: names, numbers (sign, point and
 /// exponent included), strings (block strings too) and punctuators (`...` is one); blanks, commas
@@ -75,13 +75,13 @@ fn tokens(query: &str) -> Tokens<'_> {
 
 /// Whether a query's text has the word `subscription` outside strings and comments: whether it may
 /// hold a subscription, told without parsing it (no field of the schema is so named).
-pub fn mentions_subscription(query: &str) -> bool {
+pub(crate) fn mentions_subscription(query: &str) -> bool {
     tokens(query).any(|token| token == b"subscription")
 }
 
 /// Checks a query's text before it is parsed: at most [`MAX_QUERY_BYTES`] and [`MAX_TOKENS`], and
 /// brackets nested at most [`MAX_BRACKET_DEPTH`] deep, outside strings and comments.
-pub fn check_text(query: &str) -> Result<(), String> {
+pub(crate) fn check_text(query: &str) -> Result<(), String> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(format!(
             "the query's text is longer than {} KiB (its variables do not count): send a shorter one",

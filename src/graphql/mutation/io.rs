@@ -12,7 +12,7 @@ use crate::limits::STATEMENT_FIELD_COST;
 
 /// A new account.
 #[derive(InputObject)]
-pub struct SignUpInput {
+pub(crate) struct SignUpInput {
     /// The handle to take, `[a-z0-9_]{3,32}`.
     pub handle: String,
     /// The name to show, 1 to 64 characters.
@@ -23,7 +23,7 @@ pub struct SignUpInput {
 
 /// Credentials.
 #[derive(InputObject)]
-pub struct SignInInput {
+pub(crate) struct SignInInput {
     /// The account's handle.
     pub handle: String,
     /// Its password.
@@ -32,7 +32,7 @@ pub struct SignInInput {
 
 /// A token and the user it names.
 #[derive(SimpleObject)]
-pub struct AuthPayload {
+pub(crate) struct AuthPayload {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
     /// The signed-in user.
@@ -41,7 +41,7 @@ pub struct AuthPayload {
 
 /// A picture or a video to attach.
 #[derive(InputObject)]
-pub struct MediaInput {
+pub(crate) struct MediaInput {
     /// An http(s) URL.
     pub url: String,
     /// Width in pixels.
@@ -52,7 +52,7 @@ pub struct MediaInput {
 
 /// An article to share.
 #[derive(InputObject)]
-pub struct ArticleInput {
+pub(crate) struct ArticleInput {
     /// An http(s) URL.
     pub url: String,
     /// Its title.
@@ -61,7 +61,7 @@ pub struct ArticleInput {
 
 /// Who may see a new moment.
 #[derive(InputObject)]
-pub struct AudienceInput {
+pub(crate) struct AudienceInput {
     /// The mode.
     pub mode: AudienceMode,
     /// Friends to name (`INCLUDE`/`EXCLUDE` only).
@@ -75,7 +75,7 @@ pub struct AudienceInput {
 /// A new moment. Give text, 1 to 9 images, a video or an article (at most one of the last three);
 /// the kind follows from what is given.
 #[derive(InputObject)]
-pub struct PostMomentInput {
+pub(crate) struct PostMomentInput {
     /// Up to 2,000 characters.
     pub text: Option<String>,
     /// 1 to 9 pictures, in order.
@@ -90,14 +90,14 @@ pub struct PostMomentInput {
 
 /// The posted moment.
 #[derive(SimpleObject)]
-pub struct PostMomentPayload {
+pub(crate) struct PostMomentPayload {
     /// The new moment.
     pub moment: Moment,
 }
 
 /// What was deleted.
 #[derive(SimpleObject)]
-pub struct DeleteMomentPayload {
+pub(crate) struct DeleteMomentPayload {
     /// The id of the deleted moment.
     pub deleted_moment_id: ID,
 }
@@ -105,7 +105,7 @@ pub struct DeleteMomentPayload {
 /// The pinned moment, and the page it is pinned on.
 #[derive(SimpleObject)]
 #[graphql(complex)]
-pub struct PinPayload {
+pub(crate) struct PinPayload {
     /// The moment, now pinned.
     pub moment: Moment,
 }
@@ -122,7 +122,7 @@ impl PinPayload {
 /// The unpinned moment, and the page it was pinned on.
 #[derive(SimpleObject)]
 #[graphql(complex)]
-pub struct UnpinPayload {
+pub(crate) struct UnpinPayload {
     /// The moment, no longer pinned.
     pub moment: Moment,
 }
@@ -143,7 +143,7 @@ async fn own_profile(ctx: &Context<'_>) -> ApiResult<Profile> {
 
 /// Settings to change; left-out fields stay as they are.
 #[derive(InputObject)]
-pub struct MomentsSettingsInput {
+pub(crate) struct MomentsSettingsInput {
     /// How far back others may look.
     pub visible_window: Option<VisibleWindow>,
     /// Whether strangers may see the ten newest public moments.
@@ -152,7 +152,7 @@ pub struct MomentsSettingsInput {
 
 /// A user and where the viewer now stands with them.
 #[derive(SimpleObject)]
-pub struct FriendshipPayload {
+pub(crate) struct FriendshipPayload {
     /// The other user.
     pub user: User,
     /// Where the viewer stands with them now.
@@ -161,7 +161,7 @@ pub struct FriendshipPayload {
 
 /// A new tag.
 #[derive(InputObject)]
-pub struct CreateTagInput {
+pub(crate) struct CreateTagInput {
     /// 1 to 64 characters, unique among the viewer's tags.
     pub name: String,
     /// Friends to put in it.
@@ -171,7 +171,7 @@ pub struct CreateTagInput {
 
 /// New members for a tag.
 #[derive(InputObject)]
-pub struct SetTagMembersInput {
+pub(crate) struct SetTagMembersInput {
     /// The viewer's tag.
     pub tag_id: ID,
     /// Its members from now on (friends of the viewer).
@@ -180,14 +180,14 @@ pub struct SetTagMembersInput {
 
 /// A tag.
 #[derive(SimpleObject)]
-pub struct TagPayload {
+pub(crate) struct TagPayload {
     /// The tag.
     pub tag: Tag,
 }
 
 /// What was deleted.
 #[derive(SimpleObject)]
-pub struct DeleteTagPayload {
+pub(crate) struct DeleteTagPayload {
     /// The id of the deleted tag.
     pub deleted_tag_id: ID,
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
 
-pub mod io;
+pub(crate) mod io;
 
 use super::{
     context::{limits, loaded, request, services, viewer_id, viewer_record},
@@ -31,7 +31,7 @@ use rules::{
 use store::{friends::FriendState, moments::NewMoment};
 
 /// Changing things.
-pub struct Mutation;
+pub(crate) struct Mutation;
 
 fn user_ids(ids_in: &[ID], field: &str) -> Result<Vec<i64>> {
     ids_in.iter().map(|id| ids::decode_as(NodeKind::User, id, field)).collect()

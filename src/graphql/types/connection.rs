@@ -10,9 +10,9 @@ use super::moment::Moment;
 use crate::{
     error::{Error, Result},
     graphql::{
+        budget::STATEMENT_COST_BYTES,
         context::{limits, services},
         cursor::{self, Scope},
-        limits::STATEMENT_COST_BYTES,
     },
 };
 use store::{
@@ -21,7 +21,7 @@ use store::{
 };
 
 /// Where the `media` of a connection's moments may be selected.
-pub const CONNECTION_MEDIA: &[&[&str]] = &[&["nodes"], &["edges", "node"]];
+pub(crate) const CONNECTION_MEDIA: &[&[&str]] = &[&["nodes"], &["edges", "node"]];
 
 /// Whether the selection under one of `paths` asks for `media`.
 pub(super) fn wants_media(ctx: &Context<'_>, paths: &[&[&str]]) -> bool {
@@ -35,13 +35,13 @@ pub(super) fn wants_media(ctx: &Context<'_>, paths: &[&[&str]]) -> bool {
 }
 
 /// How many items a page of `first` counts for in the complexity limit.
-pub fn page_cost(first: Option<i32>) -> usize {
+pub(crate) fn page_cost(first: Option<i32>) -> usize {
     first.unwrap_or(DEFAULT_PAGE).clamp(0, MAX_PAGE) as usize
 }
 
 /// How many items a list whose `first` is 100 when left out (`pinned`, the owner's lists) counts
 /// for in the complexity limit.
-pub fn full_page_cost(first: Option<i32>) -> usize {
+pub(crate) fn full_page_cost(first: Option<i32>) -> usize {
     first.unwrap_or(MAX_PAGE).clamp(0, MAX_PAGE) as usize
 }
 
@@ -57,7 +57,7 @@ pub(super) fn check_first_or(first: Option<i32>, default: i32) -> Result<u64> {
 
 /// The page a list field asks for: `first` checked (`default` when left out), `after` decoded as a
 /// cursor of `scope`, and whether the selection under one of `media_paths` asks for media.
-pub fn page(
+pub(crate) fn page(
     ctx: &Context<'_>,
     first: Option<i32>,
     default: i32,
@@ -73,7 +73,7 @@ pub fn page(
 /// Reads a page of moments for this request: after the budget is checked, in the request's turn
 /// (`read` runs only once the turn is held), and with what it took spent from the budget — every
 /// statement past the turn's first, and what the rows read hold.
-pub async fn read_page(ctx: &Context<'_>, read: impl Future<Output = Result<ListPage>>) -> Result<ListPage> {
+pub(crate) async fn read_page(ctx: &Context<'_>, read: impl Future<Output = Result<ListPage>>) -> Result<ListPage> {
     let limits = limits(ctx)?;
     let page = {
         let _turn = limits.statement_turn().await?;
@@ -89,7 +89,7 @@ pub(super) fn spend_moments(ctx: &Context<'_>, moments: &[MomentRecord]) -> Resu
 }
 
 /// A page of moments as a connection, with a cursor of `scope` for each.
-pub fn connection(ctx: &Context<'_>, page: ListPage, scope: Scope) -> Result<MomentConnection> {
+pub(crate) fn connection(ctx: &Context<'_>, page: ListPage, scope: Scope) -> Result<MomentConnection> {
     let keys = &services(ctx)?.keys;
     let edges: Vec<MomentEdge> = page
         .moments
@@ -110,7 +110,7 @@ pub fn connection(ctx: &Context<'_>, page: ListPage, scope: Scope) -> Result<Mom
 
 /// A page of moments.
 #[derive(SimpleObject)]
-pub struct MomentConnection {
+pub(crate) struct MomentConnection {
     /// The moments with their cursors.
     pub edges: Vec<MomentEdge>,
     /// The moments.
@@ -121,7 +121,7 @@ pub struct MomentConnection {
 
 /// A moment and its cursor.
 #[derive(SimpleObject)]
-pub struct MomentEdge {
+pub(crate) struct MomentEdge {
     /// Pass as `after` to continue after this moment.
     pub cursor: String,
     /// The moment.
@@ -130,7 +130,7 @@ pub struct MomentEdge {
 
 /// Where a page is in its list.
 #[derive(SimpleObject)]
-pub struct PageInfo {
+pub(crate) struct PageInfo {
     /// Whether more moments follow.
     pub has_next_page: bool,
     /// Always `false`: lists are read forward only.

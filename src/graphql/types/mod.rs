@@ -11,14 +11,12 @@ mod user;
 
 use async_graphql::{Enum, ID, Interface};
 
-pub use connection::{
-    CONNECTION_MEDIA, MomentConnection, MomentEdge, PageInfo, connection, full_page_cost, page, page_cost, read_page,
-};
-pub use moment::{Article, Audience, Media, Moment, visible_moment};
-pub use profile::{Profile, profile_of};
-pub use settings::MomentsSettings;
-pub use tag::Tag;
-pub use user::User;
+pub(crate) use connection::{CONNECTION_MEDIA, MomentConnection, connection, page, page_cost, read_page};
+pub(crate) use moment::{Moment, visible_moment};
+pub(crate) use profile::{Profile, profile_of};
+pub(crate) use settings::MomentsSettings;
+pub(crate) use tag::Tag;
+pub(crate) use user::User;
 
 /// What a moment holds; it follows from the content.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +95,7 @@ pub enum FriendshipStatus {
 /// Something with a global id.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "An opaque global id."))]
-pub enum Node {
+pub(crate) enum Node {
     /// A user.
     User(User),
     /// A moment.

@@ -29,7 +29,7 @@ use rules::{
 use store::{self, records::MomentRecord, tags::TagRecord};
 
 /// A moment the viewer may see, or `None` (missing and invisible are the same).
-pub async fn visible_moment(ctx: &Context<'_>, id: MomentId) -> Result<Option<Moment>> {
+pub(crate) async fn visible_moment(ctx: &Context<'_>, id: MomentId) -> Result<Option<Moment>> {
     let viewer = viewer_id(ctx)?;
     let now = request(ctx)?.now();
     let found = {
@@ -44,7 +44,7 @@ pub async fn visible_moment(ctx: &Context<'_>, id: MomentId) -> Result<Option<Mo
 
 /// A post: text, pictures, a video or a shared article.
 #[derive(Clone, Debug)]
-pub struct Moment(pub Arc<MomentRecord>);
+pub(crate) struct Moment(pub Arc<MomentRecord>);
 
 /// A post: text, pictures, a video or a shared article. Only viewers allowed to see it ever
 /// reach it.
@@ -145,7 +145,7 @@ impl Moment {
 
 /// A picture or a video.
 #[derive(Clone, Debug)]
-pub struct Media {
+pub(crate) struct Media {
     /// Where the file is.
     pub url: String,
     /// Width in pixels, if known.
@@ -176,7 +176,7 @@ impl Media {
 
 /// A shared link.
 #[derive(Clone, Debug)]
-pub struct Article {
+pub(crate) struct Article {
     /// Where the article is.
     pub url: String,
     /// Its title.
@@ -202,7 +202,7 @@ impl Article {
 /// Who may see a moment.
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
-pub struct Audience {
+pub(crate) struct Audience {
     /// The mode.
     pub mode: AudienceMode,
     /// The friends named, by id.

@@ -24,7 +24,7 @@ use rules::visibility::Access;
 use store::{self, users::UserRecord};
 
 /// The moments page of `user` as the viewer may see it.
-pub async fn profile_of(ctx: &Context<'_>, user: UserRecord) -> Result<Profile> {
+pub(crate) async fn profile_of(ctx: &Context<'_>, user: UserRecord) -> Result<Profile> {
     let viewer = viewer_id(ctx)?;
     let _turn = limits(ctx)?.statement_turn().await?;
     let access = store::access::access(&services(ctx)?.db.read, viewer, user.id)
@@ -34,7 +34,7 @@ pub async fn profile_of(ctx: &Context<'_>, user: UserRecord) -> Result<Profile> 
 }
 
 /// A user's moments page: the pinned block and the timeline, as the viewer may see them.
-pub struct Profile {
+pub(crate) struct Profile {
     /// Whose page.
     pub user: UserRecord,
     /// What the viewer may see of them.

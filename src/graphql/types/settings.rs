@@ -14,7 +14,7 @@ use rules::UserId;
 use store::{friends::Related, users::SettingsRecord};
 
 /// A user's moments settings.
-pub struct MomentsSettings {
+pub(crate) struct MomentsSettings {
     /// Whose.
     pub user: UserId,
     /// The values.

@@ -16,7 +16,7 @@ use store::tags::TagRecord;
 
 /// A named group of the owner's friends, used in audiences. Only its owner sees it.
 #[derive(Clone, Debug)]
-pub struct Tag(pub TagRecord);
+pub(crate) struct Tag(pub TagRecord);
 
 /// A named group of the owner's friends, used in audiences. Only its owner sees it.
 #[Object]

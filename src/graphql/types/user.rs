@@ -29,7 +29,7 @@ use store::{
 
 /// A person with a profile.
 #[derive(Clone, Debug)]
-pub struct User {
+pub(crate) struct User {
     record: UserRecord,
     /// Whether the user is the viewer's friend, when the query that found them already knows.
     friend_of_viewer: Option<bool>,
@@ -43,12 +43,12 @@ impl From<UserRecord> for User {
 
 impl User {
     /// A user whose friendship with the viewer is already known.
-    pub fn with_friendship(record: UserRecord, is_friend: bool) -> Self {
+    pub(crate) fn with_friendship(record: UserRecord, is_friend: bool) -> Self {
         Self { record, friend_of_viewer: Some(is_friend) }
     }
 
     /// The user's record.
-    pub fn record(&self) -> &UserRecord {
+    pub(crate) fn record(&self) -> &UserRecord {
         &self.record
     }
 

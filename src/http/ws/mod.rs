@@ -53,23 +53,22 @@ use rules::UserId;
 use crate::{
     error::code,
     graphql::{
+        budget::{Owner, RequestLimits},
         checks,
-        limits::{Owner, RequestLimits},
         subscription::Listening,
     },
     rate_limit::address_key,
 };
-pub use operation::LIVE_BUDGET_PER_USER;
 use operation::{Operation, Operations, Running, error};
-pub use outbox::{OUT_BUFFER, OUT_BUFFER_BYTES};
+pub(crate) use outbox::OUT_BUFFER;
 use outbox::{Out, Outbox};
 
 /// The socket's read buffer, and how much is written at most before it goes out: tungstenite's
 /// 128 KiB each are sized for bulk transfer, while events are small and sent one at a time.
-pub const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
+pub(crate) const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
 
 /// The subprotocol spoken.
-pub const PROTOCOL: &str = "graphql-transport-ws";
+pub(crate) const PROTOCOL: &str = "graphql-transport-ws";
 /// Operations running at once on one connection; a subscription is one stream.
 pub const MAX_OPERATIONS: usize = 20;
 /// Open connections of one user on one server.
@@ -78,19 +77,19 @@ pub const MAX_CONNECTIONS_PER_USER: usize = 8;
 /// `connection_init` yet; the next upgrade is refused with 429.
 pub const MAX_WAITING_PER_CLIENT: usize = 8;
 /// How long a client may take to send `connection_init`.
-pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the server pings a quiet connection.
-pub const KEEPALIVE: Duration = Duration::from_secs(30);
+pub(crate) const KEEPALIVE: Duration = Duration::from_secs(30);
 /// How long a socket the server closes waits for the client's close frame before it lets go.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a connection waits for a subscription to start listening, or for a completed
 /// operation to stop, before it reads the client's next message anyway.
-pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What a socket needs of the server: the schemas and the services operations run on, the turns
 /// they take, what the sockets share, and the signal of shutdown.
 #[derive(Clone)]
-pub struct Live {
+pub(crate) struct Live {
     /// The schema queries and mutations run on.
     pub schema: crate::graphql::MomentsSchema,
     /// The schema subscriptions run on (it holds each one's cost against its user's live budget).
@@ -100,7 +99,7 @@ pub struct Live {
     /// The server's services.
     pub services: crate::services::Services,
     /// The turns every operation takes.
-    pub turns: crate::graphql::limits::Turns,
+    pub turns: crate::graphql::budget::Turns,
     /// What the sockets share.
     pub edge: LiveEdge,
     /// Cancelled when the server starts shutting down.
@@ -110,7 +109,7 @@ pub struct Live {
 /// What the sockets of a server share: who is waiting to sign in, who is signed in, and what
 /// their subscriptions cost.
 #[derive(Clone, Debug, Default)]
-pub struct LiveEdge {
+pub(crate) struct LiveEdge {
     waiting: Arc<Tally<IpAddr>>,
     connections: Arc<Tally<UserId>>,
     budgets: Arc<Tally<UserId>>,

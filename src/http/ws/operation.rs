@@ -19,9 +19,9 @@ use crate::{
     auth::Viewer,
     error::code,
     graphql::{
+        budget::{CostGate, RequestLimits},
         checks,
         context::RequestContext,
-        limits::{CostGate, RequestLimits},
         subscription::Listening,
     },
 };
@@ -29,7 +29,7 @@ use crate::{
 /// What a user's live subscriptions may cost together, on one server: the complexity one request
 /// may have. A change then costs the server at most one largest request's work for each user
 /// who watches it, however many subscriptions they open.
-pub const LIVE_BUDGET_PER_USER: usize = MAX_COMPLEXITY;
+pub(crate) const LIVE_BUDGET_PER_USER: usize = MAX_COMPLEXITY;
 /// A running operation: its task, and what tells when that task is gone (its future dropped, with
 /// everything the operation held).
 pub(super) struct Running {

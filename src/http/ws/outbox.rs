@@ -8,10 +8,10 @@ use std::sync::{
 use tokio::sync::mpsc;
 
 /// Messages waiting for a client before it counts as too slow.
-pub const OUT_BUFFER: usize = 256;
+pub(crate) const OUT_BUFFER: usize = 256;
 /// Bytes of messages waiting for a client past which the next makes it too slow (one answer is
 /// always taken, however large: it is bounded by the content budget, as over HTTP).
-pub const OUT_BUFFER_BYTES: usize = 256 * 1024;
+pub(crate) const OUT_BUFFER_BYTES: usize = 256 * 1024;
 /// What the operations of a connection hand to its writer.
 pub(super) enum Out {
     /// A message to send.

@@ -23,6 +23,7 @@ use rules::{UserId, model::MomentId};
 /// How far back from where a feed page starts (now, or its cursor) the page's first statement
 /// reads: a page of 20 from 50 friends who each post every other day spans about a day, so a
 /// slice of three covers a page with room to spare, and only what was posted in it is read.
+#[cfg_attr(not(feature = "test-support"), expect(unreachable_pub, reason = "public for the plan tests"))]
 pub const FEED_SLICE: Duration = Duration::days(3);
 
 /// `Query.feed`: the viewer's own moments and those of each friend the viewer can see inside that
@@ -60,6 +61,7 @@ pub async fn feed(db: &impl ConnectionTrait, viewer: UserId, page: &Page, now: D
 /// On both databases a range from a `since` no window starts after (a first page's slice) reads no
 /// friend's setting; how the friends' moments are reached differs ([`friends_on_postgres`],
 /// [`friends_on_sqlite`]).
+#[cfg_attr(not(feature = "test-support"), expect(unreachable_pub, reason = "public for the plan tests"))]
 pub fn feed_statement(
     viewer: UserId,
     page: &Page,

@@ -34,6 +34,7 @@ use rules::{
 /// Then the moment's content (text, article, media) is joined only where the rules, as
 /// [`visibility::visible_from_facts`] states them, let the viewer see it: an invisible moment's
 /// content is never read, and it costs what a missing one does.
+#[cfg_attr(not(feature = "test-support"), expect(unreachable_pub, reason = "public for the plan tests"))]
 pub fn visible_moment_statement(
     viewer: UserId,
     id: MomentId,

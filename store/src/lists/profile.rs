@@ -35,6 +35,7 @@ pub async fn pinned(db: &impl ConnectionTrait, access: &Access, page: &Page) -> 
 }
 
 /// The statement of a timeline page; `None` when the viewer can see none of the author's moments.
+#[cfg_attr(not(feature = "test-support"), expect(unreachable_pub, reason = "public for the plan tests"))]
 pub fn timeline_statement(
     access: &Access,
     page: &Page,
@@ -53,6 +54,7 @@ pub fn timeline_statement(
 }
 
 /// The statement of a page of pinned moments; `None` when the viewer can see none of them.
+#[cfg_attr(not(feature = "test-support"), expect(unreachable_pub, reason = "public for the plan tests"))]
 pub fn pinned_statement(access: &Access, page: &Page, backend: DbBackend) -> Option<SelectStatement> {
     let q = ListQuery {
         viewer: access.viewer,

@@ -32,14 +32,14 @@ pub const MAX_CONTENT_BYTES: usize = 8 << 20;
 
 /// Statements of one request that may run at the same time; the others wait. Keeps one request
 /// with many list fields from taking every connection of the pool.
-pub const STATEMENTS_IN_FLIGHT: usize = 2;
+pub(crate) const STATEMENTS_IN_FLIGHT: usize = 2;
 
 /// What each statement a request runs costs of its content budget: the budget then also bounds the
 /// statements of one request (3,072 at most), whatever lists of lists it asks for.
-pub const STATEMENT_COST_BYTES: usize = 4 * 1024;
+pub(crate) const STATEMENT_COST_BYTES: usize = 4 * 1024;
 
 /// How many `signIn` or `signUp` fields one request may run (each costs an argon2 computation).
-pub const PASSWORD_CHECKS_PER_REQUEST: u32 = 1;
+pub(crate) const PASSWORD_CHECKS_PER_REQUEST: u32 = 1;
 
 /// The most turns one owner (a user, or a client without a token) holds at once: half the
 /// machine's cores, at least one. More of their operations wait in their own line, so one user's
@@ -58,7 +58,7 @@ pub fn turns_per_owner() -> usize {
 /// of the turns, so that a burst of events (one post seen by thousands of subscriptions) delays a
 /// request by the events already running, not by every event still to come.
 #[derive(Clone, Debug)]
-pub struct Turns {
+pub(crate) struct Turns {
     all: Arc<Semaphore>,
     events: Arc<Semaphore>,
     per_owner: usize,
@@ -67,7 +67,7 @@ pub struct Turns {
 
 /// Whose line an operation waits in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Owner {
+pub(crate) enum Owner {
     /// A signed-in user, over every connection.
     User(UserId),
     /// A client without a (valid) token, by address (an IPv6 address by its /64).
@@ -76,7 +76,7 @@ pub enum Owner {
 
 /// A turn to execute, given back when dropped.
 #[derive(Debug)]
-pub struct Turn {
+pub(crate) struct Turn {
     _all: OwnedSemaphorePermit,
     _event: Option<OwnedSemaphorePermit>,
     _own: OwnTurn,
@@ -104,7 +104,7 @@ impl Drop for OwnTurn {
 impl Turns {
     /// `most` turns at once (at least one); events may hold half of them (at least one), one owner
     /// `per_owner` (at least one).
-    pub fn new(most: usize, per_owner: usize) -> Self {
+    pub(crate) fn new(most: usize, per_owner: usize) -> Self {
         Self {
             all: Arc::new(Semaphore::new(most.max(1))),
             events: Arc::new(Semaphore::new((most / 2).max(1))),
@@ -130,7 +130,7 @@ impl Turns {
     }
 
     /// Waits for a turn to run an operation of `owner`.
-    pub async fn operation(&self, owner: Owner) -> Turn {
+    pub(crate) async fn operation(&self, owner: Owner) -> Turn {
         let own = self.own(owner).await;
         // The semaphores are never closed.
         Turn { _all: self.all.clone().acquire_owned().await.expect("the turns stay open"), _event: None, _own: own }
@@ -138,7 +138,7 @@ impl Turns {
 
     /// Waits for a turn to deliver a live event to `owner`: in their line, then among events, then
     /// among everything.
-    pub async fn event(&self, owner: Owner) -> Turn {
+    pub(crate) async fn event(&self, owner: Owner) -> Turn {
         let own = self.own(owner).await;
         let event = self.events.clone().acquire_owned().await.expect("the turns stay open");
         Turn {
@@ -151,7 +151,7 @@ impl Turns {
 
 /// The limits of one HTTP request, or of one operation over a WebSocket.
 #[derive(Debug)]
-pub struct RequestLimits {
+pub(crate) struct RequestLimits {
     spent: AtomicUsize,
     password_checks: AtomicU32,
     statements: Semaphore,
@@ -166,7 +166,7 @@ pub struct RequestLimits {
 
 impl RequestLimits {
     /// Fresh limits for a request from `client`.
-    pub fn new(client: Option<IpAddr>) -> Self {
+    pub(crate) fn new(client: Option<IpAddr>) -> Self {
         Self {
             spent: AtomicUsize::new(0),
             password_checks: AtomicU32::new(0),
@@ -179,12 +179,12 @@ impl RequestLimits {
 
     /// Fresh limits for an operation of `owner` over a WebSocket from `client`, whose events take
     /// `turns`.
-    pub fn live(client: Option<IpAddr>, turns: Turns, owner: Owner) -> Self {
+    pub(crate) fn live(client: Option<IpAddr>, turns: Turns, owner: Owner) -> Self {
         Self { turns: Some((turns, owner)), ..Self::new(client) }
     }
 
     /// Waits for a turn to deliver an event (none is needed without turns).
-    pub async fn event_turn(&self) -> Option<Turn> {
+    pub(crate) async fn event_turn(&self) -> Option<Turn> {
         match &self.turns {
             Some((turns, owner)) => Some(turns.event(*owner).await),
             None => None,
@@ -192,7 +192,7 @@ impl RequestLimits {
     }
 
     /// Waits for a turn to run an operation over a WebSocket (none is needed without turns).
-    pub async fn operation_turn(&self) -> Option<Turn> {
+    pub(crate) async fn operation_turn(&self) -> Option<Turn> {
         match &self.turns {
             Some((turns, owner)) => Some(turns.operation(*owner).await),
             None => None,
@@ -200,12 +200,12 @@ impl RequestLimits {
     }
 
     /// Keeps the turn of the event being delivered until [`Self::end_turn`].
-    pub fn keep_turn(&self, turn: Option<Turn>) {
+    pub(crate) fn keep_turn(&self, turn: Option<Turn>) {
         *self.held.lock().unwrap_or_else(PoisonError::into_inner) = turn;
     }
 
     /// Gives back the turn of the event just delivered.
-    pub fn end_turn(&self) {
+    pub(crate) fn end_turn(&self) {
         self.held.lock().unwrap_or_else(PoisonError::into_inner).take();
     }
 
@@ -214,23 +214,23 @@ impl RequestLimits {
     }
 
     /// Refuses when the budget is already spent: a list asks before it queries.
-    pub fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         if self.spent.load(Ordering::Relaxed) >= MAX_CONTENT_BYTES { Err(Self::too_large()) } else { Ok(()) }
     }
 
     /// Spends `bytes` of the budget, or refuses when that would go over it.
-    pub fn spend(&self, bytes: usize) -> Result<()> {
+    pub(crate) fn spend(&self, bytes: usize) -> Result<()> {
         let before = self.spent.fetch_add(bytes, Ordering::Relaxed);
         if before.saturating_add(bytes) > MAX_CONTENT_BYTES { Err(Self::too_large()) } else { Ok(()) }
     }
 
     /// A new budget, for the next event of a subscription (which is answered like a request).
-    pub fn renew(&self) {
+    pub(crate) fn renew(&self) {
         self.spent.store(0, Ordering::Relaxed);
     }
 
     /// Counts a password check; the second of a request is refused.
-    pub fn password_check(&self) -> Result<()> {
+    pub(crate) fn password_check(&self) -> Result<()> {
         if self.password_checks.fetch_add(1, Ordering::Relaxed) < PASSWORD_CHECKS_PER_REQUEST {
             Ok(())
         } else {
@@ -241,7 +241,7 @@ impl RequestLimits {
     /// Waits for a turn to run a statement, and refuses when the budget was spent by the time the
     /// turn comes (statements queue behind each other: what one found may spend the budget
     /// another was waiting to use).
-    pub async fn statement_turn(&self) -> Result<SemaphorePermit<'_>> {
+    pub(crate) async fn statement_turn(&self) -> Result<SemaphorePermit<'_>> {
         self.check()?;
         // The semaphore is never closed.
         let turn = self.statements.acquire().await.expect("the statement semaphore stays open");
@@ -254,7 +254,7 @@ impl RequestLimits {
 /// the operation's complexity; an `Err` refuses the subscription with that message before anything
 /// runs. What the gate takes it keeps for as long as it lives, which is as long as the
 /// subscription (it travels in the request's data).
-pub struct CostGate(pub Box<dyn Fn(usize) -> std::result::Result<(), String> + Send + Sync>);
+pub(crate) struct CostGate(pub Box<dyn Fn(usize) -> std::result::Result<(), String> + Send + Sync>);
 
 /// The extension that hands each operation's complexity to the request's [`CostGate`], if it has
 /// one. Only the schema that runs subscriptions carries it, so no other request pays for an
