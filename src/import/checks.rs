@@ -3,19 +3,18 @@
 //! the import keeps in memory.
 
 use std::{
-    collections::{HashMap, HashSet},
-    future::Future,
-    pin::Pin,
-    task::{Context, Poll, Waker},
+    collections::{HashMap, HashSet, VecDeque},
+    sync::Arc,
 };
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait as _, ConnectionTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilter as _, QuerySelect as _,
-};
+use sea_orm::{ColumnTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilter as _, QuerySelect as _};
+
+use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    format::{Line, MomentLine, time},
+    batch::Batch,
+    format::{FriendshipLine, Line, MomentLine, PinLine, SettingsLine, TagLine, UserLine, time},
     refs::{ImportedMoment, Refs, Reused},
     report::{ImportError, ImportReport, Refused, refused},
     writer::{Pending, max_id},
@@ -38,8 +37,8 @@ use store::{
 
 /// The checks of the import: what the API would check, against what the import keeps in memory
 /// (with what the database already held read once per user).
-pub(super) struct Importer<'a> {
-    pub(super) txn: &'a DatabaseTransaction,
+pub(super) struct Importer {
+    pub(super) txn: Arc<DatabaseTransaction>,
     pub(super) now: DateTime<Utc>,
     /// Handle → id, for users of this file and users already in the database.
     users: HashMap<String, UserId>,
@@ -59,53 +58,40 @@ pub(super) struct Importer<'a> {
     pub(super) line_number: usize,
     pub(super) pending: Pending,
     pub(super) report: ImportReport,
-    /// The batch being written while the lines after it are checked.
-    in_flight: Option<InFlight<'a>>,
+    /// The writer's queue.
+    batches: mpsc::Sender<Batch>,
+    /// The batches sent to the writer and not yet known written, oldest first.
+    in_flight: VecDeque<InFlight>,
     /// Why the batch written last failed, when a check found out while waiting for it.
     failure: Option<ImportError>,
 }
 
-/// A batch of rows and refs on its way to the database: the statements go out while the importer
-/// checks the lines after the batch, so the database writes one batch while the next is read.
-/// Any check that reads or writes the database waits for it first ([`Importer::db`]): the
-/// transaction runs one statement at a time, and the check may need the batch's rows.
-struct InFlight<'a> {
-    /// The last line of the batch.
+/// A batch sent to the writer: its last line, and what its writing will come to. Any check that
+/// reads or writes the database waits for every batch sent first ([`Importer::db`]): the
+/// transaction runs one statement at a time, and the check may need the batches' rows.
+struct InFlight {
     line: usize,
-    /// The writing: rows, then refs.
-    write: Writing<'a>,
+    outcome: oneshot::Receiver<Result<Option<Reused>, Error>>,
 }
 
-/// The writing of a batch: what it comes to is the first ref an earlier batch used, if any.
-type Writing<'a> = Pin<Box<dyn Future<Output = Result<Option<Reused>, Error>> + Send + 'a>>;
-
-impl InFlight<'_> {
+impl InFlight {
     /// What the writing came to, as the import reports it.
-    fn outcome(line: usize, written: Result<Option<Reused>, Error>) -> Result<(), ImportError> {
+    async fn outcome(self) -> Result<(), ImportError> {
+        let written = self.outcome.await.unwrap_or_else(|_| Err(writer_stopped()));
         match written {
             Ok(None) => Ok(()),
             Ok(Some(reused)) => Err(reused_at(reused)),
-            Err(e) => {
-                Err(ImportError::Line { line, message: format!("the database refused the rows up to this line: {e}") })
-            }
+            Err(e) => Err(ImportError::Line {
+                line: self.line,
+                message: format!("the database refused the rows up to this line: {e}"),
+            }),
         }
     }
 }
 
-/// Polls the batch on its way once, without waiting: what its writing came to, once it is done.
-fn poll_once(in_flight: &mut Option<InFlight<'_>>) -> Result<(), ImportError> {
-    let Some(batch) = in_flight.as_mut() else {
-        return Ok(());
-    };
-    // Polled again soon (after the next line or statement), so nothing needs waking.
-    match batch.write.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Pending => Ok(()),
-        Poll::Ready(written) => {
-            let line = batch.line;
-            *in_flight = None;
-            InFlight::outcome(line, written)
-        }
-    }
+/// The writer stopped before it told what became of a batch: a batch before it failed.
+fn writer_stopped() -> Error {
+    Error::Internal(anyhow::anyhow!("the import's writer stopped"))
 }
 
 /// The refusal of a moment whose `ref` an earlier moment of the file used.
@@ -113,19 +99,26 @@ pub(super) fn reused(reference: &str) -> Refused {
     Refused(format!("ref: {reference:?} is used by an earlier moment of this file"))
 }
 
-impl<'a> Importer<'a> {
-    /// Starts checking an import inside `txn`: ids are given out after those in use.
-    pub(super) async fn begin(txn: &'a DatabaseTransaction, now: DateTime<Utc>) -> Result<Self, Error> {
-        let first_new_user = max_id(txn, "users").await? + 1;
-        Refs::create(txn).await?;
+impl Importer {
+    /// Starts checking an import inside `txn`, the checked rows going to the writer through
+    /// `batches`: ids are given out after those in use.
+    pub(super) async fn begin(
+        txn: Arc<DatabaseTransaction>,
+        batches: mpsc::Sender<Batch>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Error> {
+        let first_new_user = max_id(&*txn, "users").await? + 1;
+        let next_tag = max_id(&*txn, "tags").await? + 1;
+        let next_moment = max_id(&*txn, "moments").await? + 1;
+        Refs::create(&*txn).await?;
         Ok(Self {
             txn,
             now,
             users: HashMap::new(),
             first_new_user,
             next_user: first_new_user,
-            next_tag: max_id(txn, "tags").await? + 1,
-            next_moment: max_id(txn, "moments").await? + 1,
+            next_tag,
+            next_moment,
             friends: HashMap::new(),
             tags: HashMap::new(),
             tags_read: HashSet::new(),
@@ -133,61 +126,43 @@ impl<'a> Importer<'a> {
             line_number: 0,
             pending: Pending::default(),
             report: ImportReport::default(),
-            in_flight: None,
+            batches,
+            in_flight: VecDeque::new(),
             failure: None,
         })
     }
 
-    /// Sends the waiting rows and refs, the lines up to `line`, once the batch before them is in.
-    /// Their statements are built first, while the database writes that batch.
+    /// Sends the waiting rows and refs, the lines up to `line`, to the writer once the batch before
+    /// them is in: one batch is written while the next is checked, and no more wait in memory.
     pub(super) async fn flush(&mut self, line: usize) -> Result<(), ImportError> {
-        let backend = self.txn.get_database_backend();
-        let mut polled = Ok(());
-        let statements = std::mem::take(&mut self.pending).statements(backend, &mut || {
-            if polled.is_ok() {
-                polled = poll_once(&mut self.in_flight);
-            }
-        });
-        polled?;
         self.settle().await?;
-        let (txn, mut refs) = (self.txn, self.refs.take());
-        self.in_flight = Some(InFlight {
-            line,
-            // Out of tokio's budget of operations per turn: the import's task runs checks for
-            // many turns' worth without yielding, and a budget spent would hold every statement
-            // of the batch back until the next wait.
-            write: Box::pin(tokio::task::unconstrained(async move {
-                for statement in statements {
-                    txn.execute_raw(statement).await?;
-                }
-                refs.write(txn).await
-            })),
-        });
+        let (done, outcome) = oneshot::channel();
+        let batch = Batch { rows: std::mem::take(&mut self.pending), refs: self.refs.take(), done };
+        if self.batches.send(batch).await.is_err() {
+            // The writer stopped on a failed batch: that failure is the one to tell.
+            self.settle().await?;
+            return Err(writer_stopped().into());
+        }
+        self.in_flight.push_back(InFlight { line, outcome });
         Ok(())
     }
 
-    /// Waits until the batch on its way is in; why it failed, or why a check could not go on.
+    /// Waits until every batch sent is in; why one failed, or why a check could not go on.
     pub(super) async fn settle(&mut self) -> Result<(), ImportError> {
         if let Some(failure) = self.failure.take() {
             return Err(failure);
         }
-        match self.in_flight.take() {
-            Some(batch) => InFlight::outcome(batch.line, batch.write.await),
-            None => Ok(()),
+        while let Some(batch) = self.in_flight.pop_front() {
+            batch.outcome().await?;
         }
+        Ok(())
     }
 
-    /// Lets the batch on its way send its next statement if the database answered the last one;
-    /// never waits. Called between lines.
-    pub(super) fn poll_flush(&mut self) -> Result<(), ImportError> {
-        poll_once(&mut self.in_flight)
-    }
-
-    /// The transaction, once the batch on its way is in. If that batch failed, the failure is
-    /// kept for [`Importer::settle`] and the line stops here.
-    async fn db(&mut self) -> Result<&'a DatabaseTransaction, Refused> {
+    /// The transaction, once every batch sent is in. If one failed, the failure is kept for
+    /// [`Importer::settle`] and the line stops here.
+    async fn db(&mut self) -> Result<&DatabaseTransaction, Refused> {
         match self.settle().await {
-            Ok(()) => Ok(self.txn),
+            Ok(()) => Ok(&*self.txn),
             Err(failure) => {
                 self.failure = Some(failure);
                 refused("an earlier batch of rows could not be written")
@@ -280,155 +255,173 @@ impl<'a> Importer<'a> {
     /// Checks one line and keeps what it adds.
     pub(super) async fn line(&mut self, line: Line) -> Result<(), Refused> {
         match line {
-            Line::User(u) => {
-                let handle = Handle::parse(&u.handle)?;
-                let name = DisplayName::parse(&u.display_name)?;
-                if self.users.contains_key(handle.as_str()) || self.user(handle.as_str()).await.is_ok() {
-                    return Err(Error::handle_taken(handle.as_str()).into());
-                }
-                let hash = match u.password {
-                    Some(p) => Some(auth::hash_password(NewPassword::parse(&p)?.expose().to_owned()).await?),
-                    None => None,
-                };
-                let id = self.next_user;
-                self.next_user += 1;
-                self.users.insert(handle.as_str().to_owned(), id);
-                self.friends.insert(id, HashSet::new());
-                self.tags_read.insert(id);
-                self.pending.users.push(users::Model {
-                    id,
-                    handle: handle.as_str().to_owned(),
-                    display_name: name.as_str().to_owned(),
-                    password_hash: hash,
-                    created_at: self.now,
-                });
-                self.pending.settings_of.insert(id, self.pending.settings.len());
-                let settings = SettingsRecord::default();
-                self.pending.settings.push(moments_settings::Model {
-                    user_id: id,
-                    visible_window: settings.visible_window.into(),
-                    strangers_can_view: settings.strangers_can_view,
-                });
-                self.report.users += 1;
-            }
-            Line::Friendship(f) => {
-                let [a, b] = &f.users;
-                if a == b {
-                    return refused(format!("users: {a:?} cannot be their own friend"));
-                }
-                let (handles, (a, b)) = (&f.users, (self.user(a).await?, self.user(b).await?));
-                if !self.friends_of(a).await?.contains(&b) {
-                    for (who, handle) in [(a, &handles[0]), (b, &handles[1])] {
-                        if self.friends_of(who).await?.len() as u64 >= MAX_FRIENDS {
-                            return refused(format!(
-                                "users: @{handle} already has {MAX_FRIENDS} friends, the most one may have"
-                            ));
-                        }
-                    }
-                    self.friends_of(a).await?.insert(b);
-                    self.friends_of(b).await?.insert(a);
-                    for (user_id, friend_id) in [(a, b), (b, a)] {
-                        self.pending.friendships.push(friendships::Model { user_id, friend_id, created_at: self.now });
-                    }
-                }
-                self.report.friendships += 1;
-            }
-            Line::Tag(t) => {
-                let owner = self.user(&t.owner).await?;
-                let name = TagName::parse(&t.name)?;
-                let members = self.handles(&t.members).await?;
-                check_tag_size("members", members.len())?;
-                self.require_friends(owner, &members, "members").await?;
-                self.read_tags(owner).await?;
-                let key = (owner, name.as_str().to_owned());
-                if self.tags.contains_key(&key) {
-                    return refused(format!("name: @{} already has a tag named {:?}", t.owner, name.as_str()));
-                }
-                let id = self.next_tag;
-                self.next_tag += 1;
-                self.tags.insert(key, id);
-                self.pending.tags.push(tags::Model {
-                    id,
-                    owner_id: owner,
-                    name: name.as_str().to_owned(),
-                    created_at: self.now,
-                });
-                self.pending
-                    .tag_members
-                    .extend(members.iter().map(|(_, m)| tag_members::Model { tag_id: id, user_id: *m }));
-                self.report.tags += 1;
-            }
-            Line::Settings(s) => {
-                let user = self.user(&s.user).await?;
-                let window = match s.visible_window.as_deref() {
-                    Some(raw) => Some(VisibleWindow::parse_as("visibleWindow", raw)?),
-                    None => None,
-                };
-                let hidden = match &s.hidden_from {
-                    Some(list) => Some(self.handles(list).await?),
-                    None => None,
-                };
-                if hidden.iter().flatten().any(|(_, h)| *h == user) {
-                    return refused("hiddenFrom: a user cannot hide moments from themselves");
-                }
-                match self.pending.settings_of.get(&user) {
-                    Some(&at) => {
-                        let entry = &mut self.pending.settings[at];
-                        if let Some(window) = window {
-                            entry.visible_window = window.into();
-                        }
-                        entry.strangers_can_view = s.strangers_can_view.unwrap_or(entry.strangers_can_view);
-                    }
-                    None => {
-                        let txn = self.db().await?;
-                        store::users::update_settings(txn, user, window, s.strangers_can_view).await?;
-                    }
-                }
-                if let Some(hidden) = hidden {
-                    hidden_from::Entity::delete_many()
-                        .filter(hidden_from::Column::OwnerId.eq(user))
-                        .exec(self.db().await?)
-                        .await?;
-                    self.pending.hidden.retain(|row| row.owner_id != user);
-                    self.pending
-                        .hidden
-                        .extend(hidden.iter().map(|(_, h)| hidden_from::Model { owner_id: user, hidden_user_id: *h }));
-                }
-                self.report.settings += 1;
-            }
-            Line::Moment(m) => self.moment(m).await?,
-            Line::Pin(p) => {
-                let moment = match self.refs.waiting(&p.moment) {
-                    Some(moment) => Some(moment),
-                    None => Refs::written(self.db().await?, &p.moment).await?,
-                };
-                let Some(moment) = moment else {
-                    return refused(format!("moment: no moment with ref {:?} earlier in this file", p.moment));
-                };
-                if !kind_is_pinnable(moment.kind.into()) {
-                    return refused(format!(
-                        "moment {:?} is {}: only moments with pictures or a video can be pinned",
-                        p.moment,
-                        rules::MomentKind::from(moment.kind)
-                    ));
-                }
-                let pinned_at = match &p.pinned_at {
-                    Some(raw) => time("pinnedAt", raw, self.now)?,
-                    None => self.now,
-                };
-                self.pending.pins.push(pins::Model {
-                    moment_id: moment.id,
-                    author_id: moment.author,
-                    pinned_at,
-                    posted_at: moment.posted_at,
-                });
-                self.report.pins += 1;
-            }
+            Line::User(u) => self.add_user(u).await,
+            Line::Friendship(f) => self.add_friendship(f).await,
+            Line::Tag(t) => self.add_tag(t).await,
+            Line::Settings(s) => self.add_settings(s).await,
+            Line::Moment(m) => self.add_moment(m).await,
+            Line::Pin(p) => self.add_pin(p).await,
         }
+    }
+
+    /// A new user, with the default settings.
+    async fn add_user(&mut self, u: UserLine) -> Result<(), Refused> {
+        let handle = Handle::parse(&u.handle)?;
+        let name = DisplayName::parse(&u.display_name)?;
+        if self.users.contains_key(handle.as_str()) || self.user(handle.as_str()).await.is_ok() {
+            return Err(Error::handle_taken(handle.as_str()).into());
+        }
+        let hash = match u.password {
+            Some(p) => Some(auth::hash_password(NewPassword::parse(&p)?.expose().to_owned()).await?),
+            None => None,
+        };
+        let id = self.next_user;
+        self.next_user += 1;
+        self.users.insert(handle.as_str().to_owned(), id);
+        self.friends.insert(id, HashSet::new());
+        self.tags_read.insert(id);
+        self.pending.users.push(users::Model {
+            id,
+            handle: handle.as_str().to_owned(),
+            display_name: name.as_str().to_owned(),
+            password_hash: hash,
+            created_at: self.now,
+        });
+        self.pending.settings_of.insert(id, self.pending.settings.len());
+        let settings = SettingsRecord::default();
+        self.pending.settings.push(moments_settings::Model {
+            user_id: id,
+            visible_window: settings.visible_window.into(),
+            strangers_can_view: settings.strangers_can_view,
+        });
+        self.report.users += 1;
         Ok(())
     }
 
-    async fn moment(&mut self, m: MomentLine) -> Result<(), Refused> {
+    /// A friendship of two users, once (a pair already friends is left as it is).
+    async fn add_friendship(&mut self, f: FriendshipLine) -> Result<(), Refused> {
+        let [a, b] = &f.users;
+        if a == b {
+            return refused(format!("users: {a:?} cannot be their own friend"));
+        }
+        let (handles, (a, b)) = (&f.users, (self.user(a).await?, self.user(b).await?));
+        if !self.friends_of(a).await?.contains(&b) {
+            for (who, handle) in [(a, &handles[0]), (b, &handles[1])] {
+                if self.friends_of(who).await?.len() as u64 >= MAX_FRIENDS {
+                    return refused(format!(
+                        "users: @{handle} already has {MAX_FRIENDS} friends, the most one may have"
+                    ));
+                }
+            }
+            self.friends_of(a).await?.insert(b);
+            self.friends_of(b).await?.insert(a);
+            for (user_id, friend_id) in [(a, b), (b, a)] {
+                self.pending.friendships.push(friendships::Model { user_id, friend_id, created_at: self.now });
+            }
+        }
+        self.report.friendships += 1;
+        Ok(())
+    }
+
+    /// A tag of its owner's friends.
+    async fn add_tag(&mut self, t: TagLine) -> Result<(), Refused> {
+        let owner = self.user(&t.owner).await?;
+        let name = TagName::parse(&t.name)?;
+        let members = self.handles(&t.members).await?;
+        check_tag_size("members", members.len())?;
+        self.require_friends(owner, &members, "members").await?;
+        self.read_tags(owner).await?;
+        let key = (owner, name.as_str().to_owned());
+        if self.tags.contains_key(&key) {
+            return refused(format!("name: @{} already has a tag named {:?}", t.owner, name.as_str()));
+        }
+        let id = self.next_tag;
+        self.next_tag += 1;
+        self.tags.insert(key, id);
+        self.pending.tags.push(tags::Model {
+            id,
+            owner_id: owner,
+            name: name.as_str().to_owned(),
+            created_at: self.now,
+        });
+        self.pending.tag_members.extend(members.iter().map(|(_, m)| tag_members::Model { tag_id: id, user_id: *m }));
+        self.report.tags += 1;
+        Ok(())
+    }
+
+    /// A user's settings and hidden-from list.
+    async fn add_settings(&mut self, s: SettingsLine) -> Result<(), Refused> {
+        let user = self.user(&s.user).await?;
+        let window = match s.visible_window.as_deref() {
+            Some(raw) => Some(VisibleWindow::parse_as("visibleWindow", raw)?),
+            None => None,
+        };
+        let hidden = match &s.hidden_from {
+            Some(list) => Some(self.handles(list).await?),
+            None => None,
+        };
+        if hidden.iter().flatten().any(|(_, h)| *h == user) {
+            return refused("hiddenFrom: a user cannot hide moments from themselves");
+        }
+        match self.pending.settings_of.get(&user) {
+            Some(&at) => {
+                let entry = &mut self.pending.settings[at];
+                if let Some(window) = window {
+                    entry.visible_window = window.into();
+                }
+                entry.strangers_can_view = s.strangers_can_view.unwrap_or(entry.strangers_can_view);
+            }
+            None => {
+                let txn = self.db().await?;
+                store::users::update_settings(txn, user, window, s.strangers_can_view).await?;
+            }
+        }
+        if let Some(hidden) = hidden {
+            hidden_from::Entity::delete_many()
+                .filter(hidden_from::Column::OwnerId.eq(user))
+                .exec(self.db().await?)
+                .await?;
+            self.pending.hidden.retain(|row| row.owner_id != user);
+            self.pending
+                .hidden
+                .extend(hidden.iter().map(|(_, h)| hidden_from::Model { owner_id: user, hidden_user_id: *h }));
+        }
+        self.report.settings += 1;
+        Ok(())
+    }
+
+    /// A pin of a moment an earlier line of the file named by its `ref`.
+    async fn add_pin(&mut self, p: PinLine) -> Result<(), Refused> {
+        let moment = match self.refs.waiting(&p.moment) {
+            Some(moment) => Some(moment),
+            None => Refs::written(self.db().await?, &p.moment).await?,
+        };
+        let Some(moment) = moment else {
+            return refused(format!("moment: no moment with ref {:?} earlier in this file", p.moment));
+        };
+        if !kind_is_pinnable(moment.kind.into()) {
+            return refused(format!(
+                "moment {:?} is {}: only moments with pictures or a video can be pinned",
+                p.moment,
+                rules::MomentKind::from(moment.kind)
+            ));
+        }
+        let pinned_at = match &p.pinned_at {
+            Some(raw) => time("pinnedAt", raw, self.now)?,
+            None => self.now,
+        };
+        self.pending.pins.push(pins::Model {
+            moment_id: moment.id,
+            author_id: moment.author,
+            pinned_at,
+            posted_at: moment.posted_at,
+        });
+        self.report.pins += 1;
+        Ok(())
+    }
+
+    /// A moment, its media and audience, and its `ref` for the pins of later lines.
+    async fn add_moment(&mut self, m: MomentLine) -> Result<(), Refused> {
         let author = self.user(&m.author).await?;
         let content = m.content().parse()?;
         let posted_at = match &m.posted_at {

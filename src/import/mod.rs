@@ -8,6 +8,7 @@
 //! and rows go to the database a thousand at a time, so a 400,000-moment world loads in well
 //! under two minutes.
 
+mod batch;
 mod checks;
 mod format;
 mod refs;
@@ -16,11 +17,13 @@ mod writer;
 
 use std::{
     io::{BufRead, IsTerminal as _, Write as _},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait as _, DbBackend, TransactionTrait as _};
+use sea_orm::{ConnectionTrait as _, DatabaseTransaction, DbBackend, TransactionTrait as _};
+use tokio::sync::mpsc;
 
 pub use format::{MAX_CLOCK_SKEW, MAX_LINE_BYTES};
 pub use report::{ImportError, ImportReport};
@@ -92,40 +95,57 @@ pub async fn import_str(db: &Db, text: &str, now: DateTime<Utc>) -> Result<Impor
     import(db, std::io::Cursor::new(text), now).await
 }
 
-/// The import's one transaction.
+/// The import's one transaction: the lines checked here, their rows written by the writer's task
+/// meanwhile ([`batch::start`]), committed once both are done.
 async fn load(db: &Db, input: impl BufRead, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
-    let txn = db.write.begin().await.map_err(Error::from)?;
+    let txn = Arc::new(db.write.begin().await.map_err(Error::from)?);
+    let (batches, writer) = batch::start(txn.clone());
+    let loaded = fill(&txn, batches, input, now).await;
+    // Its channel closed with `fill`'s end: the writer stops and lets go of the transaction.
+    writer.await.map_err(|e| Error::Internal(anyhow::anyhow!("the import's writer failed: {e}")))?;
+    let report = loaded?;
+    let txn =
+        Arc::into_inner(txn).ok_or_else(|| Error::Internal(anyhow::anyhow!("the transaction is still shared")))?;
+    txn.commit().await.map_err(Error::from)?;
+    Ok(report)
+}
+
+/// Everything the import writes inside its transaction.
+async fn fill(
+    txn: &Arc<DatabaseTransaction>,
+    batches: mpsc::Sender<batch::Batch>,
+    input: impl BufRead,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, ImportError> {
     if txn.get_database_backend() == DbBackend::Postgres {
         // Ids are given out here: no other writer may add users, tags or moments meanwhile.
         txn.execute_unprepared("LOCK TABLE users, tags, moments IN SHARE ROW EXCLUSIVE MODE")
             .await
             .map_err(Error::from)?;
     }
-    let held_back = writer::HeldBack::hold(&txn).await?;
-    let mut importer = checks::Importer::begin(&txn, to_micros(now)).await?;
+    let held_back = writer::HeldBack::hold(&**txn).await?;
+    let mut importer = checks::Importer::begin(txn.clone(), batches, to_micros(now)).await?;
     let checked = check_lines(&mut importer, input).await;
     // The rows of the lines before a failure come first: their failure is the earlier one.
     importer.settle().await?;
     importer.flush(checked?).await?;
     importer.settle().await?;
-    held_back.add_back(&txn).await?;
-    refs::Refs::drop_table(&txn).await?;
-    writer::advance_sequences(&txn).await?;
     let report = importer.report;
     drop(importer);
-    txn.commit().await.map_err(Error::from)?;
+    held_back.add_back(&**txn).await?;
+    refs::Refs::drop_table(&**txn).await?;
+    writer::advance_sequences(&**txn).await?;
     Ok(report)
 }
 
 /// Checks every line of `input`, sending the rows a batch at a time while it goes on; the number of
 /// the last line.
-async fn check_lines(importer: &mut checks::Importer<'_>, input: impl BufRead) -> Result<usize, ImportError> {
+async fn check_lines(importer: &mut checks::Importer, input: impl BufRead) -> Result<usize, ImportError> {
     let mut progress = Progress::new();
     let mut last_line = 0;
     let mut lines = format::Lines::new(input);
     while let Some((line, text)) = lines.next_line()? {
         last_line = line;
-        importer.poll_flush()?;
         if text.trim().is_empty() {
             continue;
         }
@@ -136,7 +156,7 @@ async fn check_lines(importer: &mut checks::Importer<'_>, input: impl BufRead) -
             // The batch before this line may have failed; then a ref of an earlier line of this
             // batch used again is only found when the batch is written: either comes first.
             importer.settle().await?;
-            let earlier = importer.refs.write(importer.txn).await.ok().flatten().filter(|r| r.line < line);
+            let earlier = importer.refs.write(&*importer.txn).await.ok().flatten().filter(|r| r.line < line);
             return Err(earlier.map_or(ImportError::Line { line, message }, checks::reused_at));
         }
         if importer.pending.rows() >= writer::FLUSH_AT {

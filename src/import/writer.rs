@@ -76,16 +76,10 @@ impl Pending {
             + self.pins.len()
     }
 
-    /// The multi-row inserts of every waiting row, parents before children. `between` runs after
-    /// each statement is built (the import lets the batch before this one go on meanwhile).
-    pub(super) fn statements(self, backend: DbBackend, between: &mut dyn FnMut()) -> Vec<Statement> {
+    /// The multi-row inserts of every waiting row, parents before children.
+    pub(super) fn statements(self, backend: DbBackend) -> Vec<Statement> {
         let mut out = Vec::new();
-        let mut add = |statements: &mut dyn Iterator<Item = Statement>| {
-            for statement in statements {
-                out.push(statement);
-                between();
-            }
-        };
+        let mut add = |statements: &mut dyn Iterator<Item = Statement>| out.extend(statements);
         let pair =
             OnConflict::columns([friendships::Column::UserId, friendships::Column::FriendId]).do_nothing().to_owned();
         let pin = OnConflict::column(pins::Column::MomentId).do_nothing().to_owned();
