@@ -63,6 +63,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             std::io::stdout().flush()?;
             Ok(())
         }
+        Command::Limits(args) => {
+            print!("{}", args.limits().table());
+            std::io::stdout().flush()?;
+            Ok(())
+        }
     }
 }
 
@@ -187,8 +192,7 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         playground: args.playground,
         demo_token,
         trusted_proxies: TrustedProxies(args.trusted_proxies.clone()),
-        body_timeout: args.connection_limits().client_timeout,
-        max_concurrent_requests: usize::from(args.max_concurrent_requests),
+        limits: args.limits(),
         closing: closing.clone(),
     };
     let app = router(services.clone(), options).map_err(anyhow::Error::msg)?;
@@ -199,7 +203,7 @@ async fn serve(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(%address, "listening");
     let proxies = TrustedProxies(args.trusted_proxies.clone());
-    crate::http::serve(listener, app, args.connection_limits(), proxies, closing.cancelled_owned()).await?;
+    crate::http::serve(listener, app, args.limits(), proxies, closing.cancelled_owned()).await?;
     tracing::info!("stopped serving; closing the database");
     services.db.close().await;
     Ok(())

@@ -10,11 +10,7 @@ use rules::pinning::PinPolicy;
 
 use store::db::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_SQLITE_MAP_MIB, PoolSettings};
 
-use crate::{
-    http::cors::CorsOrigin,
-    limits::{ConnectionLimits, DEFAULT_MAX_CONCURRENT_REQUESTS},
-    rate_limit::RateLimits,
-};
+use crate::{http::cors::CorsOrigin, limits::Limits, rate_limit::RateLimits};
 
 /// moments: a GraphQL server for a social profile with pinned posts.
 #[derive(Debug, Parser)]
@@ -47,6 +43,9 @@ pub enum Command {
     },
     /// Print the GraphQL schema (what `schema.graphql` holds).
     Schema,
+    /// Print the server's bounds, with the serve settings given (flags or environment), as the
+    /// Markdown table docs/security.md holds.
+    Limits(ServeArgs),
     /// Write a generated world of the benchmark's shape as JSON Lines (for `import`).
     Generate {
         /// The shape of the world.
@@ -199,28 +198,28 @@ pub struct ServeArgs {
 
     /// Seconds a client has to send a request's headers, or its body, or to take a response,
     /// and the longest an idle connection stays open.
-    #[arg(long, env = "MOMENTS_CLIENT_TIMEOUT_SECS", default_value_t = ConnectionLimits::default().client_timeout.as_secs(),
+    #[arg(long, env = "MOMENTS_CLIENT_TIMEOUT_SECS", default_value_t = Limits::DEFAULT.client_timeout.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub client_timeout_secs: u64,
 
     /// Connections served at once; more wait in the listen queue.
-    #[arg(long, env = "MOMENTS_MAX_CONNECTIONS", default_value_t = ConnectionLimits::default().max_connections,
+    #[arg(long, env = "MOMENTS_MAX_CONNECTIONS", default_value_t = Limits::DEFAULT.max_connections,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
     /// Connections one client address may hold at once (trusted proxies are not held to it).
     #[arg(long, env = "MOMENTS_MAX_CONNECTIONS_PER_CLIENT",
-          default_value_t = ConnectionLimits::default().max_connections_per_client,
+          default_value_t = Limits::DEFAULT.max_connections_per_client,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections_per_client: u32,
 
     /// GraphQL requests executed at once; more wait their turn.
-    #[arg(long, env = "MOMENTS_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS as u16,
+    #[arg(long, env = "MOMENTS_MAX_CONCURRENT_REQUESTS", default_value_t = Limits::DEFAULT.max_concurrent_requests as u16,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrent_requests: u16,
 
     /// Seconds in-flight requests get to finish after SIGTERM before the server stops anyway.
-    #[arg(long, env = "MOMENTS_SHUTDOWN_GRACE_SECS", default_value_t = ConnectionLimits::default().shutdown_grace.as_secs(),
+    #[arg(long, env = "MOMENTS_SHUTDOWN_GRACE_SECS", default_value_t = Limits::DEFAULT.shutdown_grace.as_secs(),
           value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub shutdown_grace_secs: u64,
 }
@@ -233,13 +232,15 @@ fn parse_proxy(raw: &str) -> Result<IpNet, String> {
 }
 
 impl ServeArgs {
-    /// Timeouts and the connection limit.
-    pub fn connection_limits(&self) -> ConnectionLimits {
-        ConnectionLimits {
+    /// The server's bounds: the defaults, with what these settings change.
+    pub fn limits(&self) -> Limits {
+        Limits {
             client_timeout: Duration::from_secs(self.client_timeout_secs),
             max_connections: self.max_connections,
             max_connections_per_client: self.max_connections_per_client,
+            max_concurrent_requests: usize::from(self.max_concurrent_requests),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            ..Limits::DEFAULT
         }
     }
 

@@ -10,6 +10,7 @@
 //! and at most [`STATEMENTS_IN_FLIGHT`] of a request's statements run at once, so what a request
 //! holds is at most the budget, the rows of two queries in flight, and the response built from them.
 
+use crate::limits::Limits;
 use std::{
     collections::HashMap,
     net::IpAddr,
@@ -28,11 +29,11 @@ use crate::error::{Error, Result};
 /// The most content one request may gather: the rows its lists read and the text it answers with.
 /// A profile page with 100 pinned moments and a 20-moment timeline page, every moment at the
 /// largest size input allows, fits (about 6 MiB); a typical page uses a few dozen kilobytes.
-pub const MAX_CONTENT_BYTES: usize = 8 << 20;
+pub const MAX_CONTENT_BYTES: usize = Limits::DEFAULT.max_content_bytes;
 
 /// Statements of one request that may run at the same time; the others wait. Keeps one request
 /// with many list fields from taking every connection of the pool.
-pub(crate) const STATEMENTS_IN_FLIGHT: usize = 2;
+pub(crate) const STATEMENTS_IN_FLIGHT: usize = Limits::DEFAULT.statements_in_flight;
 
 /// What each statement a request runs costs of its content budget: the budget then also bounds the
 /// statements of one request (3,072 at most), whatever lists of lists it asks for.

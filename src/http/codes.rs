@@ -2,6 +2,7 @@
 //! (syntax, unknown fields, limits) are the client's to fix. An operation refused before it ran
 //! lists at most [`MAX_REQUEST_ERRORS`] errors.
 
+use crate::limits::Limits;
 use async_graphql::{Response, ServerError};
 
 use crate::error::code;
@@ -9,7 +10,7 @@ use crate::error::code;
 /// The most errors an operation refused before it ran is answered with, as graphql-js's validation
 /// stops at 100: ten thousand unknown fields would otherwise be told in ten thousand errors (1.4 MB).
 /// Field errors of an operation that ran are all kept: each explains a `null` in `data`.
-pub(super) const MAX_REQUEST_ERRORS: usize = 100;
+pub(super) const MAX_REQUEST_ERRORS: usize = Limits::DEFAULT.max_request_errors;
 
 /// Gives every error without a code one: errors async-graphql raises before resolvers run
 /// (syntax, unknown fields, limits) are the client's to fix. A syntax error says what was expected

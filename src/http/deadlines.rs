@@ -5,6 +5,7 @@
 //! that takes its responses at less than 32 KiB/s on average is cut off, so no one can hold a
 //! finished response (up to the content budget) in the server's memory for long.
 
+use crate::limits::Limits;
 use std::{
     io,
     pin::Pin,
@@ -18,7 +19,7 @@ use tokio::{
 };
 
 /// The slowest average rate at which a client may take its responses.
-pub(crate) const MIN_RATE_BYTES_PER_SEC: u64 = 32 * 1024;
+pub(crate) const MIN_RATE_BYTES_PER_SEC: u64 = Limits::DEFAULT.min_rate_bytes_per_sec;
 
 /// A client's connection with write deadlines.
 pub(crate) struct ClientStream<S> {

@@ -32,7 +32,7 @@ pub use self::request::MAX_BODY_BYTES;
 use self::{
     client_address::TrustedProxies, cors::CorsOrigin, persisted::PersistedQueries, request::Refusal, state::HttpState,
 };
-use crate::limits::{ConnectionLimits, DEFAULT_MAX_CONCURRENT_REQUESTS};
+use crate::limits::Limits;
 use crate::{
     error::{self, code},
     graphql::{answer::Shapes, budget::Turns, build_live_schema, build_schema},
@@ -54,11 +54,10 @@ pub struct HttpOptions {
     pub demo_token: Option<String>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
-    /// How long a request's body may take to arrive.
-    pub body_timeout: Duration,
-    /// GraphQL operations executed at once, over HTTP and WebSockets, live events included; the
-    /// others wait their turn (each may hold up to the content budget while it runs).
-    pub max_concurrent_requests: usize,
+    /// The bounds the router holds requests to: how long a body may take to arrive
+    /// (`client_timeout`), and how many operations run at once (`max_concurrent_requests`; the
+    /// others wait their turn, each may hold up to the content budget while it runs).
+    pub limits: Limits,
     /// Cancelled when the server starts shutting down: open WebSockets close with 1001.
     pub closing: CancellationToken,
 }
@@ -70,8 +69,7 @@ impl Default for HttpOptions {
             playground: true,
             demo_token: None,
             trusted_proxies: TrustedProxies::default(),
-            body_timeout: ConnectionLimits::default().client_timeout,
-            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            limits: Limits::DEFAULT,
             closing: CancellationToken::new(),
         }
     }
@@ -84,7 +82,7 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
     let schema = build_schema(Some(services.clone()));
     let shapes = Shapes::from_sdl(&schema.sdl()).map_err(|e| format!("the schema's own SDL does not parse: {e}"))?;
     let shapes = Arc::new(shapes);
-    let turns = Turns::new(options.max_concurrent_requests, crate::graphql::budget::turns_per_owner());
+    let turns = Turns::new(options.limits.max_concurrent_requests, crate::graphql::budget::turns_per_owner());
     let state = HttpState {
         live: ws::Live {
             schema: schema.clone(),
@@ -101,7 +99,7 @@ pub fn router(services: Services, options: HttpOptions) -> Result<Router, String
         services,
         pages: browser::Pages { playground: options.playground, demo_token: options.demo_token },
         trusted_proxies: Arc::new(options.trusted_proxies),
-        body_timeout: options.body_timeout,
+        body_timeout: options.limits.client_timeout,
         turns,
     };
     let mut app = Router::new()

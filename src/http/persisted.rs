@@ -10,6 +10,7 @@
 //! text is known; texts hold the app's operations, and what a viewer asks about travels in
 //! variables, which are never kept.
 
+use crate::limits::Limits;
 use std::{num::NonZeroUsize, sync::Mutex};
 
 use async_graphql::Request;
@@ -18,9 +19,9 @@ use sha2::{Digest as _, Sha256};
 use crate::error::code;
 
 /// The most query texts kept.
-pub(crate) const MAX_ENTRIES: usize = 10_000;
+pub(crate) const MAX_ENTRIES: usize = Limits::DEFAULT.persisted_queries;
 /// The most bytes of query text kept.
-pub(crate) const MAX_BYTES: usize = 32 * 1024 * 1024;
+pub(crate) const MAX_BYTES: usize = Limits::DEFAULT.persisted_query_bytes;
 
 /// Why a persisted-query request cannot run.
 #[derive(Debug, PartialEq, Eq)]

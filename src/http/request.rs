@@ -8,6 +8,7 @@
 //! form without asking first (no CORS preflight), so accepting those would let any page make a
 //! signed-in visitor's browser run mutations against this server.
 
+use crate::limits::Limits;
 use std::time::Duration;
 
 use async_graphql::{BatchRequest, Request, Variables};
@@ -22,7 +23,7 @@ use serde_json::Value;
 use crate::{error::code, limits::MAX_BATCH};
 
 /// The largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub const MAX_BODY_BYTES: usize = Limits::DEFAULT.max_body_bytes;
 
 /// A request refused before it ran.
 #[derive(Debug)]

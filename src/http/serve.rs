@@ -10,6 +10,7 @@
 //! connection the moment it is upgraded to a WebSocket, and the socket then keeps the hold for as
 //! long as it lives, so upgraded connections count against the same limits.
 
+use crate::limits::Limits;
 use std::{
     future::Future,
     io,
@@ -37,10 +38,10 @@ use super::{
     deadlines::ClientStream,
     tally::{Share, Tally},
 };
-use crate::{limits::ConnectionLimits, rate_limit::address_key};
+use crate::rate_limit::address_key;
 
 /// The most a connection may buffer for one request's line and headers (browsers send 1–2 KiB).
-pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+pub const MAX_HEADER_BYTES: usize = Limits::DEFAULT.max_header_bytes;
 
 /// Errors of `accept` that concern one connection only (the next accept may well succeed).
 fn is_connection_error(e: &io::Error) -> bool {
@@ -61,7 +62,7 @@ pub struct ConnectionHold(#[allow(dead_code)] Arc<(OwnedSemaphorePermit, Option<
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    limits: ConnectionLimits,
+    limits: Limits,
     proxies: TrustedProxies,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {

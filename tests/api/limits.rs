@@ -121,3 +121,15 @@ async fn an_internal_error_is_masked_and_coded() {
     assert_eq!(error["message"], "internal error: the server could not answer this; it has been logged");
     assert_eq!(app.rows("moments").await, 0, "the failed post left nothing behind");
 }
+
+#[test]
+fn docs_security_lists_every_bound_as_the_code_holds_it() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/security.md")).unwrap();
+    let (begin, end) = ("<!-- moments limits: begin -->\n", "<!-- moments limits: end -->");
+    let start = doc.find(begin).expect("docs/security.md has the bounds' table") + begin.len();
+    let listed = &doc[start..start + doc[start..].find(end).unwrap()];
+    assert!(
+        listed == moments::limits::Limits::DEFAULT.table(),
+        "docs/security.md's table of bounds differs from the code's; print it with `cargo run -- limits`"
+    );
+}

@@ -1,24 +1,24 @@
 //! The size of a parsed query: its selections counted with every fragment spread where it is
 //! spread (each fragment sized once), and the introspection fields it may ask for.
 
+use crate::limits::Limits;
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 
 use super::root::fields;
-use crate::limits::MAX_COMPLEXITY;
 
 /// The most selections (fields, fragment spreads, inline fragments) a query may hold once its
 /// fragments are expanded. Every field costs at least 1 in the complexity limit, so nothing under
 /// it is refused here that would pass there.
-pub(crate) const MAX_EXPANDED_SELECTIONS: usize = MAX_COMPLEXITY;
+pub(crate) const MAX_EXPANDED_SELECTIONS: usize = Limits::DEFAULT.max_expanded_selections;
 /// The most fragment definitions one query may hold (an app's largest queries hold a few dozen).
-pub(crate) const MAX_FRAGMENTS: usize = 100;
+pub(crate) const MAX_FRAGMENTS: usize = Limits::DEFAULT.max_fragments;
 /// The deepest a query may nest selections, fragments included: far above the depth limit (15), low
 /// enough that walking it can never run out of stack.
-pub(crate) const MAX_NESTING: usize = 64;
+pub(crate) const MAX_NESTING: usize = Limits::DEFAULT.max_nesting;
 /// The longest alias accepted: each alias is written once per item of every list it sits in.
-pub(crate) const MAX_ALIAS_CHARS: usize = 64;
+pub(crate) const MAX_ALIAS_CHARS: usize = Limits::DEFAULT.max_alias_chars;
 struct Sizes<'a> {
     document: &'a ExecutableDocument,
     /// Fragments sized so far (`None` while one is being sized: meeting it again is a cycle).

@@ -2,17 +2,19 @@
 //! brackets nest; and whether it may be a subscription (a connection then waits for it to start
 //! before it reads the next message).
 
+use crate::limits::Limits;
+
 /// The deepest a query's text may nest brackets — selection sets, arguments, list and object values
 /// — checked before it is parsed: the parser recurses into each, and 2,000 nested `[` in an
 /// argument ran a server thread out of stack.
-pub(crate) const MAX_BRACKET_DEPTH: usize = 64;
+pub(crate) const MAX_BRACKET_DEPTH: usize = Limits::DEFAULT.max_bracket_depth;
 /// The longest query text accepted (its variables apart): an app's largest operations are a few
 /// dozen kilobytes, and parsing is the one thing done before any limit can look at the query.
-pub(crate) const MAX_QUERY_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_QUERY_BYTES: usize = Limits::DEFAULT.max_query_bytes;
 /// The most tokens (names, numbers, strings, punctuators) a query's text may hold, counted before
 /// it is parsed: what parsing and validating cost grows with them. GraphiQL's introspection query
 /// holds about 600, the web client's largest operation about 300.
-pub(crate) const MAX_TOKENS: usize = 10_000;
+pub(crate) const MAX_TOKENS: usize = Limits::DEFAULT.max_tokens;
 
 /// The tokens of a query's text as the parser would split it: names, numbers (sign, point and
 /// exponent included), strings (block strings too) and punctuators (`...` is one); blanks, commas

@@ -29,6 +29,7 @@
 mod operation;
 mod outbox;
 
+use crate::limits::Limits;
 use std::{
     net::IpAddr,
     sync::{Arc, atomic::Ordering},
@@ -70,14 +71,14 @@ pub(crate) const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
 /// The subprotocol spoken.
 pub(crate) const PROTOCOL: &str = "graphql-transport-ws";
 /// Operations running at once on one connection; a subscription is one stream.
-pub const MAX_OPERATIONS: usize = 20;
+pub const MAX_OPERATIONS: usize = Limits::DEFAULT.max_operations_per_socket;
 /// Open connections of one user on one server.
-pub const MAX_CONNECTIONS_PER_USER: usize = 8;
+pub const MAX_CONNECTIONS_PER_USER: usize = Limits::DEFAULT.max_sockets_per_user;
 /// Sockets of one client address (an IPv6 address by its /64) that have not sent
 /// `connection_init` yet; the next upgrade is refused with 429.
-pub const MAX_WAITING_PER_CLIENT: usize = 8;
+pub const MAX_WAITING_PER_CLIENT: usize = Limits::DEFAULT.max_waiting_sockets_per_client;
 /// How long a client may take to send `connection_init`.
-pub(crate) const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const INIT_TIMEOUT: Duration = Limits::DEFAULT.init_timeout;
 /// How often the server pings a quiet connection.
 pub(crate) const KEEPALIVE: Duration = Duration::from_secs(30);
 /// How long a socket the server closes waits for the client's close frame before it lets go.

@@ -1,7 +1,7 @@
 //! One operation of a connection, from its text to its last message, and the table of a
 //! connection's running operations.
 
-use crate::limits::MAX_COMPLEXITY;
+use crate::limits::Limits;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, PoisonError},
@@ -29,7 +29,7 @@ use crate::{
 /// What a user's live subscriptions may cost together, on one server: the complexity one request
 /// may have. A change then costs the server at most one largest request's work for each user
 /// who watches it, however many subscriptions they open.
-pub(crate) const LIVE_BUDGET_PER_USER: usize = MAX_COMPLEXITY;
+pub(crate) const LIVE_BUDGET_PER_USER: usize = Limits::DEFAULT.live_budget_per_user;
 /// A running operation: its task, and what tells when that task is gone (its future dropped, with
 /// everything the operation held).
 pub(super) struct Running {

@@ -1,5 +1,6 @@
 //! What a connection's operations hand to its writer, and the bounded queue they hand it through.
 
+use crate::limits::Limits;
 use std::sync::{
     Arc,
     atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -8,10 +9,10 @@ use std::sync::{
 use tokio::sync::mpsc;
 
 /// Messages waiting for a client before it counts as too slow.
-pub(crate) const OUT_BUFFER: usize = 256;
+pub(crate) const OUT_BUFFER: usize = Limits::DEFAULT.out_buffer_messages;
 /// Bytes of messages waiting for a client past which the next makes it too slow (one answer is
 /// always taken, however large: it is bounded by the content budget, as over HTTP).
-pub(crate) const OUT_BUFFER_BYTES: usize = 256 * 1024;
+pub(crate) const OUT_BUFFER_BYTES: usize = Limits::DEFAULT.out_buffer_bytes;
 /// What the operations of a connection hand to its writer.
 pub(super) enum Out {
     /// A message to send.
