@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 /// The shape of a generated world.
 #[derive(Clone, Debug, clap::Args)]
 pub struct WorldShape {
-    /// Users.
+    /// How many users.
     #[arg(long, default_value_t = WorldShape::default().users)]
     pub users: usize,
     /// Friends of every user (even, below the number of users).

@@ -30,7 +30,7 @@ pub enum FriendState {
     RequestSent,
     /// The second asked the first; no answer yet.
     RequestReceived,
-    /// Neither.
+    /// Not friends, and no request either way.
     None,
 }
 

@@ -15,7 +15,7 @@ use store::{friends::Related, users::SettingsRecord};
 
 /// A user's moments settings.
 pub(crate) struct MomentsSettings {
-    /// Whose.
+    /// The user whose settings these are.
     pub user: UserId,
     /// The values.
     pub record: SettingsRecord,

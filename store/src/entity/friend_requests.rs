@@ -12,7 +12,7 @@ pub struct Model {
     /// Who is asked.
     #[sea_orm(primary_key, auto_increment = false)]
     pub to_user_id: i64,
-    /// When.
+    /// When the request was sent.
     pub created_at: DateTimeUtc,
 }
 

@@ -8,7 +8,7 @@ use super::columns::Window;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "moments_settings")]
 pub struct Model {
-    /// Whose.
+    /// The user whose settings these are.
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: i64,
     /// How far back others may look.
